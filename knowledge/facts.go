@@ -1,0 +1,50 @@
+package knowledge
+
+// FactKind says how a fact's value compares.
+type FactKind int
+
+// Fact kinds.
+const (
+	StringFact FactKind = iota
+	VersionFact
+)
+
+// Facts is the vocabulary of facts the engine extracts from a log (and, in auto mode, from
+// the workflow and the run). Rules may only name these; Load rejects any other name.
+var Facts = map[string]FactKind{
+	"npm_version":              VersionFact, // the npm that printed the failure: exact, bounded or inferred
+	"npm_runner_version":       VersionFact, // npm the runner reported (setup-node, npm -v), when it differs
+	"node_version":             VersionFact,
+	"pnpm_version":             VersionFact,
+	"yarn_version":             VersionFact,
+	"lerna_version":            VersionFact,
+	"semantic_release_version": VersionFact,
+	"changesets_version":       VersionFact,
+	"npm_log_prefix":           StringFact, // "ERR!" (npm <= 10.5) or "error" (npm >= 10.6)
+	"id_token_permission":      StringFact, // granted | missing
+	"runner":                   StringFact, // github-hosted | self-hosted | third-party
+	"runner_image":             StringFact,
+	"ci":                       StringFact, // github-actions | gitlab | circleci | other
+	"publish_tool":             StringFact, // npm | pnpm | yarn | yarn-berry | lerna | changesets | semantic-release | release-it | nx | npm-publish-action
+	"publish_command":          StringFact,
+	"registry":                 StringFact,
+	"access":                   StringFact, // public | restricted | default (from "Publishing to … with tag T and A access")
+	"dist_tag":                 StringFact,
+	"provenance_flag":          StringFact, // true when --provenance / NPM_CONFIG_PROVENANCE is seen
+	"package_name":             StringFact,
+	"package_version":          StringFact,
+	"scoped":                   StringFact, // true | false, from package_name
+	"prerelease":               StringFact, // true | false, from package_version
+	"npm_error_code":           StringFact,
+	"http_method":              StringFact,
+	"http_status":              StringFact,
+	"http_url":                 StringFact,
+	"setup_node_placeholder":   StringFact, // true when NODE_AUTH_TOKEN: XXXXX-XXXXX-XXXXX-XXXXX is printed
+	"token_env":                StringFact, // set | empty: NODE_AUTH_TOKEN / NPM_TOKEN in a step's env dump
+	"oidc_log":                 StringFact, // the last "npm … oidc …" message
+	"provenance":               StringFact, // signed | published | failed
+	"npm_upgrade":              StringFact, // the spec of an "npm install -g npm@…" step
+	"reached_registry":         StringFact, // true once "npm notice Publishing to …" is printed
+	"published":                StringFact, // true when "+ name@version" (success) is printed
+	"oidc_intended":            StringFact, // true when the log shows a tokenless/OIDC publish was meant
+}

@@ -1,0 +1,498 @@
+package knowledge
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"regexp"
+	"regexp/syntax"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+//go:embed tables.yaml patterns.yaml rules
+var embedded embed.FS
+
+// Base is the loaded, compiled knowledge base.
+type Base struct {
+	Rules       []*Rule
+	Anchors     []*Anchor
+	Thresholds  map[string]Version
+	Constraints map[string]Constraint
+	NodeNPM     []NodeNPM
+	Scoring     Scoring
+
+	byID    map[string]*Rule
+	anchors map[string]*Anchor
+}
+
+// NodeNPM is one row of the bundled-npm table.
+type NodeNPM struct {
+	Node   Constraint
+	NPMMin Version
+	NPMMax Version
+}
+
+// Scoring holds the ranking knobs of tables.yaml.
+type Scoring struct {
+	Diagnosed      float64 `yaml:"diagnosed"`
+	InferredWeight float64 `yaml:"inferred_weight"`
+	FamilyMargin   float64 `yaml:"family_margin"`
+	Floor          float64 `yaml:"floor"`
+	Ceiling        float64 `yaml:"ceiling"`
+	CandidateMin   float64 `yaml:"candidate_min"`
+}
+
+// Rule returns the rule with that id, or nil.
+func (b *Base) Rule(id string) *Rule { return b.byID[id] }
+
+// Load reads the embedded knowledge base.
+func Load() (*Base, error) { return LoadFS(embedded) }
+
+// MustLoad is Load for callers that cannot go on without the knowledge base; the embedded
+// data is tested, so a failure here is a build defect.
+func MustLoad() *Base {
+	b, err := Load()
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+var idPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9.]+)*$`)
+
+// LoadFS reads tables.yaml, patterns.yaml and rules/<registry>/<id>.yaml from fsys.
+func LoadFS(fsys fs.FS) (*Base, error) {
+	b := &Base{byID: map[string]*Rule{}, anchors: map[string]*Anchor{}, Thresholds: map[string]Version{}, Constraints: map[string]Constraint{}}
+	if err := b.loadTables(fsys); err != nil {
+		return nil, err
+	}
+	patterns, err := b.loadPatterns(fsys)
+	if err != nil {
+		return nil, err
+	}
+	files, err := fs.Glob(fsys, "rules/*/*.yaml")
+	if err != nil {
+		return nil, fmt.Errorf("listing rules: %w", err)
+	}
+	sort.Strings(files)
+	var errs []error
+	for _, f := range files {
+		r, err := b.loadRule(fsys, f, patterns)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if prev, dup := b.byID[r.ID]; dup {
+			errs = append(errs, fmt.Errorf("%s: id %q already defined in %s", f, r.ID, prev.File))
+			continue
+		}
+		b.byID[r.ID] = r
+		b.Rules = append(b.Rules, r)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if len(b.Rules) == 0 {
+		return nil, errors.New("knowledge base has no rules")
+	}
+	return b, nil
+}
+
+func decodeStrict(data []byte, v any) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil {
+		if errors.Is(err, io.EOF) {
+			return errors.New("empty document")
+		}
+		return err
+	}
+	return nil
+}
+
+func (b *Base) loadTables(fsys fs.FS) error {
+	data, err := fs.ReadFile(fsys, "tables.yaml")
+	if err != nil {
+		return fmt.Errorf("reading tables.yaml: %w", err)
+	}
+	var t struct {
+		Thresholds  map[string]string `yaml:"thresholds"`
+		Constraints map[string]string `yaml:"constraints"`
+		NodeNPM     []struct {
+			Node   string `yaml:"node"`
+			NPMMin string `yaml:"npm_min"`
+			NPMMax string `yaml:"npm_max"`
+		} `yaml:"node_npm"`
+		Scoring Scoring `yaml:"scoring"`
+	}
+	if err := decodeStrict(data, &t); err != nil {
+		return fmt.Errorf("tables.yaml: %w", err)
+	}
+	for k, v := range t.Thresholds {
+		ver, err := ParseVersion(v)
+		if err != nil {
+			return fmt.Errorf("tables.yaml: threshold %s: %w", k, err)
+		}
+		b.Thresholds[k] = ver
+	}
+	for k, v := range t.Constraints {
+		c, err := ParseConstraint(v)
+		if err != nil {
+			return fmt.Errorf("tables.yaml: constraint %s: %w", k, err)
+		}
+		b.Constraints[k] = c
+	}
+	for i, row := range t.NodeNPM {
+		c, err := ParseConstraint(row.Node)
+		if err != nil {
+			return fmt.Errorf("tables.yaml: node_npm[%d]: %w", i, err)
+		}
+		lo, err1 := ParseVersion(row.NPMMin)
+		hi, err2 := ParseVersion(row.NPMMax)
+		if err := errors.Join(err1, err2); err != nil {
+			return fmt.Errorf("tables.yaml: node_npm[%d]: %w", i, err)
+		}
+		b.NodeNPM = append(b.NodeNPM, NodeNPM{Node: c, NPMMin: lo, NPMMax: hi})
+	}
+	s := t.Scoring
+	if s.Diagnosed <= 0 || s.Diagnosed > 1 || s.InferredWeight <= 0 || s.Ceiling <= s.Floor || s.FamilyMargin <= 0 {
+		return errors.New("tables.yaml: scoring knobs missing or out of range")
+	}
+	b.Scoring = s
+	return nil
+}
+
+func (b *Base) loadPatterns(fsys fs.FS) (map[string]*Anchor, error) {
+	data, err := fs.ReadFile(fsys, "patterns.yaml")
+	if err != nil {
+		return nil, fmt.Errorf("reading patterns.yaml: %w", err)
+	}
+	raw := map[string]Cond{}
+	if err := decodeStrict(data, &raw); err != nil {
+		return nil, fmt.Errorf("patterns.yaml: %w", err)
+	}
+	out := map[string]*Anchor{}
+	for name, c := range raw {
+		if (c.Literal == "") == (c.Regex == "") {
+			return nil, fmt.Errorf("patterns.yaml:%d: pattern %s needs exactly one of literal or regex", lineOf(data, name+":"), name)
+		}
+		a, err := b.anchor(c.Literal, c.Regex)
+		if err != nil {
+			return nil, fmt.Errorf("patterns.yaml:%d: pattern %s: %w", lineOf(data, name+":"), name, err)
+		}
+		out[name] = a
+	}
+	return out, nil
+}
+
+func (b *Base) loadRule(fsys fs.FS, file string, patterns map[string]*Anchor) (*Rule, error) {
+	data, err := fs.ReadFile(fsys, file)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", file, err)
+	}
+	r := &Rule{}
+	if err := decodeStrict(data, r); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	r.File = file
+	fail := func(needle, format string, args ...any) error {
+		return fmt.Errorf("%s:%d: %s: %s", file, lineOf(data, needle), r.ID, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case !idPattern.MatchString(r.ID):
+		return nil, fail("id:", "id must be lower-case words joined by '-'")
+	case path.Base(file) != r.ID+".yaml":
+		return nil, fail("id:", "file must be named %s.yaml", r.ID)
+	case path.Base(path.Dir(file)) != r.Registry:
+		return nil, fail("registry:", "registry %q does not match its folder %s", r.Registry, path.Dir(file))
+	case strings.TrimSpace(r.Title) == "":
+		return nil, fail("title:", "title is empty")
+	case strings.TrimSpace(r.Cause) == "":
+		return nil, fail("cause:", "cause is empty")
+	case strings.TrimSpace(r.Fix.Summary) == "":
+		return nil, fail("fix:", "fix.summary is empty")
+	case r.Base <= 0 || r.Base > 1:
+		return nil, fail("base:", "base must be in (0, 1]")
+	case len(r.Refs) == 0:
+		return nil, fail("refs:", "refs are empty: say where this knowledge comes from")
+	case len(r.Examples) == 0:
+		return nil, fail("examples:", "a rule needs at least one example log")
+	}
+	if !hasPositiveAnchor(&r.Match) {
+		return nil, fail("match:", "match needs at least one literal, regex or pattern anchor outside 'not'")
+	}
+	compile := func(c *Cond, where string) error {
+		if err := b.compileCond(c, patterns); err != nil {
+			return fail(firstNeedle(c), "%s: %v", where, err)
+		}
+		return nil
+	}
+	if err := compile(&r.Match, "match"); err != nil {
+		return nil, err
+	}
+	for i := range r.Require {
+		if err := compile(&r.Require[i], fmt.Sprintf("require[%d]", i)); err != nil {
+			return nil, err
+		}
+	}
+	for _, adj := range [][]Adjust{r.Raise, r.Lower} {
+		for i := range adj {
+			if adj[i].By <= 0 || adj[i].By > 1 {
+				return nil, fail("by:", "raise/lower 'by' must be in (0, 1]")
+			}
+			if strings.TrimSpace(adj[i].Note) == "" {
+				return nil, fail("if:", "every raise/lower needs a note saying why")
+			}
+			if err := compile(&adj[i].If, "raise/lower"); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, c := range r.Checks {
+		if c.Ask == "" {
+			return nil, fail("checks:", "a check needs 'ask'")
+		}
+		if _, ok := Facts[c.Fact]; c.Fact != "" && !ok {
+			return nil, fail(c.Fact, "check names unknown fact %q", c.Fact)
+		}
+	}
+	for i, ex := range r.Examples {
+		if strings.TrimSpace(ex.Log) == "" {
+			return nil, fail("examples:", "example %d has no log", i)
+		}
+		if ex.Rank == 0 {
+			r.Examples[i].Rank = 1
+		}
+	}
+	return r, nil
+}
+
+func hasPositiveAnchor(c *Cond) bool {
+	if c.Literal != "" || c.Regex != "" || c.Pattern != "" {
+		return true
+	}
+	for i := range c.All {
+		if hasPositiveAnchor(&c.All[i]) {
+			return true
+		}
+	}
+	for i := range c.Any {
+		if hasPositiveAnchor(&c.Any[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+func firstNeedle(c *Cond) string {
+	for _, s := range []string{c.Literal, c.Regex, c.Pattern, c.Fact, c.Check} {
+		if s != "" {
+			return s
+		}
+	}
+	for i := range c.All {
+		return firstNeedle(&c.All[i])
+	}
+	for i := range c.Any {
+		return firstNeedle(&c.Any[i])
+	}
+	if c.Not != nil {
+		return firstNeedle(c.Not)
+	}
+	return ""
+}
+
+func (b *Base) compileCond(c *Cond, patterns map[string]*Anchor) error {
+	kinds := 0
+	for _, set := range []bool{c.Literal != "", c.Regex != "", c.Pattern != "", c.Fact != "", c.Check != "", len(c.All) > 0, len(c.Any) > 0, c.Not != nil} {
+		if set {
+			kinds++
+		}
+	}
+	if kinds != 1 {
+		return fmt.Errorf("a condition needs exactly one of literal, regex, pattern, fact, check, all, any, not (has %d)", kinds)
+	}
+	var err error
+	switch {
+	case c.Literal != "" || c.Regex != "":
+		c.Anchor, err = b.anchor(c.Literal, c.Regex)
+		return err
+	case c.Pattern != "":
+		a, ok := patterns[c.Pattern]
+		if !ok {
+			return fmt.Errorf("unknown pattern %q (patterns.yaml)", c.Pattern)
+		}
+		c.Anchor = a
+		return nil
+	case c.Fact != "":
+		return b.compileFact(c)
+	case c.Check != "":
+		return nil
+	case c.Not != nil:
+		return b.compileCond(c.Not, patterns)
+	}
+	for i := range c.All {
+		if err := b.compileCond(&c.All[i], patterns); err != nil {
+			return err
+		}
+	}
+	for i := range c.Any {
+		if err := b.compileCond(&c.Any[i], patterns); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *Base) compileFact(c *Cond) error {
+	kind, ok := Facts[c.Fact]
+	if !ok {
+		return fmt.Errorf("unknown fact %q", c.Fact)
+	}
+	ops := map[string]string{"eq": c.Eq, "ne": c.Ne, "lt": c.Lt, "le": c.Le, "gt": c.Gt, "ge": c.Ge, "contains": c.Contains, "satisfies": c.Satisfies}
+	n := 0
+	for op, v := range ops {
+		if v != "" {
+			c.Op, c.Value = op, v
+			n++
+		}
+	}
+	if len(c.In) > 0 {
+		c.Op = "in"
+		n++
+	}
+	if c.Known != nil {
+		c.Op = "known"
+		n++
+	}
+	if n != 1 {
+		return fmt.Errorf("fact %s needs exactly one operator (eq ne lt le gt ge in contains satisfies known)", c.Fact)
+	}
+	switch c.Op {
+	case "lt", "le", "gt", "ge":
+		if kind != VersionFact {
+			return fmt.Errorf("fact %s is not a version; %s needs one", c.Fact, c.Op)
+		}
+	case "satisfies":
+		if kind != VersionFact {
+			return fmt.Errorf("fact %s is not a version; satisfies needs one", c.Fact)
+		}
+		if strings.HasPrefix(c.Value, "$") {
+			con, ok := b.Constraints[c.Value[1:]]
+			if !ok {
+				return fmt.Errorf("unknown constraint %s (tables.yaml)", c.Value)
+			}
+			c.Constraint = con
+			return nil
+		}
+		con, err := ParseConstraint(c.Value)
+		if err != nil {
+			return err
+		}
+		c.Constraint = con
+		return nil
+	}
+	if strings.HasPrefix(c.Value, "$") {
+		v, ok := b.Thresholds[c.Value[1:]]
+		if !ok {
+			return fmt.Errorf("unknown threshold %s (tables.yaml)", c.Value)
+		}
+		c.Value = v.String()
+	}
+	if kind == VersionFact && c.Value != "" && c.Op != "contains" {
+		v, err := ParseVersion(c.Value)
+		if err != nil {
+			return fmt.Errorf("fact %s: %w", c.Fact, err)
+		}
+		c.Version = &v
+	}
+	return nil
+}
+
+// anchor returns the shared compiled anchor for a literal or regex.
+func (b *Base) anchor(lit, re string) (*Anchor, error) {
+	key := "L:" + lit
+	if re != "" {
+		key = "R:" + re
+	}
+	if a, ok := b.anchors[key]; ok {
+		return a, nil
+	}
+	a := &Anchor{Index: len(b.Anchors), Literal: lit}
+	if re != "" {
+		rx, err := regexp.Compile(re)
+		if err != nil {
+			return nil, fmt.Errorf("regex %q: %w", re, err)
+		}
+		a.Regex = rx
+		a.Required = requiredLiteral(re)
+	}
+	b.anchors[key] = a
+	b.Anchors = append(b.Anchors, a)
+	return a, nil
+}
+
+// requiredLiteral returns the longest literal every match of re must contain, or "".
+func requiredLiteral(re string) string {
+	p, err := syntax.Parse(re, syntax.Perl)
+	if err != nil {
+		return ""
+	}
+	lit := required(p.Simplify())
+	if len(lit) < 3 {
+		return ""
+	}
+	return lit
+}
+
+func required(re *syntax.Regexp) string {
+	switch re.Op {
+	case syntax.OpLiteral:
+		if re.Flags&syntax.FoldCase != 0 {
+			return ""
+		}
+		return string(re.Rune)
+	case syntax.OpCapture, syntax.OpPlus:
+		return required(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return required(re.Sub[0])
+		}
+	case syntax.OpConcat:
+		best, run := "", ""
+		for _, s := range re.Sub {
+			if s.Op == syntax.OpLiteral && s.Flags&syntax.FoldCase == 0 {
+				run += string(s.Rune)
+				if len(run) > len(best) {
+					best = run
+				}
+				continue
+			}
+			run = ""
+			if r := required(s); len(r) > len(best) {
+				best = r
+			}
+		}
+		return best
+	}
+	return ""
+}
+
+// lineOf is the 1-based line of the first occurrence of needle in data (1 if absent).
+func lineOf(data []byte, needle string) int {
+	if needle == "" {
+		return 1
+	}
+	i := bytes.Index(data, []byte(needle))
+	if i < 0 {
+		return 1
+	}
+	return bytes.Count(data[:i], []byte("\n")) + 1
+}

@@ -1,0 +1,132 @@
+package knowledge
+
+import "regexp"
+
+// Rule is one failure cause of the catalogue. The YAML field names are the schema; every
+// field is documented in docs/rules.md's preamble and checked by Load.
+type Rule struct {
+	// ID is the catalogue id (shared/knowledge/*.md); a rule that splits one keeps it as prefix.
+	ID       string `yaml:"id"`
+	Title    string `yaml:"title"`
+	Registry string `yaml:"registry"`
+	// Family names the symptom this rule shares with others ("npm-auth-e404"). Candidates of
+	// one family are ranked against each other and the runner-up caps the leader's confidence.
+	Family string `yaml:"family"`
+	// Base is the confidence once Match holds and no Require condition is false.
+	Base float64 `yaml:"base"`
+	// Generic marks catch-all rules ("exchange failed, no discriminator"): they rank below any
+	// specific rule of the same family at equal confidence.
+	Generic bool `yaml:"generic"`
+	// Match is the set of anchors on log lines: all/any/not of literal or regex anchors.
+	Match Cond `yaml:"match"`
+	// Require are conditions on facts; a condition known to be false drops the rule, an
+	// unknown one does not.
+	Require []Cond `yaml:"require"`
+	// Raise and Lower adjust the confidence when their condition holds, and say why.
+	Raise []Adjust `yaml:"raise"`
+	Lower []Adjust `yaml:"lower"`
+	// Checks are questions that separate this rule from its siblings, asked when the fact
+	// they name is unknown.
+	Checks []Check  `yaml:"checks"`
+	Cause  string   `yaml:"cause"`
+	Fix    Fix      `yaml:"fix"`
+	Refs   []string `yaml:"refs"`
+	// Examples must produce this rule (ranked first unless Rank says otherwise); NearMisses
+	// must not produce it at all.
+	Examples   []Example `yaml:"examples"`
+	NearMisses []Example `yaml:"near_misses"`
+
+	// File is the embedded path the rule came from, for messages.
+	File string `yaml:"-"`
+}
+
+// Cond is one condition. Exactly one of its kinds is set: an anchor on log lines (Literal,
+// Regex, Pattern), a test of a fact (Fact with one operator), a named Go check (Check), or a
+// combination (All, Any, Not).
+type Cond struct {
+	Literal string `yaml:"literal"`
+	Regex   string `yaml:"regex"`
+	// Pattern names an anchor of patterns.yaml.
+	Pattern string `yaml:"pattern"`
+
+	Fact string `yaml:"fact"`
+	// Operators on Fact. Version facts compare as versions and their bounds are honoured
+	// (a fact known only as "<= 10.5.99" is "lt 11.5.1" for sure); other facts compare as
+	// strings. A value starting with "$" names a threshold of tables.yaml.
+	Eq       string   `yaml:"eq"`
+	Ne       string   `yaml:"ne"`
+	Lt       string   `yaml:"lt"`
+	Le       string   `yaml:"le"`
+	Gt       string   `yaml:"gt"`
+	Ge       string   `yaml:"ge"`
+	In       []string `yaml:"in"`
+	Contains string   `yaml:"contains"`
+	// Satisfies tests a version fact against an npm engines range ("^22.22.2 || >=26").
+	Satisfies string `yaml:"satisfies"`
+	// Known is true to test that the fact was found, false that it was not.
+	Known *bool `yaml:"known"`
+
+	// Check names a condition registered in Go (package diagnose) for what YAML cannot say.
+	Check string `yaml:"check"`
+
+	All []Cond `yaml:"all"`
+	Any []Cond `yaml:"any"`
+	Not *Cond  `yaml:"not"`
+
+	// Compiled at load.
+	Anchor     *Anchor    `yaml:"-"`
+	Op         string     `yaml:"-"`
+	Value      string     `yaml:"-"`
+	Version    *Version   `yaml:"-"`
+	Constraint Constraint `yaml:"-"`
+}
+
+// Anchor is a compiled literal or regex matched against normalized log lines. Identical
+// anchors of different rules share one Anchor so each is searched once per line.
+type Anchor struct {
+	Index   int
+	Literal string
+	Regex   *regexp.Regexp
+	// Required is a literal every match of Regex contains (empty if none could be derived);
+	// the engine runs the regex only on lines that contain it.
+	Required string
+}
+
+// Text is the anchor's source form.
+func (a *Anchor) Text() string {
+	if a.Regex != nil {
+		return a.Regex.String()
+	}
+	return a.Literal
+}
+
+// Adjust raises or lowers a rule's confidence by By when If holds; Note says why, and may
+// name facts in braces ("npm {npm_version} has no OIDC exchange").
+type Adjust struct {
+	If   Cond    `yaml:"if"`
+	By   float64 `yaml:"by"`
+	Note string  `yaml:"note"`
+}
+
+// Check is a question for the user. It is asked when Fact is unknown (or always, if Fact is
+// empty) and the rule is among the remaining candidates.
+type Check struct {
+	Fact string `yaml:"fact"`
+	Ask  string `yaml:"ask"`
+}
+
+// Fix is what to do.
+type Fix struct {
+	Summary string   `yaml:"summary"`
+	Steps   []string `yaml:"steps"`
+	Snippet string   `yaml:"snippet"`
+}
+
+// Example is a log excerpt the rule must (or, as a near-miss, must not) produce.
+type Example struct {
+	Name string `yaml:"name"`
+	Log  string `yaml:"log"`
+	// Rank is the worst acceptable position for an example: 1 (the default) means first,
+	// 3 means within the first three. Unused for near-misses.
+	Rank int `yaml:"rank"`
+}
