@@ -432,57 +432,83 @@ func (b *Base) anchor(lit, re string) (*Anchor, error) {
 			return nil, fmt.Errorf("regex %q: %w", re, err)
 		}
 		a.Regex = rx
-		a.Required = requiredLiteral(re)
+		a.Required = requiredLiterals(re)
 	}
 	b.anchors[key] = a
 	b.Anchors = append(b.Anchors, a)
 	return a, nil
 }
 
-// requiredLiteral returns the longest literal every match of re must contain, or "".
-func requiredLiteral(re string) string {
+// requiredLiterals returns literals one of which every match of re contains, or nil.
+func requiredLiterals(re string) []string {
 	p, err := syntax.Parse(re, syntax.Perl)
 	if err != nil {
-		return ""
+		return nil
 	}
-	lit := required(p.Simplify())
-	if len(lit) < 3 {
-		return ""
+	set := required(p.Simplify())
+	for _, s := range set {
+		if len(s) < 3 {
+			return nil
+		}
 	}
-	return lit
+	return set
 }
 
-func required(re *syntax.Regexp) string {
+// required returns a set of literals one of which every match contains; nil means no such
+// set is known.
+func required(re *syntax.Regexp) []string {
 	switch re.Op {
 	case syntax.OpLiteral:
 		if re.Flags&syntax.FoldCase != 0 {
-			return ""
+			return nil
 		}
-		return string(re.Rune)
+		return []string{string(re.Rune)}
 	case syntax.OpCapture, syntax.OpPlus:
 		return required(re.Sub[0])
 	case syntax.OpRepeat:
 		if re.Min >= 1 {
 			return required(re.Sub[0])
 		}
+	case syntax.OpAlternate:
+		var out []string
+		for _, s := range re.Sub {
+			r := required(s)
+			if r == nil {
+				return nil
+			}
+			out = append(out, r...)
+		}
+		return out
 	case syntax.OpConcat:
-		best, run := "", ""
+		var best []string
+		better := func(c []string) {
+			if c != nil && (best == nil || shortest(c) > shortest(best)) {
+				best = c
+			}
+		}
+		run := ""
 		for _, s := range re.Sub {
 			if s.Op == syntax.OpLiteral && s.Flags&syntax.FoldCase == 0 {
 				run += string(s.Rune)
-				if len(run) > len(best) {
-					best = run
-				}
+				better([]string{run})
 				continue
 			}
 			run = ""
-			if r := required(s); len(r) > len(best) {
-				best = r
-			}
+			better(required(s))
 		}
 		return best
 	}
-	return ""
+	return nil
+}
+
+func shortest(set []string) int {
+	n := -1
+	for _, s := range set {
+		if n < 0 || len(s) < n {
+			n = len(s)
+		}
+	}
+	return n
 }
 
 // lineOf is the 1-based line of the first occurrence of needle in data (1 if absent).

@@ -61,16 +61,17 @@ func TestLoadRejectsBadRules(t *testing.T) {
 	}
 }
 
-func TestRequiredLiteral(t *testing.T) {
+func TestRequiredLiterals(t *testing.T) {
 	for re, want := range map[string]string{
 		`404 Not Found - PUT https?://\S+`:   "404 Not Found - PUT http",
-		`code ENEEDAUTH|need auth`:           "",
+		`code ENEEDAUTH|need auth This`:      "code ENEEDAUTH,need auth This",
 		`(foo)+barbaz`:                       "barbaz",
 		`(?i)case insensitive`:               "",
 		`You cannot publish over (\S+?)\.?$`: "You cannot publish over ",
+		`a|bc`:                               "",
 	} {
-		if got := requiredLiteral(re); got != want {
-			t.Errorf("requiredLiteral(%q) = %q, want %q", re, got, want)
+		if got := strings.Join(requiredLiterals(re), ","); got != want {
+			t.Errorf("requiredLiterals(%q) = %q, want %q", re, got, want)
 		}
 	}
 }

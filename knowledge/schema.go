@@ -87,9 +87,9 @@ type Anchor struct {
 	Index   int
 	Literal string
 	Regex   *regexp.Regexp
-	// Required is a literal every match of Regex contains (empty if none could be derived);
-	// the engine runs the regex only on lines that contain it.
-	Required string
+	// Required are literals one of which every match of Regex contains (nil if none could be
+	// derived); the engine runs the regex only on lines that contain one of them.
+	Required []string
 }
 
 // Text is the anchor's source form.
@@ -117,9 +117,9 @@ type Check struct {
 
 // Fix is what to do.
 type Fix struct {
-	Summary string   `yaml:"summary"`
-	Steps   []string `yaml:"steps"`
-	Snippet string   `yaml:"snippet"`
+	Summary string   `yaml:"summary" json:"summary"`
+	Steps   []string `yaml:"steps" json:"steps"`
+	Snippet string   `yaml:"snippet" json:"snippet"`
 }
 
 // Example is a log excerpt the rule must (or, as a near-miss, must not) produce.

@@ -1,0 +1,38 @@
+# Targets mirror CI (.ci/run). `make test` is the README's test command.
+GO ?= go
+GOLANGCI ?= $(shell command -v golangci-lint 2>/dev/null || echo $(HOME)/go/bin/golangci-lint)
+
+.PHONY: test lint vet kb docs fuzz bench bigfile build
+
+build:
+	$(GO) build -o bin/pubdoc ./cmd/pubdoc
+
+test:
+	$(GO) test -race -count=1 ./...
+
+vet:
+	$(GO) vet ./...
+
+lint: vet
+	$(GOLANGCI) run ./...
+
+# Knowledge base: load + lint, every rule's examples, regenerate docs/rules.md.
+kb: build
+	bin/pubdoc kb lint
+	bin/pubdoc kb test
+	bin/pubdoc kb docs
+
+docs: build
+	bin/pubdoc kb docs
+
+# A short run of every fuzz target (CI runs them for a few seconds each).
+FUZZTIME ?= 10s
+fuzz:
+	$(GO) test ./diagnose -run '^$$' -fuzz '^FuzzDiagnose$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./diagnose -run '^$$' -fuzz '^FuzzNormalize$$' -fuzztime $(FUZZTIME)
+
+# Speed and memory on a generated >=100 MB job log, against ripgrep with the same literal
+# anchors on the same file, in one run. See docs/benchmarks.md.
+bench: build
+	$(GO) test ./diagnose -run '^$$' -bench 'BenchmarkDiagnose' -benchmem -benchtime 3x
+	$(GO) run ./internal/benchcmp

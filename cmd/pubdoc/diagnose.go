@@ -1,0 +1,206 @@
+package main
+
+import (
+	"archive/zip"
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/pubdoc/pubdoc/diagnose"
+	"github.com/pubdoc/pubdoc/knowledge"
+)
+
+// maxSpool bounds how much of stdin is spooled to disk when a zip arrives on a pipe (zip
+// needs random access).
+const maxSpool = 2 << 30
+
+func cmdDiagnose(args []string, stdin io.Reader, stdout io.Writer, logger *slog.Logger) error {
+	fs := flag.NewFlagSet("diagnose", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	format := fs.String("format", "text", "output format: text, markdown or json")
+	if err := fs.Parse(args); err != nil {
+		return usagef("diagnose: %v", err)
+	}
+	switch *format {
+	case "text", "markdown", "json":
+	default:
+		return usagef("diagnose: --format must be text, markdown or json, not %q", *format)
+	}
+	if fs.NArg() > 1 {
+		return usagef("diagnose: one input at a time (got %d)", fs.NArg())
+	}
+	name := "-"
+	if fs.NArg() == 1 {
+		name = fs.Arg(0)
+	}
+	kb, err := knowledge.Load()
+	if err != nil {
+		return fmt.Errorf("loading knowledge base: %w", err)
+	}
+	eng, err := diagnose.New(kb, logger, diagnose.Options{})
+	if err != nil {
+		return fmt.Errorf("building engine: %w", err)
+	}
+	results, err := diagnoseInput(eng, name, stdin)
+	if err != nil {
+		return err
+	}
+	return render(stdout, results, *format)
+}
+
+// diagnoseInput opens a file or stdin and diagnoses it: one result for a log, one per failed
+// job for a run's log zip.
+func diagnoseInput(eng *diagnose.Engine, name string, stdin io.Reader) ([]*diagnose.Result, error) {
+	var in io.Reader = stdin
+	var file *os.File
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, usagef("cannot read %s: %v", name, unwrapPath(err))
+		}
+		defer f.Close()
+		if st, err := f.Stat(); err == nil && st.IsDir() {
+			return nil, usagef("%s is a directory, not a log file", name)
+		}
+		in, file = f, f
+	}
+	br := bufio.NewReaderSize(in, 64<<10)
+	head, _ := br.Peek(4)
+	if diagnose.Sniff(head) == diagnose.KindZip {
+		return diagnoseZip(eng, name, br, file)
+	}
+	text, _, err := diagnose.TextReader(br)
+	if err != nil {
+		return nil, usagef("%s: %v", display(name), err)
+	}
+	res, err := eng.Diagnose(text)
+	if err != nil {
+		return nil, inputError(name, err)
+	}
+	return []*diagnose.Result{res}, nil
+}
+
+func diagnoseZip(eng *diagnose.Engine, name string, br *bufio.Reader, file *os.File) ([]*diagnose.Result, error) {
+	var ra io.ReaderAt
+	var size int64
+	if file != nil {
+		st, err := file.Stat()
+		if err != nil {
+			return nil, fmt.Errorf("stat %s: %w", name, err)
+		}
+		ra, size = file, st.Size()
+	} else {
+		tmp, err := os.CreateTemp("", "pubdoc-*.zip")
+		if err != nil {
+			return nil, fmt.Errorf("spooling zip from stdin: %w", err)
+		}
+		defer os.Remove(tmp.Name())
+		defer tmp.Close()
+		n, err := io.Copy(tmp, io.LimitReader(br, maxSpool+1))
+		if err != nil {
+			return nil, fmt.Errorf("spooling zip from stdin: %w", err)
+		}
+		if n > maxSpool {
+			return nil, usagef("zip on stdin is larger than %d bytes", int64(maxSpool))
+		}
+		ra, size = tmp, n
+	}
+	zr, err := zip.NewReader(ra, size)
+	if err != nil {
+		return nil, usagef("%s: not a readable zip: %v", display(name), err)
+	}
+	jobs, err := diagnose.Jobs(zr)
+	if err != nil {
+		return nil, usagef("%s: %v", display(name), err)
+	}
+	var all, failed []*diagnose.Result
+	for _, j := range jobs {
+		rc, err := j.Open()
+		if err != nil {
+			return nil, usagef("%s: %v", display(name), err)
+		}
+		res, err := eng.Diagnose(rc)
+		_ = rc.Close()
+		if errors.Is(err, diagnose.ErrEmpty) {
+			continue
+		}
+		if err != nil {
+			return nil, inputError(name+": job "+j.Name, err)
+		}
+		res.Job = j.Name
+		all = append(all, res)
+		if res.JobFailed {
+			failed = append(failed, res)
+		}
+	}
+	if len(failed) > 0 {
+		return failed, nil
+	}
+	if len(all) == 0 {
+		return nil, usagef("%s: every job log in the zip is empty", display(name))
+	}
+	return all, nil
+}
+
+func inputError(name string, err error) error {
+	if errors.Is(err, diagnose.ErrEmpty) || errors.Is(err, diagnose.ErrBinary) || errors.Is(err, diagnose.ErrTooLarge) {
+		return usagef("%s: %v", display(name), err)
+	}
+	return fmt.Errorf("%s: %w", display(name), err)
+}
+
+func display(name string) string {
+	if name == "-" {
+		return "stdin"
+	}
+	return name
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func render(w io.Writer, results []*diagnose.Result, format string) error {
+	if format == "json" {
+		if len(results) == 1 && results[0].Job == "" {
+			return diagnose.RenderJSON(w, results[0])
+		}
+		return diagnose.RenderJSONList(w, results)
+	}
+	for i, r := range results {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		var err error
+		if format == "markdown" {
+			err = diagnose.RenderMarkdown(w, r)
+		} else {
+			err = diagnose.RenderText(w, r, diagnose.TextOptions{Color: useColor(w)})
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// useColor is true only for a terminal, and never when NO_COLOR is set (no-color.org).
+func useColor(w io.Writer) bool {
+	if os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
+		return false
+	}
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+)
+
+// Exit codes of the CLI contract.
+const (
+	exitOK      = 0
+	exitRuntime = 1
+	exitUsage   = 2
+)
+
+// usageError is an error the user can fix by calling the command differently or giving it
+// other input; it exits 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+const usage = `pubdoc — why did my package publish fail?
+
+Usage:
+  pubdoc diagnose [--format text|markdown|json] [FILE | -]   diagnose a CI log (text, .gz, or a run's log .zip)
+  pubdoc kb lint                                             check the knowledge base
+  pubdoc kb test                                             run every rule's examples and near-misses
+  pubdoc kb eval DIR                                         score against DIR/labels.tsv
+  pubdoc kb search WORDS...                                  find rules by loose words
+  pubdoc kb docs [-o FILE]                                   regenerate docs/rules.md
+
+Environment: NO_COLOR disables colour; PUBDOC_LOG_LEVEL=debug logs to stderr.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	logger := newLogger(stderr)
+	err := dispatch(args, stdin, stdout, stderr, logger)
+	if err == nil {
+		return exitOK
+	}
+	msg := strings.ReplaceAll(err.Error(), "\n", "; ")
+	fmt.Fprintf(stderr, "pubdoc: %s\n", msg)
+	var ue usageError
+	if errors.As(err, &ue) {
+		return exitUsage
+	}
+	var ce codeError
+	if errors.As(err, &ce) {
+		return ce.code
+	}
+	return exitRuntime
+}
+
+// codeError carries a specific exit code (kb test and kb lint exit 1 on findings).
+type codeError struct {
+	error
+	code int
+}
+
+func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer, logger *slog.Logger) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usagef("no command given")
+	}
+	switch args[0] {
+	case "diagnose":
+		return cmdDiagnose(args[1:], stdin, stdout, logger)
+	case "kb":
+		return cmdKB(args[1:], stdout, logger)
+	case "check", "serve":
+		return usagef("%q is not part of this build yet", args[0])
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return usagef("unknown command %q", args[0])
+}
+
+func newLogger(w io.Writer) *slog.Logger {
+	level := slog.LevelWarn
+	if strings.EqualFold(os.Getenv("PUBDOC_LOG_LEVEL"), "debug") {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}

@@ -1,0 +1,642 @@
+package diagnose
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/pubdoc/pubdoc/knowledge"
+)
+
+// ErrEmpty is returned for input with nothing but whitespace.
+var ErrEmpty = errors.New("empty input: nothing to diagnose")
+
+// ErrBinary is returned for input that is not text.
+var ErrBinary = errBinary
+
+// CheckFunc is a condition written in Go, for what a rule's YAML cannot say.
+type CheckFunc func(c *evalContext) knowledge.Tri
+
+// Engine diagnoses logs against a knowledge base. It is safe for concurrent use.
+type Engine struct {
+	kb     *knowledge.Base
+	log    *slog.Logger
+	checks map[string]CheckFunc
+
+	keys      *matcher
+	keyLits   [][]int // per key: literal anchors equal to it
+	keyRegex  [][]int // per key: regex anchors that need it
+	freeRegex []int   // regex anchors with no required literal
+	scan      *scanConfig
+}
+
+// Options tune an Engine; the zero value is what the CLI uses.
+type Options struct {
+	// TailBytes is how much of the end of a log is kept whole (default 2 MiB).
+	TailBytes int
+	// ChunkBytes is the read size (default 1 MiB).
+	ChunkBytes int
+}
+
+// New builds an engine. It fails if a rule names a Go check that does not exist.
+func New(kb *knowledge.Base, logger *slog.Logger, opt Options) (*Engine, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	e := &Engine{kb: kb, log: logger, checks: builtinChecks()}
+	for _, r := range kb.Rules {
+		if err := e.validateChecks(r); err != nil {
+			return nil, err
+		}
+	}
+	keyIndex := map[string]int{}
+	var keys []string
+	addKey := func(k string) int {
+		if i, ok := keyIndex[k]; ok {
+			return i
+		}
+		keyIndex[k] = len(keys)
+		keys = append(keys, k)
+		e.keyLits = append(e.keyLits, nil)
+		e.keyRegex = append(e.keyRegex, nil)
+		return len(keys) - 1
+	}
+	for _, a := range kb.Anchors {
+		switch {
+		case a.Regex == nil:
+			k := addKey(a.Literal)
+			e.keyLits[k] = append(e.keyLits[k], a.Index)
+		case len(a.Required) == 0:
+			e.freeRegex = append(e.freeRegex, a.Index)
+		default:
+			for _, req := range a.Required {
+				k := addKey(req)
+				e.keyRegex[k] = append(e.keyRegex[k], a.Index)
+			}
+		}
+	}
+	e.keys = newMatcher(keys)
+
+	// The scanner's triggers: every key, the facts' literals, and failure markers.
+	const maxTrigger = 24 // a prefix is enough to decide a line is worth keeping
+	trig := map[string]int{}
+	for _, k := range keys {
+		if len(k) > maxTrigger {
+			k = k[:maxTrigger]
+		}
+		trig[k] = max(trig[k], 0)
+	}
+	for k, after := range factTriggers {
+		trig[k] = max(trig[k], after)
+	}
+	var tlist []string
+	for k := range trig {
+		tlist = append(tlist, k)
+	}
+	sort.Strings(tlist)
+	after := make([]int, len(tlist))
+	for i, k := range tlist {
+		after[i] = trig[k]
+	}
+	e.scan = &scanConfig{
+		triggers: newMatcher(tlist), after: after,
+		before: 2, afterDefault: 2,
+		chunkBytes: 1 << 20, tailBytes: 2 << 20, maxLineBytes: 16 << 10,
+		headKeep: 5000, recentKeep: 20000,
+	}
+	if opt.TailBytes > 0 {
+		e.scan.tailBytes = opt.TailBytes
+	}
+	if opt.ChunkBytes > 0 {
+		e.scan.chunkBytes = opt.ChunkBytes
+	}
+	return e, nil
+}
+
+// Knowledge returns the engine's knowledge base.
+func (e *Engine) Knowledge() *knowledge.Base { return e.kb }
+
+func (e *Engine) validateChecks(r *knowledge.Rule) error {
+	var walk func(c *knowledge.Cond) error
+	walk = func(c *knowledge.Cond) error {
+		if c.Check != "" {
+			if _, ok := e.checks[c.Check]; !ok {
+				return fmt.Errorf("%s: rule %s names unknown check %q", r.File, r.ID, c.Check)
+			}
+		}
+		for i := range c.All {
+			if err := walk(&c.All[i]); err != nil {
+				return err
+			}
+		}
+		for i := range c.Any {
+			if err := walk(&c.Any[i]); err != nil {
+				return err
+			}
+		}
+		if c.Not != nil {
+			return walk(c.Not)
+		}
+		return nil
+	}
+	conds := []*knowledge.Cond{&r.Match}
+	for i := range r.Require {
+		conds = append(conds, &r.Require[i])
+	}
+	for _, adj := range [][]knowledge.Adjust{r.Raise, r.Lower} {
+		for i := range adj {
+			conds = append(conds, &adj[i].If)
+		}
+	}
+	for _, c := range conds {
+		if err := walk(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DiagnoseText is Diagnose over a string.
+func (e *Engine) DiagnoseText(text string) (*Result, error) {
+	return e.Diagnose(strings.NewReader(text))
+}
+
+// Diagnose reads a log and names its cause. Memory stays bounded whatever the log's size:
+// see scanConfig.
+func (e *Engine) Diagnose(r io.Reader) (*Result, error) {
+	raw, stats, err := scanLines(r, e.scan)
+	if err != nil {
+		return nil, err
+	}
+	empty := true
+	for _, l := range raw {
+		if strings.TrimSpace(l.text) != "" {
+			empty = false
+			break
+		}
+	}
+	if empty {
+		return nil, ErrEmpty
+	}
+	lines := e.normalize(raw)
+	ctx := e.analyze(lines)
+	res := e.rank(ctx)
+	res.Scanned = stats
+	e.log.Debug("diagnosed", "verdict", res.Verdict, "lines", stats.Lines, "kept", stats.Kept, "candidates", len(res.Diagnoses))
+	return res, nil
+}
+
+func (e *Engine) normalize(raw []rawLine) []Line {
+	style := detectStyle(raw)
+	var red redactor
+	lines := make([]Line, 0, len(raw))
+	step := ""
+	for _, r := range raw {
+		l := normalizeLine(r.text, style)
+		l.N = r.n
+		l.Text = red.line(l.Text)
+		if l.Step == "" {
+			if l.Marker == "group" && strings.HasPrefix(l.Text, "Run ") {
+				step = strings.TrimPrefix(l.Text, "Run ")
+			}
+			l.Step = step
+		}
+		lines = append(lines, l)
+	}
+	return lines
+}
+
+// evalContext is everything a rule's conditions can look at.
+type evalContext struct {
+	kb     *knowledge.Base
+	checks map[string]CheckFunc
+	lines  []Line
+	facts  Facts
+	hits   [][]int // per anchor: indexes into lines
+	fail   *Line
+}
+
+const maxHitsPerAnchor = 16
+
+func (e *Engine) analyze(lines []Line) *evalContext {
+	ctx := &evalContext{kb: e.kb, checks: e.checks, lines: lines, hits: make([][]int, len(e.kb.Anchors))}
+	x := newExtractor(e.kb)
+	var lastErrorish *Line
+	for i := range lines {
+		l := &lines[i]
+		x.line(l)
+		x.noteOIDCSignal(l)
+		if l.Marker == "error" && ctx.fail == nil {
+			ctx.fail = l
+		}
+		if reErrorish.MatchString(l.Text) {
+			lastErrorish = l
+		}
+	}
+	if ctx.fail == nil {
+		ctx.fail = lastErrorish
+	}
+	ctx.facts = x.finish()
+
+	addHit := func(a, i int) {
+		h := ctx.hits[a]
+		if len(h) < maxHitsPerAnchor && (len(h) == 0 || h[len(h)-1] != i) {
+			ctx.hits[a] = append(h, i)
+		}
+	}
+	seen := make([]bool, len(e.keyLits))
+	var found []int
+	for i := range lines {
+		t := lines[i].Text
+		found = found[:0]
+		e.keys.each(t, func(k int32, _ int) {
+			if !seen[k] {
+				seen[k] = true
+				found = append(found, int(k))
+			}
+		})
+		for _, k := range found {
+			seen[k] = false
+			for _, a := range e.keyLits[k] {
+				addHit(a, i)
+			}
+			for _, a := range e.keyRegex[k] {
+				if e.kb.Anchors[a].Regex.MatchString(t) {
+					addHit(a, i)
+				}
+			}
+		}
+		for _, a := range e.freeRegex {
+			if e.kb.Anchors[a].Regex.MatchString(t) {
+				addHit(a, i)
+			}
+		}
+	}
+	e.joinedHits(ctx, addHit)
+	return ctx
+}
+
+var reErrorish = regexp.MustCompile(`(?i)(?:^|[\s:\[])(?:error|err!|failed|fatal)(?:$|[\s:\]!])`)
+
+// joinedHits finds anchors that only match once a wrapped line is joined to the next one or
+// two: humans and wrappers (release-it, changesets, semantic-release) break long npm lines.
+func (e *Engine) joinedHits(ctx *evalContext, addHit func(a, i int)) {
+	lines := ctx.lines
+	var b strings.Builder
+	for i := range lines {
+		first := strings.TrimRight(lines[i].Text, " \t")
+		if first == "" {
+			continue
+		}
+		b.Reset()
+		b.WriteString(first)
+		for w := 1; w <= 2 && i+w < len(lines) && lines[i+w].N == lines[i].N+w; w++ {
+			next := strings.TrimSpace(lines[i+w].Text)
+			if next == "" {
+				break
+			}
+			boundary := b.Len()
+			b.WriteByte(' ')
+			b.WriteString(next)
+			joined := b.String()
+			e.keys.each(joined, func(k int32, end int) {
+				start := end - len(e.keys.patterns[k])
+				if start < boundary && end > boundary+1 {
+					for _, a := range e.keyLits[k] {
+						addHit(a, i)
+					}
+				}
+				for _, a := range e.keyRegex[k] {
+					if loc := e.kb.Anchors[a].Regex.FindStringIndex(joined); loc != nil && loc[0] < boundary && loc[1] > boundary+1 {
+						addHit(a, i)
+					}
+				}
+			})
+		}
+	}
+}
+
+// eval answers a condition: its truth, whether it rests on an inferred fact, and the line
+// that supports it.
+func (c *evalContext) eval(cond *knowledge.Cond) (knowledge.Tri, bool, *Evidence) {
+	switch {
+	case cond.Anchor != nil:
+		if h := c.hits[cond.Anchor.Index]; len(h) > 0 {
+			l := &c.lines[h[0]]
+			return knowledge.Yes, false, &Evidence{Line: l.N, Text: l.Text, Source: "log", Step: l.Step}
+		}
+		return knowledge.No, false, nil
+	case cond.Fact != "":
+		return c.evalFact(cond)
+	case cond.Check != "":
+		return c.checks[cond.Check](c), false, nil
+	case cond.Not != nil:
+		t, inf, _ := c.eval(cond.Not)
+		return 2 - t, inf, nil
+	case len(cond.All) > 0:
+		out, inferred := knowledge.Yes, false
+		var ev *Evidence
+		for i := range cond.All {
+			t, inf, e := c.eval(&cond.All[i])
+			if t < out {
+				out = t
+			}
+			inferred = inferred || inf
+			if ev == nil {
+				ev = e
+			}
+		}
+		return out, inferred && out == knowledge.Yes, ev
+	case len(cond.Any) > 0:
+		out, inferred := knowledge.No, false
+		var ev *Evidence
+		for i := range cond.Any {
+			t, inf, e := c.eval(&cond.Any[i])
+			if t > out {
+				out, inferred, ev = t, inf, e
+			} else if t == out && t == knowledge.Yes && ev == nil {
+				ev = e
+			}
+		}
+		return out, inferred, ev
+	}
+	return knowledge.Unknown, false, nil
+}
+
+func (c *evalContext) evalFact(cond *knowledge.Cond) (knowledge.Tri, bool, *Evidence) {
+	f := c.facts[cond.Fact]
+	if cond.Op == "known" {
+		t := knowledge.No
+		if (f != nil) == *cond.Known {
+			t = knowledge.Yes
+		}
+		return t, false, factEvidence(f)
+	}
+	if f == nil {
+		return knowledge.Unknown, false, nil
+	}
+	inferred := f.Kind == "inferred"
+	ev := factEvidence(f)
+	var t knowledge.Tri
+	switch {
+	case cond.Version != nil && knowledge.Facts[cond.Fact] == knowledge.VersionFact:
+		t = knowledge.CompareRange(f.Range, cond.Op, *cond.Version)
+	case cond.Op == "satisfies":
+		t = knowledge.Unknown
+		if f.Range.IsExact() {
+			t = triOf(cond.Constraint.Allows(f.Range.Min))
+		}
+	case cond.Op == "eq":
+		t = triOf(f.Value == cond.Value)
+	case cond.Op == "ne":
+		t = triOf(f.Value != cond.Value)
+	case cond.Op == "in":
+		t = knowledge.No
+		for _, v := range cond.In {
+			if f.Value == v {
+				t = knowledge.Yes
+			}
+		}
+	case cond.Op == "contains":
+		t = triOf(strings.Contains(f.Value, cond.Value))
+	default:
+		t = knowledge.Unknown
+	}
+	return t, inferred, ev
+}
+
+func factEvidence(f *Fact) *Evidence {
+	if f == nil {
+		return nil
+	}
+	return &Evidence{Line: f.Line, Text: f.Text, Source: f.Source}
+}
+
+func triOf(b bool) knowledge.Tri {
+	if b {
+		return knowledge.Yes
+	}
+	return knowledge.No
+}
+
+// candidate is a rule that matched, with its score before family capping.
+type candidate struct {
+	rule    *knowledge.Rule
+	score   float64
+	conf    float64
+	reasons []Reason
+	ev      []Evidence
+}
+
+func (e *Engine) rank(ctx *evalContext) *Result {
+	s := e.kb.Scoring
+	var cands []*candidate
+	for _, r := range e.kb.Rules {
+		if t, _, _ := ctx.eval(&r.Match); t != knowledge.Yes {
+			continue
+		}
+		dropped := false
+		for i := range r.Require {
+			if t, _, _ := ctx.eval(&r.Require[i]); t == knowledge.No {
+				dropped = true
+				break
+			}
+		}
+		if dropped {
+			continue
+		}
+		c := &candidate{rule: r, score: r.Base}
+		for sign, adjs := range map[float64][]knowledge.Adjust{1: r.Raise, -1: r.Lower} {
+			for i := range adjs {
+				t, inferred, ev := ctx.eval(&adjs[i].If)
+				if t != knowledge.Yes {
+					continue
+				}
+				by := adjs[i].By
+				if inferred {
+					by *= s.InferredWeight
+				}
+				c.score += sign * by
+				rs := Reason{Effect: round2(sign * by), Note: ctx.fill(adjs[i].Note)}
+				if ev != nil {
+					rs.Line, rs.Source = ev.Line, ev.Source
+				}
+				c.reasons = append(c.reasons, rs)
+			}
+		}
+		sort.SliceStable(c.reasons, func(i, j int) bool { return c.reasons[i].Effect > c.reasons[j].Effect })
+		c.score = math.Min(s.Ceiling, math.Max(s.Floor, c.score))
+		c.conf = c.score
+		c.ev = ctx.matchEvidence(&r.Match)
+		if c.score >= s.CandidateMin {
+			cands = append(cands, c)
+		}
+	}
+	order := func() {
+		sort.SliceStable(cands, func(i, j int) bool {
+			a, b := cands[i], cands[j]
+			if a.conf != b.conf {
+				return a.conf > b.conf
+			}
+			if a.rule.Generic != b.rule.Generic {
+				return !a.rule.Generic
+			}
+			return a.rule.ID < b.rule.ID
+		})
+	}
+	order()
+	// Within a family the runner-up caps the leader: two causes that explain one symptom
+	// almost equally well must not produce a confident answer.
+	leaders := map[string]*candidate{}
+	for _, c := range cands {
+		fam := c.rule.Family
+		if fam == "" {
+			continue
+		}
+		lead, ok := leaders[fam]
+		if !ok {
+			leaders[fam] = c
+			continue
+		}
+		if lead.conf == lead.score { // first runner-up only
+			limit := s.FamilyMargin + lead.score - c.score
+			if limit < lead.conf {
+				lead.conf = limit
+				lead.reasons = append(lead.reasons, Reason{Effect: round2(limit - lead.score), Note: fmt.Sprintf("%s explains the same symptom almost as well (%.2f)", c.rule.ID, c.score)})
+			}
+		}
+	}
+	order()
+
+	res := &Result{Facts: map[string]string{}, FactEvidence: map[string]FactRef{}, Diagnoses: []Diagnosis{}, NextChecks: []string{}}
+	for name, f := range ctx.facts {
+		res.Facts[name] = f.Value
+		res.FactEvidence[name] = FactRef{Line: f.Line, Text: f.Text, Kind: f.Kind, Source: f.Source}
+	}
+	for _, c := range cands {
+		r := c.rule
+		fix := r.Fix
+		if fix.Steps == nil {
+			fix.Steps = []string{}
+		}
+		res.Diagnoses = append(res.Diagnoses, Diagnosis{
+			ID: r.ID, Title: r.Title, Registry: r.Registry, Confidence: round2(c.conf),
+			Evidence: c.ev, Fix: fix, Refs: r.Refs, Cause: strings.TrimSpace(r.Cause), Reasons: c.reasons, Family: r.Family,
+		})
+	}
+	if ctx.fail != nil {
+		res.Failure = &Evidence{Line: ctx.fail.N, Text: ctx.fail.Text, Source: "log", Step: ctx.fail.Step}
+		res.JobFailed = ctx.fail.Marker == "error"
+	}
+	switch {
+	case len(cands) > 0 && cands[0].conf >= s.Diagnosed:
+		res.Verdict = Diagnosed
+		res.Summary = fmt.Sprintf("%s (%s, confidence %.2f).", r0(cands).Title, r0(cands).ID, round2(cands[0].conf))
+	case len(cands) > 0:
+		res.Verdict = Inconclusive
+		res.NextChecks = e.nextChecks(ctx, cands)
+		ids := []string{}
+		for _, c := range cands[:min(3, len(cands))] {
+			ids = append(ids, c.rule.ID)
+		}
+		res.Summary = fmt.Sprintf("Not sure yet: %d candidate cause(s), most likely %s.", len(cands), strings.Join(ids, ", "))
+	default:
+		res.Verdict = NoKnownCause
+		res.Summary = noCauseSummary(ctx, len(ctx.lines))
+	}
+	return res
+}
+
+func r0(c []*candidate) *knowledge.Rule { return c[0].rule }
+
+func noCauseSummary(ctx *evalContext, kept int) string {
+	s := fmt.Sprintf("No known publish failure: no rule matched the %d line(s) looked at.", kept)
+	if p := ctx.facts["published"]; p != nil {
+		s += fmt.Sprintf(" The publish succeeded (line %d: %s).", p.Line, clip(p.Text, 120))
+	}
+	if ctx.fail != nil {
+		where := fmt.Sprintf(" The job failed at line %d: %s", ctx.fail.N, clip(ctx.fail.Text, 160))
+		if ctx.fail.Step != "" {
+			where += fmt.Sprintf(" (step %q)", ctx.fail.Step)
+		}
+		s += where + "."
+	}
+	return s
+}
+
+func clip(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// nextChecks lists the questions that would separate the remaining candidates, asked only
+// about facts the log did not settle.
+func (e *Engine) nextChecks(ctx *evalContext, cands []*candidate) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, c := range cands[:min(len(cands), 6)] {
+		for _, ch := range c.rule.Checks {
+			if ch.Fact != "" {
+				if f := ctx.facts[ch.Fact]; f != nil && f.Kind == "exact" {
+					continue
+				}
+			}
+			if !seen[ch.Ask] {
+				seen[ch.Ask] = true
+				out = append(out, ch.Ask)
+			}
+		}
+	}
+	if len(out) > 4 {
+		out = out[:4]
+	}
+	return out
+}
+
+// matchEvidence lists the lines that satisfied a rule's positive anchors.
+func (c *evalContext) matchEvidence(m *knowledge.Cond) []Evidence {
+	var out []Evidence
+	seen := map[int]bool{}
+	var walk func(*knowledge.Cond)
+	walk = func(cond *knowledge.Cond) {
+		if cond.Anchor != nil {
+			for _, i := range c.hits[cond.Anchor.Index] {
+				if l := &c.lines[i]; !seen[l.N] && len(seen) < 8 {
+					seen[l.N] = true
+					out = append(out, Evidence{Line: l.N, Text: l.Text, Source: "log", Step: l.Step})
+				}
+			}
+		}
+		for i := range cond.All {
+			walk(&cond.All[i])
+		}
+		for i := range cond.Any {
+			walk(&cond.Any[i])
+		}
+	}
+	walk(m)
+	sort.Slice(out, func(i, j int) bool { return out[i].Line < out[j].Line })
+	return out
+}
+
+var reFactRef = regexp.MustCompile(`\{([a-z_]+)\}`)
+
+// fill replaces {fact} in a note with the fact's value.
+func (c *evalContext) fill(note string) string {
+	return reFactRef.ReplaceAllStringFunc(note, func(m string) string {
+		if v := c.facts.value(m[1 : len(m)-1]); v != "" {
+			return v
+		}
+		return "unknown"
+	})
+}
+
+func round2(f float64) float64 { return math.Round(f*100) / 100 }

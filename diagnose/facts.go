@@ -1,0 +1,551 @@
+package diagnose
+
+import (
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/pubdoc/pubdoc/knowledge"
+)
+
+// Fact is one thing the log says, with the line that says it.
+type Fact struct {
+	Name  string
+	Value string
+	Line  int
+	Text  string
+	// Kind is how sure the fact is: "exact" (printed), "bounded" (a range implied by what
+	// was printed) or "inferred" (from another fact through a table).
+	Kind string
+	// Source is where it came from: log, workflow, run or registry.
+	Source string
+	// Range is set for version facts.
+	Range knowledge.Range
+}
+
+// Facts are a log's facts by name (knowledge.Facts is the vocabulary).
+type Facts map[string]*Fact
+
+func (f Facts) value(name string) string {
+	if x := f[name]; x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+func (f Facts) set(name, value string, l *Line, kind string) {
+	f[name] = &Fact{Name: name, Value: value, Line: l.N, Text: l.Text, Kind: kind, Source: "log"}
+}
+
+func (f Facts) setOnce(name, value string, l *Line) {
+	if f[name] == nil {
+		f.set(name, value, l, "exact")
+	}
+}
+
+func (f Facts) setVersion(name string, v knowledge.Version, l *Line) {
+	f[name] = &Fact{Name: name, Value: v.String(), Line: l.N, Text: l.Text, Kind: "exact", Source: "log", Range: knowledge.Exact(v)}
+}
+
+// Triggers are the literals the fact extractor needs to see; the scanner keeps lines that
+// contain them even deep inside a huge log. The number is how many lines after a hit to
+// keep (a group's body).
+var factTriggers = map[string]int{
+	"GITHUB_TOKEN Permissions":   30,
+	"Environment details":        6,
+	"Runner Image":               4,
+	"Runner name:":               2,
+	"Hosted Compute Agent":       0,
+	"npm info using":             0,
+	"npm verb":                   0,
+	"npm ERR!":                   0,
+	"npm error":                  0,
+	"npm warn":                   0,
+	"npm notice":                 0,
+	"npm -v":                     3,
+	"npm --version":              3,
+	"node -v":                    3,
+	"node --version":             3,
+	"node: v":                    0,
+	"npm: ":                      0,
+	"hostedtoolcache/node/":      0,
+	"_AUTH_TOKEN:":               0,
+	"NPM_TOKEN:":                 0,
+	" oidc ":                     0,
+	"rovenance":                  0,
+	"-g npm@":                    0,
+	"--global npm@":              0,
+	"##[group]Run ":              0,
+	"##[error]":                  0,
+	" publish":                   0,
+	"semantic-release":           0,
+	"lerna ":                     0,
+	"YN0":                        0,
+	"ERR_PNPM":                   0,
+	"Running with gitlab-runner": 0,
+	"section_start":              0,
+	"circleci":                   0,
+	"OIDC":                       0,
+}
+
+var (
+	reNPMInfoUsing   = regexp.MustCompile(`npm (?:info|verb|verbose) (?:using npm@|npm +v)(\d+\.\d+\.\d+\S*)`)
+	reNodeInfoUsing  = regexp.MustCompile(`npm (?:info|verb|verbose) (?:using node@|node +)v(\d+\.\d+\.\d+)`)
+	reEnvTool        = regexp.MustCompile(`(?:^|\s)(node|npm|yarn|pnpm): v?(\d+\.\d+\.\d+)\s*$`)
+	reToolcacheNode  = regexp.MustCompile(`(?:hostedtoolcache|_tool)/node/(\d+\.\d+\.\d+)/`)
+	reVersionOnly    = regexp.MustCompile(`^\s*v?(\d+\.\d+\.\d+)\s*$`)
+	reVersionCmd     = regexp.MustCompile(`(?:^|[\s$>+])(npm|node) (?:-v|--version)\s*$`)
+	reNPMPrefixOld   = regexp.MustCompile(`(?:^|\s)npm ERR! `)
+	reNPMPrefixNew   = regexp.MustCompile(`(?:^|\s)npm (?:error|warn|verbose|silly) `)
+	reOld404         = regexp.MustCompile(`404 +'(\S+)@([^'@\s]+)' is not in this registry`)
+	reNew404         = regexp.MustCompile(`404 +The requested resource '(\S+)@([^'@\s]+)' could not be found or you do not have permission`)
+	reErrorCode      = regexp.MustCompile(`npm (?:ERR!|error) code (\S+)`)
+	reHTTPLine       = regexp.MustCompile(`\b(\d{3}) [A-Za-z][A-Za-z ]*? - (GET|PUT|POST|DELETE|PATCH) (https?://\S+)`)
+	reHTTPFetch      = regexp.MustCompile(`npm http fetch (GET|PUT|POST|DELETE) (\d{3}) (https?://\S+)`)
+	rePublishingTo   = regexp.MustCompile(`Publishing to (https?://\S+?)/? with tag (\S+) and (\S+) access`)
+	rePublishingToV8 = regexp.MustCompile(`npm notice Publishing to (https?://\S+)`)
+	rePkgBox         = regexp.MustCompile(`npm notice (?:📦|package:)\s+(@?[^@\s]+)@(\S+)`)
+	rePkgName        = regexp.MustCompile(`npm notice name:\s+(\S+)`)
+	rePkgVersion     = regexp.MustCompile(`npm notice version:\s+(\S+)`)
+	rePublished      = regexp.MustCompile(`^\+ (@?[A-Za-z0-9._/-]+)@(\d+\.\d+\.\d+\S*)\s*$`)
+	reTokenEnv       = regexp.MustCompile(`^\s*(NODE_AUTH_TOKEN|NPM_TOKEN|NPM_AUTH_TOKEN|NPM_CONFIG_TOKEN):\s*(.*?)\s*$`)
+	reOIDCLog        = regexp.MustCompile(`npm (?:silly|sill|verbose|verb|notice|warn|info) oidc (.+)`)
+	reNPMUpgrade     = regexp.MustCompile(`\bnpm (?:install|i|add|update|up) (?:[^|&;]*\s)?(?:-g|--global)(?:\s[^|&;]*)?\snpm@(\S+)|\bnpm (?:install|i) npm@(\S+) (?:-g|--global)`)
+	rePerm           = regexp.MustCompile(`^\s*([A-Za-z]+): (read|write|none)\s*$`)
+	reLerna          = regexp.MustCompile(`lerna (?:notice|info) cli v(\d+\.\d+\.\d+)`)
+	reSemrel         = regexp.MustCompile(`Running semantic-release version (\d+\.\d+\.\d+)`)
+	reYarnBerry      = regexp.MustCompile(`YN0000: .{0,4}Yarn (\d+\.\d+\.\d+)`)
+	reYarnClassic    = regexp.MustCompile(`yarn (?:publish|install|run) v(\d+\.\d+\.\d+)`)
+	reChangesets     = regexp.MustCompile(`@changesets/cli@(\d+\.\d+\.\d+)`)
+	rePnpmVersion    = regexp.MustCompile(`pnpm(?:@| v| version )(\d+\.\d+\.\d+)`)
+	rePublishCmd     = regexp.MustCompile(`(?:^|[\s$>+])((?:npm|pnpm|yarn(?: npm)?|lerna|npx lerna|changeset|npx changeset|pnpm changeset|npx semantic-release|semantic-release|release-it|npx release-it|nx release)(?: -r| -ws| --workspaces| run)? publish\b.*|npx semantic-release.*|npx release-it.*|nx release.*)$`)
+	reRunnerName     = regexp.MustCompile(`Runner name: '([^']*)'`)
+	reImage          = regexp.MustCompile(`^\s*Image: (\S+)`)
+	reStepRun        = regexp.MustCompile(`^Run (.+)$`)
+	reThirdParty     = regexp.MustCompile(`(?i)blacksmith|depot|buildjet|ubicloud|namespace-profile|warpbuild|cirun|runs-on=`)
+	reGitLab         = regexp.MustCompile(`Running with gitlab-runner|^Job succeeded$|section_start|Using Docker executor|gitlab-ci`)
+	reCircle         = regexp.MustCompile(`(?i)circleci|CIRCLE_`)
+)
+
+// extractor walks normalized lines once and collects facts.
+type extractor struct {
+	kb    *knowledge.Base
+	facts Facts
+
+	inPerms   bool
+	permsHead *Line
+	idToken   *Line
+	wantVer   string // "npm" or "node": the previous line ran `npm -v` / `node -v`
+	step      string
+
+	npmExact   *Fact
+	npmBounds  knowledge.Range
+	npmBoundAt *Fact
+	hasBounds  bool
+
+	tools map[string]*Line
+}
+
+func newExtractor(kb *knowledge.Base) *extractor {
+	return &extractor{kb: kb, facts: Facts{}, tools: map[string]*Line{}}
+}
+
+func (x *extractor) line(l *Line) {
+	t := l.Text
+	f := x.facts
+
+	// GITHUB_TOKEN Permissions group of "Set up job".
+	if x.inPerms {
+		if m := rePerm.FindStringSubmatch(t); m != nil {
+			if m[1] == "IdToken" && m[2] == "write" {
+				x.idToken = l
+			}
+			return
+		}
+		if l.Marker == "endgroup" || strings.TrimSpace(t) != "" {
+			x.closePerms()
+		}
+	}
+	if strings.HasSuffix(strings.TrimSpace(t), "GITHUB_TOKEN Permissions") {
+		x.inPerms, x.permsHead, x.idToken = true, l, nil
+		f.setOnce("ci", "github-actions", l)
+		return
+	}
+
+	if l.Marker == "group" {
+		if m := reStepRun.FindStringSubmatch(t); m != nil {
+			x.step = m[1]
+		}
+	}
+	if l.Step != "" {
+		x.step = l.Step
+	}
+
+	// Versions printed outright.
+	if x.wantVer != "" {
+		if m := reVersionOnly.FindStringSubmatch(t); m != nil {
+			if v, err := knowledge.ParseVersion(m[1]); err == nil {
+				x.exactVersion(x.wantVer, v, l)
+			}
+			x.wantVer = ""
+		} else if strings.TrimSpace(t) != "" && l.Marker == "" {
+			x.wantVer = ""
+		}
+	}
+	if m := reVersionCmd.FindStringSubmatch(t); m != nil {
+		x.wantVer = m[1]
+	}
+	if m := reNPMInfoUsing.FindStringSubmatch(t); m != nil {
+		x.exactVersion("npm", knowledge.MustVersion(m[1]), l)
+	}
+	if m := reNodeInfoUsing.FindStringSubmatch(t); m != nil {
+		x.exactVersion("node", knowledge.MustVersion(m[1]), l)
+	}
+	if m := reEnvTool.FindStringSubmatch(t); m != nil {
+		x.exactVersion(m[1], knowledge.MustVersion(m[2]), l)
+	}
+	if m := reToolcacheNode.FindStringSubmatch(t); m != nil && f["node_version"] == nil {
+		x.exactVersion("node", knowledge.MustVersion(m[1]), l)
+	}
+	for name, re := range map[string]*regexp.Regexp{"lerna": reLerna, "semantic_release": reSemrel, "yarn": reYarnBerry, "changesets": reChangesets} {
+		if m := re.FindStringSubmatch(t); m != nil {
+			f.setVersion(name+"_version", knowledge.MustVersion(m[1]), l)
+		}
+	}
+	if m := reYarnClassic.FindStringSubmatch(t); m != nil {
+		f.setVersion("yarn_version", knowledge.MustVersion(m[1]), l)
+	}
+	if m := rePnpmVersion.FindStringSubmatch(t); m != nil && strings.Contains(t, "pnpm") {
+		f.setVersion("pnpm_version", knowledge.MustVersion(m[1]), l)
+	}
+
+	// What the npm that printed this line must be.
+	if reNPMPrefixOld.MatchString(t) {
+		x.bound(l, knowledge.Range{Max: below(x.kb.Thresholds["npm_new_log_prefix"]), HasMax: true})
+		f.set("npm_log_prefix", "ERR!", l, "exact")
+	} else if reNPMPrefixNew.MatchString(t) {
+		x.bound(l, knowledge.Range{Min: x.kb.Thresholds["npm_new_log_prefix"], HasMin: true})
+		if f["npm_log_prefix"] == nil || f["npm_log_prefix"].Value != "ERR!" {
+			f.set("npm_log_prefix", "error", l, "exact")
+		}
+	}
+	if m := reOld404.FindStringSubmatch(t); m != nil {
+		x.bound(l, knowledge.Range{Max: below(x.kb.Thresholds["npm_new_404_wording"]), HasMax: true})
+		x.pkg(m[1], m[2], l)
+	} else if m := reNew404.FindStringSubmatch(t); m != nil {
+		x.bound(l, knowledge.Range{Min: x.kb.Thresholds["npm_new_404_wording"], HasMin: true})
+		x.pkg(m[1], m[2], l)
+	}
+
+	if m := reErrorCode.FindStringSubmatch(t); m != nil {
+		f.set("npm_error_code", m[1], l, "exact")
+	}
+	if m := reHTTPLine.FindStringSubmatch(t); m != nil {
+		x.http(m[2], m[1], m[3], l)
+	} else if m := reHTTPFetch.FindStringSubmatch(t); m != nil && m[2] >= "400" {
+		x.http(m[1], m[2], m[3], l)
+	}
+	if m := rePublishingTo.FindStringSubmatch(t); m != nil {
+		f.set("registry", m[1]+"/", l, "exact")
+		f.set("dist_tag", m[2], l, "exact")
+		f.set("access", m[3], l, "exact")
+		f.set("reached_registry", "true", l, "exact")
+	} else if m := rePublishingToV8.FindStringSubmatch(t); m != nil {
+		f.set("registry", m[1], l, "exact")
+		f.set("reached_registry", "true", l, "exact")
+	}
+	if m := rePkgBox.FindStringSubmatch(t); m != nil {
+		x.pkg(m[1], m[2], l)
+	}
+	if m := rePkgName.FindStringSubmatch(t); m != nil {
+		f.set("package_name", m[1], l, "exact")
+	}
+	if m := rePkgVersion.FindStringSubmatch(t); m != nil {
+		f.set("package_version", m[1], l, "exact")
+	}
+	if m := rePublished.FindStringSubmatch(t); m != nil {
+		x.pkg(m[1], m[2], l)
+		f.set("published", "true", l, "exact")
+	}
+	if strings.Contains(t, "XXXXX-XXXXX-XXXXX-XXXXX") {
+		f.set("setup_node_placeholder", "true", l, "exact")
+	} else if m := reTokenEnv.FindStringSubmatch(t); m != nil {
+		if m[2] == "" {
+			f.set("token_env", "empty", l, "exact")
+		} else if !strings.Contains(m[2], "XXXXX") {
+			f.set("token_env", "set", l, "exact")
+		}
+	}
+	if m := reOIDCLog.FindStringSubmatch(t); m != nil {
+		f.set("oidc_log", m[1], l, "exact")
+	}
+	if strings.Contains(t, "Signed provenance statement") {
+		f.set("provenance", "signed", l, "exact")
+	} else if strings.Contains(t, "Provenance statement published to transparency log") {
+		f.set("provenance", "published", l, "exact")
+	}
+	if strings.Contains(t, "--provenance") && !strings.Contains(t, "--provenance=false") || strings.Contains(t, "NPM_CONFIG_PROVENANCE: true") {
+		f.setOnce("provenance_flag", "true", l)
+	}
+	if m := reNPMUpgrade.FindStringSubmatch(t); m != nil {
+		spec := m[1]
+		if spec == "" {
+			spec = m[2]
+		}
+		f.set("npm_upgrade", spec, l, "exact")
+	}
+	if m := rePublishCmd.FindStringSubmatch(t); m != nil && !strings.Contains(t, "npm notice") {
+		f.setOnce("publish_command", strings.TrimSpace(m[1]), l)
+	}
+	x.tool(t, l)
+
+	// Runner and CI.
+	switch {
+	case strings.Contains(t, "Hosted Compute Agent") || strings.HasPrefix(t, "Image Release: ") || reImage.MatchString(t):
+		f.setOnce("runner", "github-hosted", l)
+		if m := reImage.FindStringSubmatch(t); m != nil {
+			f.setOnce("runner_image", m[1], l)
+		}
+	case strings.Contains(t, "Runner name: "):
+		m := reRunnerName.FindStringSubmatch(t)
+		switch {
+		case m == nil:
+		case strings.HasPrefix(m[1], "GitHub Actions"):
+			f.setOnce("runner", "github-hosted", l)
+		case reThirdParty.MatchString(m[1]):
+			f.setOnce("runner", "third-party", l)
+		}
+		if f["runner"] == nil {
+			f.set("runner", "self-hosted", l, "inferred")
+		}
+	case strings.Contains(t, `runner environment: "self-hosted"`):
+		f.set("runner", "self-hosted", l, "exact")
+	}
+	switch {
+	case l.Marker != "" && l.Marker != "group" && l.Marker != "endgroup" || strings.HasPrefix(t, "Current runner version:"):
+		f.setOnce("ci", "github-actions", l)
+	case reGitLab.MatchString(t):
+		f.setOnce("ci", "gitlab", l)
+	case reCircle.MatchString(t):
+		f.setOnce("ci", "circleci", l)
+	}
+}
+
+func (x *extractor) closePerms() {
+	x.inPerms = false
+	if x.idToken != nil {
+		x.facts.set("id_token_permission", "granted", x.idToken, "exact")
+	} else if x.permsHead != nil {
+		x.facts.set("id_token_permission", "missing", x.permsHead, "exact")
+	}
+}
+
+// below returns the greatest version sorting under v, so "npm ERR!" (npm < 10.6.0) is the
+// closed range up to 10.6.0-0.
+func below(v knowledge.Version) knowledge.Version {
+	v.Pre = "0"
+	return v
+}
+
+func (x *extractor) exactVersion(tool string, v knowledge.Version, l *Line) {
+	switch tool {
+	case "npm":
+		x.npmExact = &Fact{Name: "npm_version", Value: v.String(), Line: l.N, Text: l.Text, Kind: "exact", Source: "log", Range: knowledge.Exact(v)}
+	case "node":
+		x.facts.setVersion("node_version", v, l)
+	case "yarn", "pnpm":
+		x.facts.setVersion(tool+"_version", v, l)
+	}
+}
+
+func (x *extractor) bound(l *Line, r knowledge.Range) {
+	if !x.hasBounds {
+		x.npmBounds, x.hasBounds = r, true
+		x.npmBoundAt = &Fact{Line: l.N, Text: l.Text}
+		return
+	}
+	if nb, ok := x.npmBounds.Intersect(r); ok {
+		x.npmBounds = nb
+		x.npmBoundAt = &Fact{Line: l.N, Text: l.Text}
+	} else {
+		// Two npms printed in one log (a runner npm and one bundled in a tool, or two
+		// pasted runs): the latest line wins, it is nearest the failure.
+		x.npmBounds = r
+		x.npmBoundAt = &Fact{Line: l.N, Text: l.Text}
+	}
+}
+
+func (x *extractor) pkg(name, version string, l *Line) {
+	x.facts.set("package_name", name, l, "exact")
+	x.facts.set("package_version", version, l, "exact")
+}
+
+func (x *extractor) http(method, status, rawURL string, l *Line) {
+	f := x.facts
+	f.set("http_method", method, l, "exact")
+	f.set("http_status", status, l, "exact")
+	f.set("http_url", rawURL, l, "exact")
+	if method == "PUT" && f["package_name"] == nil {
+		if u, err := url.Parse(rawURL); err == nil {
+			name, _ := url.PathUnescape(strings.TrimPrefix(u.EscapedPath(), "/"))
+			if name != "" && !strings.Contains(name, "-/") {
+				f.set("package_name", name, l, "exact")
+			}
+		}
+	}
+}
+
+// toolSignals map log text to the tool that did the publish, most specific first.
+var toolSignals = []struct {
+	tool string
+	re   *regexp.Regexp
+}{
+	{"semantic-release", regexp.MustCompile(`\[semantic-release\]|\[@semantic-release/npm\]|npx semantic-release`)},
+	{"changesets", regexp.MustCompile(`🦋|changeset publish|changesets/action|No NPM_TOKEN found, but OIDC is available`)},
+	{"lerna", regexp.MustCompile(`lerna (?:ERR!|info|notice|success|WARN)|lerna publish`)},
+	{"release-it", regexp.MustCompile(`release-it`)},
+	{"nx", regexp.MustCompile(`nx release|NX   `)},
+	{"yarn-berry", regexp.MustCompile(`YN0\d{3}|yarn npm publish`)},
+	{"yarn", regexp.MustCompile(`yarn publish`)},
+	{"pnpm", regexp.MustCompile(`ERR_PNPM_|pnpm (?:-r |--recursive |-w )?publish`)},
+	{"npm-publish-action", regexp.MustCompile(`JS-DevTools/npm-publish`)},
+	{"npm", regexp.MustCompile(`npm publish|npm notice Publishing to`)},
+}
+
+func (x *extractor) tool(t string, l *Line) {
+	if !strings.ContainsAny(t, "[🦋lrnyYEpJ") {
+		return
+	}
+	for _, s := range toolSignals {
+		if x.tools[s.tool] == nil && s.re.MatchString(t) {
+			x.tools[s.tool] = l
+		}
+	}
+}
+
+// finish settles facts that need the whole log: the npm version from its exact, bounded and
+// inferred sources, the tool, derived flags.
+func (x *extractor) finish() Facts {
+	f := x.facts
+	if x.inPerms {
+		x.closePerms()
+	}
+	for _, s := range toolSignals {
+		if l := x.tools[s.tool]; l != nil {
+			f.set("publish_tool", s.tool, l, "exact")
+			break
+		}
+	}
+	switch {
+	case x.npmExact != nil && x.hasBounds:
+		if _, ok := x.npmExact.Range.Intersect(x.npmBounds); ok {
+			f["npm_version"] = x.npmExact
+		} else {
+			// The runner's npm is not the npm that printed the failure (a tool bundles its own).
+			f["npm_runner_version"] = &Fact{Name: "npm_runner_version", Value: x.npmExact.Value, Line: x.npmExact.Line, Text: x.npmExact.Text, Kind: "exact", Source: "log", Range: x.npmExact.Range}
+			f["npm_version"] = x.boundFact()
+		}
+	case x.npmExact != nil:
+		f["npm_version"] = x.npmExact
+	case x.hasBounds:
+		f["npm_version"] = x.boundFact()
+	}
+	if nv := f["node_version"]; nv != nil && (f["npm_version"] == nil || !f["npm_version"].Range.IsExact()) && f["npm_upgrade"] == nil {
+		v := nv.Range.Min
+		for _, row := range x.kb.NodeNPM {
+			if !row.Node.Allows(v) {
+				continue
+			}
+			r := knowledge.Range{Min: row.NPMMin, HasMin: true, Max: row.NPMMax, HasMax: true}
+			if cur := f["npm_version"]; cur != nil {
+				nr, ok := cur.Range.Intersect(r)
+				if !ok {
+					break
+				}
+				if nr == cur.Range {
+					break
+				}
+				r = nr
+			}
+			f["npm_version"] = &Fact{Name: "npm_version", Value: rangeText(r), Line: nv.Line, Text: nv.Text, Kind: "inferred", Source: "log", Range: r}
+			break
+		}
+	}
+	if n := f["package_name"]; n != nil {
+		f.set("scoped", boolText(strings.HasPrefix(n.Value, "@")), &Line{N: n.Line, Text: n.Text}, "exact")
+	}
+	if v := f["package_version"]; v != nil {
+		if pv, err := knowledge.ParseVersion(v.Value); err == nil {
+			f.set("prerelease", boolText(pv.Pre != ""), &Line{N: v.Line, Text: v.Text}, "exact")
+		}
+	}
+	x.oidcIntent()
+	return f
+}
+
+func (x *extractor) boundFact() *Fact {
+	return &Fact{Name: "npm_version", Value: rangeText(x.npmBounds), Line: x.npmBoundAt.Line, Text: x.npmBoundAt.Text, Kind: "bounded", Source: "log", Range: x.npmBounds}
+}
+
+// oidcIntent decides whether the job meant to publish without a token.
+func (x *extractor) oidcIntent() {
+	f := x.facts
+	for _, name := range []string{"oidc_log", "setup_node_placeholder"} {
+		if g := f[name]; g != nil {
+			f.set("oidc_intended", "true", &Line{N: g.Line, Text: g.Text}, "exact")
+			return
+		}
+	}
+	if l := x.tools["oidc-signal"]; l != nil {
+		f.set("oidc_intended", "true", l, "exact")
+		return
+	}
+	if te := f["token_env"]; te != nil && te.Value == "set" {
+		f.set("oidc_intended", "false", &Line{N: te.Line, Text: te.Text}, "exact")
+		return
+	}
+	if it := f["id_token_permission"]; it != nil && it.Value == "granted" && f["token_env"] == nil {
+		f.set("oidc_intended", "true", &Line{N: it.Line, Text: it.Text}, "inferred")
+	}
+}
+
+var reOIDCSignal = regexp.MustCompile(`No NPM_TOKEN found, but OIDC is available|Verifying OIDC context for publishing|OIDC token exchange with the npm registry|(?i)trusted publish(?:ing|er)`)
+
+// noteOIDCSignal records lines that show a tokenless publish was meant.
+func (x *extractor) noteOIDCSignal(l *Line) {
+	if x.tools["oidc-signal"] == nil && reOIDCSignal.MatchString(l.Text) {
+		x.tools["oidc-signal"] = l
+	}
+}
+
+func boolText(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}
+
+// rangeText renders a version range for people: "10.9.2", "<10.6.0", ">=11.5.0",
+// "10.6.0–11.4.x".
+func rangeText(r knowledge.Range) string {
+	if r.IsExact() {
+		return r.Min.String()
+	}
+	hi := ""
+	if r.HasMax {
+		if r.Max.Pre == "0" {
+			m := r.Max
+			m.Pre = ""
+			hi = "<" + m.String()
+		} else {
+			hi = "<=" + r.Max.String()
+		}
+	}
+	switch {
+	case r.HasMin && r.HasMax:
+		return ">=" + r.Min.String() + " " + hi
+	case r.HasMin:
+		return ">=" + r.Min.String()
+	}
+	return hi
+}

@@ -1,0 +1,72 @@
+package diagnose
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func addCaseSeeds(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "cases", "real", "*.log"))
+	for _, p := range files[:min(len(files), 20)] {
+		if data, err := os.ReadFile(p); err == nil {
+			f.Add(data)
+		}
+	}
+	f.Add([]byte(e402Tail))
+	f.Add([]byte("\ufeff2025-01-01T00:00:00.0000000Z ##[group]GITHUB_TOKEN Permissions\nIdToken: write\n##[endgroup]\n"))
+	f.Add([]byte("-----BEGIN RSA PRIVATE KEY-----\nabc\n"))
+	f.Add([]byte("> ```\n> npm ERR! code E404\n"))
+}
+
+// FuzzDiagnose drives normalize → facts → rules → rank with arbitrary bytes: no panic, and a
+// well-formed result whose evidence points at lines that exist.
+func FuzzDiagnose(f *testing.F) {
+	addCaseSeeds(f)
+	e := testEngine(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		res, err := e.DiagnoseText(string(data))
+		if err != nil {
+			if err != ErrEmpty && !strings.Contains(err.Error(), "binary") {
+				t.Fatalf("unexpected error %v", err)
+			}
+			return
+		}
+		switch res.Verdict {
+		case Diagnosed, Inconclusive, NoKnownCause:
+		default:
+			t.Fatalf("verdict %q", res.Verdict)
+		}
+		if (res.Verdict == NoKnownCause) != (len(res.Diagnoses) == 0) {
+			t.Fatalf("verdict %s with %d diagnoses", res.Verdict, len(res.Diagnoses))
+		}
+		for i, d := range res.Diagnoses {
+			if d.Confidence < 0 || d.Confidence > 1 || i > 0 && d.Confidence > res.Diagnoses[i-1].Confidence {
+				t.Fatalf("confidence order broken: %s", ranking(res))
+			}
+			for _, ev := range d.Evidence {
+				if ev.Line < 1 || ev.Line > res.Scanned.Lines || !utf8.ValidString(ev.Text) {
+					t.Fatalf("evidence %+v outside 1..%d or not UTF-8", ev, res.Scanned.Lines)
+				}
+			}
+		}
+	})
+}
+
+// FuzzNormalize: one line in, one clean line out.
+func FuzzNormalize(f *testing.F) {
+	for _, s := range []string{"2025-08-14T17:32:21.8216220Z ##[error]x", "\x1b[31mred\x1b[0m", "> ```npm error```", "a\rb", "12 error code E404"} {
+		f.Add(s, false, false)
+	}
+	f.Fuzz(func(t *testing.T, s string, quoted, debug bool) {
+		l := normalizeLine(s, docStyle{quoted: quoted, debugLog: debug})
+		if !utf8.ValidString(l.Text) {
+			t.Fatalf("invalid UTF-8 out of %q", s)
+		}
+		if strings.ContainsRune(l.Text, '\r') {
+			t.Fatalf("carriage return survived in %q", l.Text)
+		}
+	})
+}

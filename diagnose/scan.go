@@ -1,0 +1,226 @@
+package diagnose
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// rawLine is one physical line of the input that the scanner kept, with its 1-based number.
+type rawLine struct {
+	n    int
+	text string
+}
+
+// scanConfig tells the scanner which lines are worth keeping. A log of any size is read in
+// fixed chunks: every line of the last tailBytes is kept (small inputs are therefore kept
+// whole), and before that only the lines holding a trigger literal, with a little context.
+// Memory is bounded by tailBytes and the caps on kept lines, never by the input's size.
+type scanConfig struct {
+	triggers     *matcher
+	after        []int // per trigger: lines to keep after a hit
+	before       int   // context lines kept before every hit
+	afterDefault int   // context lines kept after every hit
+	chunkBytes   int
+	tailBytes    int
+	maxLineBytes int
+	headKeep     int // the first headKeep kept lines are never dropped (set-up facts live there)
+	recentKeep   int // after that, only the most recent recentKeep kept lines stay
+}
+
+// ScanStats says how much was read and kept.
+type ScanStats struct {
+	Bytes     int64 `json:"bytes"`
+	Lines     int   `json:"lines"`
+	Kept      int   `json:"kept_lines"`
+	Truncated int   `json:"truncated_lines,omitempty"`
+	Dropped   int   `json:"dropped_lines,omitempty"`
+}
+
+type lineScanner struct {
+	cfg        *scanConfig
+	head       []rawLine
+	ring       []rawLine
+	ringNext   int
+	ringFull   bool
+	lastKept   int
+	pending    int // after-context lines still owed from the previous chunk
+	tail       []byte
+	tailStart  int // number of the first line in tail
+	stats      ScanStats
+	lineNo     int // number of the line starting at the next region's first byte
+	partialCut bool
+}
+
+// errBinary is returned for input that is not text.
+var errBinary = errors.New("input is binary, not a text log")
+
+func scanLines(r io.Reader, cfg *scanConfig) ([]rawLine, ScanStats, error) {
+	s := &lineScanner{cfg: cfg, lineNo: 1, tailStart: 1}
+	buf := make([]byte, cfg.chunkBytes)
+	filled := 0
+	first := true
+	for {
+		n, err := io.ReadFull(r, buf[filled:])
+		filled += n
+		s.stats.Bytes += int64(n)
+		eof := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+		if err != nil && !eof {
+			return nil, s.stats, fmt.Errorf("reading log: %w", err)
+		}
+		if first && filled > 0 {
+			first = false
+			if i := bytes.IndexByte(buf[:min(filled, 8192)], 0); i >= 0 {
+				return nil, s.stats, fmt.Errorf("%w (NUL byte at offset %d)", errBinary, i)
+			}
+		}
+		if eof {
+			if filled > 0 {
+				region := buf[:filled]
+				if region[len(region)-1] != '\n' {
+					region = append(region, '\n')
+				}
+				s.region(region)
+			}
+			break
+		}
+		cut := bytes.LastIndexByte(buf[:filled], '\n')
+		if cut < 0 {
+			// A line longer than a chunk: treat the chunk as a line of its own.
+			s.stats.Truncated++
+			buf[filled-1] = '\n'
+			cut = filled - 1
+		}
+		s.region(buf[:cut+1])
+		filled = copy(buf, buf[cut+1:filled])
+	}
+	s.stats.Lines = s.lineNo - 1
+	return s.finish(), s.stats, nil
+}
+
+// region processes a run of complete lines (it ends with '\n').
+func (s *lineScanner) region(region []byte) {
+	pos := 0 // offset where line s.lineNo starts
+	for s.pending > 0 && pos < len(region) {
+		le := pos + bytes.IndexByte(region[pos:], '\n')
+		s.keep(s.lineNo, region[pos:le])
+		pos = le + 1
+		s.lineNo++
+		s.pending--
+	}
+	scanFrom := pos
+	for scanFrom < len(region) {
+		end, pid := s.cfg.triggers.first(region, scanFrom)
+		if end < 0 {
+			break
+		}
+		ls := bytes.LastIndexByte(region[:end], '\n') + 1
+		le := end - 1 + bytes.IndexByte(region[end-1:], '\n')
+		s.lineNo += bytes.Count(region[pos:ls], newline)
+		pos = ls
+		after := max(s.cfg.afterDefault, s.cfg.after[pid])
+		for e := end; e < le; {
+			e2, p2 := s.cfg.triggers.first(region[:le], e)
+			if e2 < 0 {
+				break
+			}
+			after = max(after, s.cfg.after[p2])
+			e = e2
+		}
+		// Context before the hit, within this region.
+		starts := []int{}
+		for b, p := 0, ls; b < s.cfg.before && p > 0; b++ {
+			p = bytes.LastIndexByte(region[:p-1], '\n') + 1
+			starts = append(starts, p)
+		}
+		for i := len(starts) - 1; i >= 0; i-- {
+			p := starts[i]
+			s.keep(s.lineNo-i-1, region[p:p+bytes.IndexByte(region[p:], '\n')])
+		}
+		s.keep(s.lineNo, region[ls:le])
+		p, n := le+1, s.lineNo+1
+		for ; after > 0 && p < len(region); after-- {
+			e := p + bytes.IndexByte(region[p:], '\n')
+			s.keep(n, region[p:e])
+			p, n = e+1, n+1
+		}
+		s.pending = max(s.pending, after)
+		scanFrom = le + 1
+	}
+	s.lineNo += bytes.Count(region[pos:], newline)
+	s.addTail(region)
+}
+
+var newline = []byte{'\n'}
+
+func (s *lineScanner) keep(n int, b []byte) {
+	if n <= s.lastKept {
+		return
+	}
+	s.lastKept = n
+	b = bytes.TrimSuffix(b, []byte{'\r'})
+	if len(b) > s.cfg.maxLineBytes {
+		b = b[:s.cfg.maxLineBytes]
+		s.stats.Truncated++
+	}
+	l := rawLine{n: n, text: string(b)}
+	if len(s.head) < s.cfg.headKeep {
+		s.head = append(s.head, l)
+		return
+	}
+	if len(s.ring) < s.cfg.recentKeep {
+		s.ring = append(s.ring, l)
+		return
+	}
+	s.ring[s.ringNext] = l
+	s.ringNext = (s.ringNext + 1) % len(s.ring)
+	s.ringFull = true
+	s.stats.Dropped++
+}
+
+func (s *lineScanner) addTail(region []byte) {
+	s.tail = append(s.tail, region...)
+	if len(s.tail) <= 2*s.cfg.tailBytes {
+		return
+	}
+	cut := len(s.tail) - s.cfg.tailBytes
+	cut += bytes.IndexByte(s.tail[cut:], '\n') + 1
+	s.tailStart += bytes.Count(s.tail[:cut], newline)
+	s.tail = s.tail[:copy(s.tail, s.tail[cut:])]
+}
+
+func (s *lineScanner) finish() []rawLine {
+	kept := append([]rawLine(nil), s.head...)
+	if s.ringFull {
+		kept = append(kept, s.ring[s.ringNext:]...)
+		kept = append(kept, s.ring[:s.ringNext]...)
+	} else {
+		kept = append(kept, s.ring...)
+	}
+	out := kept[:0:0]
+	for _, l := range kept {
+		if l.n < s.tailStart {
+			out = append(out, l)
+		}
+	}
+	n := s.tailStart
+	for rest := s.tail; len(rest) > 0; n++ {
+		i := bytes.IndexByte(rest, '\n')
+		if i < 0 {
+			i = len(rest)
+		}
+		line := bytes.TrimSuffix(rest[:i], []byte{'\r'})
+		if len(line) > s.cfg.maxLineBytes {
+			line = line[:s.cfg.maxLineBytes]
+			s.stats.Truncated++
+		}
+		out = append(out, rawLine{n: n, text: string(line)})
+		if i == len(rest) {
+			break
+		}
+		rest = rest[i+1:]
+	}
+	s.stats.Kept = len(out)
+	return out
+}

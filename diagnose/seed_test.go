@@ -1,0 +1,74 @@
+package diagnose
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The seed problem: one symptom, three causes. Each full Actions log must name its cause
+// at a confidence we would bet on; the bare three-line paste must not.
+func TestSeedCausesFromFullLogs(t *testing.T) {
+	e := testEngine(t)
+	for _, want := range []string{"oidc-npm-too-old", "oidc-missing-id-token-permission", "oidc-trusted-publisher-mismatch"} {
+		t.Run(want, func(t *testing.T) {
+			res := diagnoseFile(t, e, filepath.Join("testdata", "seed", want+".log"))
+			if res.Verdict != Diagnosed || res.Diagnoses[0].ID != want || res.Diagnoses[0].Confidence < 0.8 {
+				t.Fatalf("want %s diagnosed at >= 0.8, got %s", want, ranking(res))
+			}
+			ids := []string{}
+			for _, d := range res.Diagnoses {
+				ids = append(ids, d.ID)
+			}
+			for _, ev := range res.Diagnoses[0].Evidence {
+				if ev.Line <= 1 || ev.Source != "log" || strings.Contains(ev.Text, "2025-11-20T") {
+					t.Errorf("evidence must carry the original line number and normalized text: %+v", ev)
+				}
+			}
+			checkGolden(t, filepath.Join("testdata", "golden", "seed", want+".json"), toGolden(res))
+		})
+	}
+}
+
+func TestSeedBarePasteIsInconclusive(t *testing.T) {
+	e := testEngine(t)
+	res := diagnoseFile(t, e, filepath.Join("testdata", "seed", "bare-paste.log"))
+	if res.Verdict != Inconclusive {
+		t.Fatalf("verdict %s (%s), want inconclusive", res.Verdict, ranking(res))
+	}
+	for _, id := range []string{"oidc-npm-too-old", "oidc-missing-id-token-permission", "oidc-trusted-publisher-mismatch"} {
+		if position(res, id) == 0 {
+			t.Errorf("candidate %s missing: %s", id, ranking(res))
+		}
+	}
+	if len(res.NextChecks) == 0 {
+		t.Fatal("no next check: the user is not told what separates the candidates")
+	}
+	joined := strings.Join(res.NextChecks, "\n")
+	if !strings.Contains(joined, "IdToken") && !strings.Contains(joined, "npm --version") {
+		t.Errorf("next checks do not name the separating evidence: %q", joined)
+	}
+	for _, d := range res.Diagnoses {
+		if d.Confidence >= 0.8 {
+			t.Errorf("%s at %.2f from a three-line paste", d.ID, d.Confidence)
+		}
+	}
+	checkGolden(t, filepath.Join("testdata", "golden", "seed", "bare-paste.json"), toGolden(res))
+}
+
+// Negative evidence is shown, not just applied.
+func TestNegativeEvidenceIsExplained(t *testing.T) {
+	e := testEngine(t)
+	res := diagnoseFile(t, e, filepath.Join("testdata", "seed", "oidc-npm-too-old.log"))
+	for _, d := range res.Diagnoses {
+		if d.ID != "oidc-missing-id-token-permission" {
+			continue
+		}
+		for _, r := range d.Reasons {
+			if r.Effect < 0 && strings.Contains(r.Note, "IdToken") && r.Line > 0 {
+				return
+			}
+		}
+		t.Fatalf("oidc-missing-id-token-permission is listed without the negative evidence: %+v", d.Reasons)
+	}
+}
