@@ -237,6 +237,7 @@ func (b *Base) loadRule(fsys fs.FS, file string, patterns map[string]*Anchor) (*
 	if err := compile(&r.Match, "match"); err != nil {
 		return nil, err
 	}
+	markInMatch(&r.Match)
 	for i := range r.Require {
 		if err := compile(&r.Require[i], fmt.Sprintf("require[%d]", i)); err != nil {
 			return nil, err
@@ -272,6 +273,21 @@ func (b *Base) loadRule(fsys fs.FS, file string, patterns map[string]*Anchor) (*
 		}
 	}
 	return r, nil
+}
+
+func markInMatch(c *Cond) {
+	if c.Anchor != nil {
+		c.Anchor.InMatch = true
+	}
+	for i := range c.All {
+		markInMatch(&c.All[i])
+	}
+	for i := range c.Any {
+		markInMatch(&c.Any[i])
+	}
+	if c.Not != nil {
+		markInMatch(c.Not)
+	}
 }
 
 func hasPositiveAnchor(c *Cond) bool {
@@ -445,24 +461,89 @@ func requiredLiterals(re string) []string {
 	if err != nil {
 		return nil
 	}
-	set := required(p.Simplify())
-	for _, s := range set {
-		if len(s) < 3 {
-			return nil
-		}
+	set := required(p)
+	if set == nil || shortest(set) < 3 {
+		return nil
 	}
 	return set
 }
 
-// required returns a set of literals one of which every match contains; nil means no such
-// set is known.
-func required(re *syntax.Regexp) []string {
+// maxExact bounds the finite languages expanded while looking for required literals.
+const maxExact = 32
+
+// exact returns every string re can match when that is a small finite set, else nil.
+func exact(re *syntax.Regexp) []string {
 	switch re.Op {
 	case syntax.OpLiteral:
 		if re.Flags&syntax.FoldCase != 0 {
 			return nil
 		}
 		return []string{string(re.Rune)}
+	case syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText, syntax.OpEndText, syntax.OpWordBoundary:
+		return []string{""}
+	case syntax.OpCharClass:
+		var out []string
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			for r := re.Rune[i]; r <= re.Rune[i+1]; r++ {
+				if len(out) >= 8 {
+					return nil
+				}
+				out = append(out, string(r))
+			}
+		}
+		return out
+	case syntax.OpCapture:
+		return exact(re.Sub[0])
+	case syntax.OpQuest:
+		sub := exact(re.Sub[0])
+		if sub == nil {
+			return nil
+		}
+		return append([]string{""}, sub...)
+	case syntax.OpAlternate:
+		var out []string
+		for _, s := range re.Sub {
+			e := exact(s)
+			if e == nil || len(out)+len(e) > maxExact {
+				return nil
+			}
+			out = append(out, e...)
+		}
+		return out
+	case syntax.OpConcat:
+		out := []string{""}
+		for _, s := range re.Sub {
+			if out = cross(out, exact(s)); out == nil {
+				return nil
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// cross is the concatenation of two finite languages, nil when either is not finite or the
+// result would be too large.
+func cross(a, b []string) []string {
+	if a == nil || b == nil || len(a)*len(b) > maxExact {
+		return nil
+	}
+	out := make([]string, 0, len(a)*len(b))
+	for _, x := range a {
+		for _, y := range b {
+			out = append(out, x+y)
+		}
+	}
+	return out
+}
+
+// required returns a set of literals one of which every match contains; nil means no such
+// set is known.
+func required(re *syntax.Regexp) []string {
+	if e := exact(re); e != nil && shortest(e) >= 3 {
+		return e
+	}
+	switch re.Op {
 	case syntax.OpCapture, syntax.OpPlus:
 		return required(re.Sub[0])
 	case syntax.OpRepeat:
@@ -482,33 +563,33 @@ func required(re *syntax.Regexp) []string {
 	case syntax.OpConcat:
 		var best []string
 		better := func(c []string) {
-			if c != nil && (best == nil || shortest(c) > shortest(best)) {
+			if c == nil || shortest(c) < 3 {
+				return
+			}
+			if best == nil || shortest(c) > shortest(best) || shortest(c) == shortest(best) && len(c) < len(best) {
 				best = c
 			}
 		}
-		run := ""
+		run := []string{""}
 		for _, s := range re.Sub {
-			if s.Op == syntax.OpLiteral && s.Flags&syntax.FoldCase == 0 {
-				run += string(s.Rune)
-				better([]string{run})
+			if e := exact(s); e != nil {
+				if next := cross(run, e); next != nil {
+					run = next
+				} else {
+					better(run)
+					run = e
+				}
+				better(run)
 				continue
 			}
-			run = ""
+			better(run)
+			run = []string{""}
 			better(required(s))
 		}
+		better(run)
 		return best
 	}
 	return nil
-}
-
-func shortest(set []string) int {
-	n := -1
-	for _, s := range set {
-		if n < 0 || len(s) < n {
-			n = len(s)
-		}
-	}
-	return n
 }
 
 // lineOf is the 1-based line of the first occurrence of needle in data (1 if absent).
@@ -521,4 +602,14 @@ func lineOf(data []byte, needle string) int {
 		return 1
 	}
 	return bytes.Count(data[:i], []byte("\n")) + 1
+}
+
+func shortest(set []string) int {
+	n := -1
+	for _, s := range set {
+		if n < 0 || len(s) < n {
+			n = len(s)
+		}
+	}
+	return n
 }

@@ -63,12 +63,14 @@ func TestLoadRejectsBadRules(t *testing.T) {
 
 func TestRequiredLiterals(t *testing.T) {
 	for re, want := range map[string]string{
-		`404 Not Found - PUT https?://\S+`:   "404 Not Found - PUT http",
-		`code ENEEDAUTH|need auth This`:      "code ENEEDAUTH,need auth This",
-		`(foo)+barbaz`:                       "barbaz",
-		`(?i)case insensitive`:               "",
-		`You cannot publish over (\S+?)\.?$`: "You cannot publish over ",
-		`a|bc`:                               "",
+		`404 Not Found - PUT https?://\S+`:           "404 Not Found - PUT http",
+		`code ENEEDAUTH|need auth This`:              "code ENEEDAUTH,need auth This",
+		`(foo)+barbaz`:                               "barbaz",
+		`(npm (ERR!|error) code|lerna ERR!) E400\b`:  "npm ERR! code E400,npm error code E400,lerna ERR! E400",
+		`^(> )?@?[^\s@]+@\S+ (prepack|publish)( |$)`: " prepack, publish",
+		`(?i)case insensitive`:                       "",
+		`You cannot publish over (\S+?)\.?$`:         "You cannot publish over ",
+		`a|bc`:                                       "",
 	} {
 		if got := strings.Join(requiredLiterals(re), ","); got != want {
 			t.Errorf("requiredLiterals(%q) = %q, want %q", re, got, want)

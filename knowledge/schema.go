@@ -90,6 +90,9 @@ type Anchor struct {
 	// Required are literals one of which every match of Regex contains (nil if none could be
 	// derived); the engine runs the regex only on lines that contain one of them.
 	Required []string
+	// InMatch is true when some rule's match (not only a raise or lower) uses the anchor:
+	// only those decide which lines of a huge log are worth keeping.
+	InMatch bool
 }
 
 // Text is the anchor's source form.

@@ -275,3 +275,26 @@ func (c Constraint) Allows(v Version) bool {
 	}
 	return false
 }
+
+// Bounds is the smallest closed range holding every version the constraint allows; ok is
+// false for an unbounded or empty constraint.
+func (c Constraint) Bounds() (Range, bool) {
+	if len(c.spans) == 0 {
+		return Range{}, false
+	}
+	out := Range{}
+	for i, s := range c.spans {
+		if !s.HasMin || !s.HasMax {
+			return Range{}, false
+		}
+		hi := s.Max
+		hi.Pre = "0" // the exclusive upper end, as the greatest version below it
+		if i == 0 || s.Min.Compare(out.Min) < 0 {
+			out.Min, out.HasMin = s.Min, true
+		}
+		if i == 0 || hi.Compare(out.Max) > 0 {
+			out.Max, out.HasMax = hi, true
+		}
+	}
+	return out, true
+}
