@@ -34,84 +34,88 @@ func newMatcher(patterns []string) *matcher {
 	}
 	m.stride = n
 
-	// Trie with goto over classes.
-	type node struct {
-		edges map[uint8]int
-		fail  int
-		out   []int32
+	// Trie over classes in a dense table; -1 marks a missing edge.
+	states := 1
+	for _, p := range patterns {
+		states += len(p)
 	}
-	nodes := []node{{edges: map[uint8]int{}}}
+	trie := make([]int32, states*n)
+	for i := range trie {
+		trie[i] = -1
+	}
+	outs := make([][]int32, 1, states)
+	count := 1
 	for pid, p := range patterns {
 		if p == "" {
 			continue
 		}
 		s := 0
 		for i := 0; i < len(p); i++ {
-			c := m.class[p[i]]
-			nx, ok := nodes[s].edges[c]
-			if !ok {
-				nx = len(nodes)
-				nodes = append(nodes, node{edges: map[uint8]int{}})
-				nodes[s].edges[c] = nx
+			c := int(m.class[p[i]])
+			nx := trie[s*n+c]
+			if nx < 0 {
+				nx = int32(count)
+				count++
+				outs = append(outs, nil)
+				trie[s*n+c] = nx
 			}
-			s = nx
+			s = int(nx)
 		}
-		nodes[s].out = append(nodes[s].out, int32(pid))
+		outs[s] = append(outs[s], int32(pid))
 	}
-	// BFS for failure links and the full transition function.
-	delta := make([][]int, len(nodes))
-	for i := range delta {
-		delta[i] = make([]int, n)
-	}
-	queue := []int{}
+	// BFS: failure links, inherited outputs and the full transition function, in place.
+	fail := make([]int32, count)
+	queue := make([]int32, 0, count)
 	for c := 0; c < n; c++ {
-		if nx, ok := nodes[0].edges[uint8(c)]; ok {
-			delta[0][c] = nx
-			nodes[nx].fail = 0
+		if nx := trie[c]; nx > 0 {
+			fail[nx] = 0
 			queue = append(queue, nx)
+		} else {
+			trie[c] = 0
 		}
 	}
-	for len(queue) > 0 {
-		s := queue[0]
-		queue = queue[1:]
-		f := nodes[s].fail
-		nodes[s].out = append(nodes[s].out, nodes[f].out...)
+	for qi := 0; qi < len(queue); qi++ {
+		s := int(queue[qi])
+		f := int(fail[s])
+		if len(outs[f]) > 0 {
+			outs[s] = append(outs[s], outs[f]...)
+		}
 		for c := 0; c < n; c++ {
-			if nx, ok := nodes[s].edges[uint8(c)]; ok {
-				nodes[nx].fail = delta[f][c]
-				delta[s][c] = nx
+			if nx := trie[s*n+c]; nx >= 0 {
+				fail[nx] = trie[f*n+c]
 				queue = append(queue, nx)
 			} else {
-				delta[s][c] = delta[f][c]
+				trie[s*n+c] = trie[f*n+c]
 			}
 		}
 	}
+	nodes := outs[:count]
 	// Renumber so that accepting states come last: one comparison per byte tells a hit.
-	order := make([]int, 0, len(nodes))
+	// The start state stays 0: it never accepts (there are no empty patterns).
+	order := make([]int, 0, count)
 	for i := range nodes {
-		if len(nodes[i].out) == 0 {
+		if len(nodes[i]) == 0 {
 			order = append(order, i)
 		}
 	}
 	first := len(order)
 	for i := range nodes {
-		if len(nodes[i].out) > 0 {
+		if len(nodes[i]) > 0 {
 			order = append(order, i)
 		}
 	}
-	// The start state must stay state 0; it never accepts (no empty patterns).
-	newID := make([]int, len(nodes))
+	newID := make([]int32, count)
 	for id, old := range order {
-		newID[old] = id
+		newID[old] = int32(id)
 	}
-	m.next = make([]int32, len(nodes)*n)
-	m.out = make([][]int32, len(nodes))
-	for old, row := range delta {
-		id := newID[old]
-		for c, to := range row {
-			m.next[id*n+c] = int32(newID[to] * n)
+	m.next = make([]int32, count*n)
+	m.out = make([][]int32, count)
+	for old := 0; old < count; old++ {
+		id := int(newID[old])
+		for c := 0; c < n; c++ {
+			m.next[id*n+c] = newID[trie[old*n+c]] * int32(n)
 		}
-		m.out[id] = nodes[old].out
+		m.out[id] = nodes[old]
 	}
 	m.acceptFrom = int32(first * n)
 	return m

@@ -37,7 +37,7 @@ type Engine struct {
 
 // Options tune an Engine; the zero value is what the CLI uses.
 type Options struct {
-	// TailBytes is how much of the end of a log is kept whole (default 2 MiB).
+	// TailBytes is how much of the end of a log is kept whole (default 512 KiB).
 	TailBytes int
 	// ChunkBytes is the read size (default 1 MiB).
 	ChunkBytes int
@@ -82,14 +82,25 @@ func New(kb *knowledge.Base, logger *slog.Logger, opt Options) (*Engine, error) 
 	}
 	e.keys = newMatcher(keys)
 
-	// The scanner's triggers: every key, the facts' literals, and failure markers.
-	const maxTrigger = 24 // a prefix is enough to decide a line is worth keeping
+	// The scanner's triggers: the keys of anchors some rule's match uses (cut to a prefix),
+	// long keys of the anchors that raise or lower confidence, the facts' literals and the
+	// failure markers. Short support anchors are looked for in lines kept for other reasons.
+	const maxTrigger = 24
 	trig := map[string]int{}
-	for _, k := range keys {
-		if len(k) > maxTrigger {
-			k = k[:maxTrigger]
+	for _, a := range kb.Anchors {
+		lits := a.Required
+		if a.Regex == nil {
+			lits = []string{a.Literal}
 		}
-		trig[k] = max(trig[k], 0)
+		if !a.InMatch && (len(lits) == 0 || shortestLen(lits) < minSupportTrigger) {
+			continue // a short, common word would keep half of a big log
+		}
+		for _, k := range lits {
+			if len(k) > maxTrigger {
+				k = k[:maxTrigger]
+			}
+			trig[k] = max(trig[k], 0)
+		}
 	}
 	for k, after := range factTriggers {
 		trig[k] = max(trig[k], after)
@@ -106,8 +117,8 @@ func New(kb *knowledge.Base, logger *slog.Logger, opt Options) (*Engine, error) 
 	e.scan = &scanConfig{
 		triggers: newMatcher(tlist), after: after,
 		before: 2, afterDefault: 2,
-		chunkBytes: 1 << 20, tailBytes: 2 << 20, maxLineBytes: 16 << 10,
-		headKeep: 5000, recentKeep: 20000,
+		chunkBytes: 1 << 20, tailBytes: 512 << 10, maxLineBytes: 16 << 10,
+		headKeep: 1000, recentKeep: 4000,
 	}
 	if opt.TailBytes > 0 {
 		e.scan.tailBytes = opt.TailBytes
@@ -116,6 +127,18 @@ func New(kb *knowledge.Base, logger *slog.Logger, opt Options) (*Engine, error) 
 		e.scan.chunkBytes = opt.ChunkBytes
 	}
 	return e, nil
+}
+
+// minSupportTrigger is the shortest literal of a raise/lower anchor that still makes the
+// scanner keep a line: long ones are specific, short ones ("test") are everywhere.
+const minSupportTrigger = 10
+
+func shortestLen(set []string) int {
+	n := len(set[0])
+	for _, s := range set[1:] {
+		n = min(n, len(s))
+	}
+	return n
 }
 
 // Knowledge returns the engine's knowledge base.
@@ -173,14 +196,7 @@ func (e *Engine) Diagnose(r io.Reader) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	empty := true
-	for _, l := range raw {
-		if strings.TrimSpace(l.text) != "" {
-			empty = false
-			break
-		}
-	}
-	if empty {
+	if stats.Blank {
 		return nil, ErrEmpty
 	}
 	lines := e.normalize(raw)
@@ -226,7 +242,6 @@ const maxHitsPerAnchor = 16
 func (e *Engine) analyze(lines []Line) *evalContext {
 	ctx := &evalContext{kb: e.kb, checks: e.checks, lines: lines, hits: make([][]int, len(e.kb.Anchors))}
 	x := newExtractor(e.kb)
-	var lastErrorish *Line
 	for i := range lines {
 		l := &lines[i]
 		x.line(l)
@@ -234,12 +249,12 @@ func (e *Engine) analyze(lines []Line) *evalContext {
 		if l.Marker == "error" && ctx.fail == nil {
 			ctx.fail = l
 		}
-		if reErrorish.MatchString(l.Text) {
-			lastErrorish = l
-		}
 	}
-	if ctx.fail == nil {
-		ctx.fail = lastErrorish
+	// Without the runner's marker, the failure is the last error-looking line.
+	for i := len(lines) - 1; ctx.fail == nil && i >= max(0, len(lines)-5000); i-- {
+		if reErrorish.MatchString(lines[i].Text) {
+			ctx.fail = &lines[i]
+		}
 	}
 	ctx.facts = x.finish()
 
@@ -249,27 +264,37 @@ func (e *Engine) analyze(lines []Line) *evalContext {
 			ctx.hits[a] = append(h, i)
 		}
 	}
-	seen := make([]bool, len(e.keyLits))
-	var found []int
+	seenKey := make([]bool, len(e.keyLits))
+	seenAnchor := make([]bool, len(e.kb.Anchors))
+	var found, tried []int
 	for i := range lines {
 		t := lines[i].Text
 		found = found[:0]
 		e.keys.each(t, func(k int32, _ int) {
-			if !seen[k] {
-				seen[k] = true
+			if !seenKey[k] {
+				seenKey[k] = true
 				found = append(found, int(k))
 			}
 		})
+		tried = tried[:0]
 		for _, k := range found {
-			seen[k] = false
+			seenKey[k] = false
 			for _, a := range e.keyLits[k] {
 				addHit(a, i)
 			}
 			for _, a := range e.keyRegex[k] {
+				if seenAnchor[a] {
+					continue
+				}
+				seenAnchor[a] = true
+				tried = append(tried, a)
 				if e.kb.Anchors[a].Regex.MatchString(t) {
 					addHit(a, i)
 				}
 			}
+		}
+		for _, a := range tried {
+			seenAnchor[a] = false
 		}
 		for _, a := range e.freeRegex {
 			if e.kb.Anchors[a].Regex.MatchString(t) {
@@ -287,8 +312,12 @@ var reErrorish = regexp.MustCompile(`(?i)(?:^|[\s:\[])(?:error|err!|failed|fatal
 // two: humans and wrappers (release-it, changesets, semantic-release) break long npm lines.
 func (e *Engine) joinedHits(ctx *evalContext, addHit func(a, i int)) {
 	lines := ctx.lines
+	// Wrapping is a paste and wrapper habit: it is looked for near the end, where failures
+	// are, so the cost stays bounded on huge logs.
+	from := max(0, len(lines)-maxJoinedLines)
 	var b strings.Builder
-	for i := range lines {
+	tried := map[int]bool{}
+	for i := from; i < len(lines); i++ {
 		first := strings.TrimRight(lines[i].Text, " \t")
 		if first == "" {
 			continue
@@ -304,6 +333,7 @@ func (e *Engine) joinedHits(ctx *evalContext, addHit func(a, i int)) {
 			b.WriteByte(' ')
 			b.WriteString(next)
 			joined := b.String()
+			clear(tried)
 			e.keys.each(joined, func(k int32, end int) {
 				start := end - len(e.keys.patterns[k])
 				if start < boundary && end > boundary+1 {
@@ -312,6 +342,10 @@ func (e *Engine) joinedHits(ctx *evalContext, addHit func(a, i int)) {
 					}
 				}
 				for _, a := range e.keyRegex[k] {
+					if tried[a] || len(ctx.hits[a]) > 0 && ctx.hits[a][len(ctx.hits[a])-1] >= i {
+						continue
+					}
+					tried[a] = true
 					if loc := e.kb.Anchors[a].Regex.FindStringIndex(joined); loc != nil && loc[0] < boundary && loc[1] > boundary+1 {
 						addHit(a, i)
 					}
@@ -320,6 +354,9 @@ func (e *Engine) joinedHits(ctx *evalContext, addHit func(a, i int)) {
 		}
 	}
 }
+
+// maxJoinedLines bounds the wrapped-line search to the last lines kept.
+const maxJoinedLines = 4000
 
 // eval answers a condition: its truth, whether it rests on an inferred fact, and the line
 // that supports it.
@@ -451,7 +488,11 @@ func (e *Engine) rank(ctx *evalContext) *Result {
 			continue
 		}
 		c := &candidate{rule: r, score: r.Base}
-		for sign, adjs := range map[float64][]knowledge.Adjust{1: r.Raise, -1: r.Lower} {
+		for _, side := range []struct {
+			sign float64
+			adjs []knowledge.Adjust
+		}{{1, r.Raise}, {-1, r.Lower}} {
+			sign, adjs := side.sign, side.adjs
 			for i := range adjs {
 				t, inferred, ev := ctx.eval(&adjs[i].If)
 				if t != knowledge.Yes {
@@ -470,48 +511,42 @@ func (e *Engine) rank(ctx *evalContext) *Result {
 			}
 		}
 		sort.SliceStable(c.reasons, func(i, j int) bool { return c.reasons[i].Effect > c.reasons[j].Effect })
-		c.score = math.Min(s.Ceiling, math.Max(s.Floor, c.score))
+		// Rounded so that equal evidence gives equal scores whatever the summing order.
+		c.score = math.Round(math.Min(s.Ceiling, math.Max(s.Floor, c.score))*1e6) / 1e6
 		c.conf = c.score
 		c.ev = ctx.matchEvidence(&r.Match)
 		if c.score >= s.CandidateMin {
 			cands = append(cands, c)
 		}
 	}
-	order := func() {
-		sort.SliceStable(cands, func(i, j int) bool {
-			a, b := cands[i], cands[j]
-			if a.conf != b.conf {
-				return a.conf > b.conf
+	byConfidence(cands)
+	// Within a family the runner-up caps the family: two causes that explain one symptom
+	// almost equally well must not produce a confident answer. Every member is held to the
+	// cap, so the ranking by raw score survives it.
+	type pair struct{ lead, second *candidate }
+	tops := map[string]*pair{}
+	for _, c := range cands { // sorted by raw score
+		if fam := c.rule.Family; fam != "" {
+			if t := tops[fam]; t == nil {
+				tops[fam] = &pair{lead: c}
+			} else if t.second == nil && !related(t.lead.rule, c.rule) {
+				t.second = c
 			}
-			if a.rule.Generic != b.rule.Generic {
-				return !a.rule.Generic
-			}
-			return a.rule.ID < b.rule.ID
-		})
+		}
 	}
-	order()
-	// Within a family the runner-up caps the leader: two causes that explain one symptom
-	// almost equally well must not produce a confident answer.
-	leaders := map[string]*candidate{}
 	for _, c := range cands {
-		fam := c.rule.Family
-		if fam == "" {
+		t := tops[c.rule.Family]
+		if t == nil || t.second == nil {
 			continue
 		}
-		lead, ok := leaders[fam]
-		if !ok {
-			leaders[fam] = c
-			continue
-		}
-		if lead.conf == lead.score { // first runner-up only
-			limit := s.FamilyMargin + lead.score - c.score
-			if limit < lead.conf {
-				lead.conf = limit
-				lead.reasons = append(lead.reasons, Reason{Effect: round2(limit - lead.score), Note: fmt.Sprintf("%s explains the same symptom almost as well (%.2f)", c.rule.ID, c.score)})
+		if limit := s.FamilyMargin + t.lead.score - t.second.score; limit < c.conf {
+			c.conf = limit
+			if c == t.lead {
+				c.reasons = append(c.reasons, Reason{Effect: round2(limit - c.score), Note: fmt.Sprintf("%s explains the same symptom almost as well (%.2f)", t.second.rule.ID, t.second.score)})
 			}
 		}
 	}
-	order()
+	byConfidence(cands)
 
 	res := &Result{Facts: map[string]string{}, FactEvidence: map[string]FactRef{}, Diagnoses: []Diagnosis{}, NextChecks: []string{}}
 	for name, f := range ctx.facts {
@@ -552,6 +587,33 @@ func (e *Engine) rank(ctx *evalContext) *Result {
 	return res
 }
 
+// byConfidence orders candidates most likely first: confidence, then raw score, then a
+// specific rule before a generic one.
+func byConfidence(cands []*candidate) {
+	sort.SliceStable(cands, func(i, j int) bool {
+		a, b := cands[i], cands[j]
+		if a.conf != b.conf {
+			return a.conf > b.conf
+		}
+		if a.score != b.score {
+			return a.score > b.score
+		}
+		if a.rule.Generic != b.rule.Generic {
+			return !a.rule.Generic
+		}
+		if b.rule.Refines == a.rule.ID || a.rule.Refines == b.rule.ID {
+			return b.rule.Refines == a.rule.ID // no evidence for the narrower reading: parent first
+		}
+		return a.rule.ID < b.rule.ID
+	})
+}
+
+// related reports whether one rule refines the other: then they are one explanation read
+// at two precisions, not rivals.
+func related(a, b *knowledge.Rule) bool {
+	return a.Refines == b.ID || b.Refines == a.ID
+}
+
 func r0(c []*candidate) *knowledge.Rule { return c[0].rule }
 
 func noCauseSummary(ctx *evalContext, kept int) string {
@@ -581,24 +643,25 @@ func clip(s string, n int) string {
 // about facts the log did not settle.
 func (e *Engine) nextChecks(ctx *evalContext, cands []*candidate) []string {
 	var out []string
-	seen := map[string]bool{}
-	for _, c := range cands[:min(len(cands), 6)] {
+	asked := map[string]bool{} // one question per fact, from the most likely candidate asking
+	for _, c := range cands[:min(len(cands), 8)] {
 		for _, ch := range c.rule.Checks {
 			if ch.Fact != "" {
 				if f := ctx.facts[ch.Fact]; f != nil && f.Kind == "exact" {
 					continue
 				}
 			}
-			if !seen[ch.Ask] {
-				seen[ch.Ask] = true
+			key := ch.Fact
+			if key == "" {
+				key = ch.Ask
+			}
+			if !asked[key] {
+				asked[key] = true
 				out = append(out, ch.Ask)
 			}
 		}
 	}
-	if len(out) > 4 {
-		out = out[:4]
-	}
-	return out
+	return out[:min(len(out), 4)]
 }
 
 // matchEvidence lists the lines that satisfied a rule's positive anchors.
@@ -640,3 +703,10 @@ func (c *evalContext) fill(note string) string {
 }
 
 func round2(f float64) float64 { return math.Round(f*100) / 100 }
+
+// TriggerLiterals are the literals the scanner looks for in raw input: every anchor literal
+// (cut to its prefix) and what the fact extractor needs. Benchmarks hand the same list to
+// ripgrep.
+func (e *Engine) TriggerLiterals() []string {
+	return append([]string(nil), e.scan.triggers.patterns...)
+}

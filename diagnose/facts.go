@@ -144,10 +144,17 @@ type extractor struct {
 	hasBounds  bool
 
 	tools map[string]*Line
+	// packuments are the registry's answers to GETs of package documents, by package name.
+	packuments map[string]packument
+}
+
+type packument struct {
+	status string
+	line   *Line
 }
 
 func newExtractor(kb *knowledge.Base) *extractor {
-	return &extractor{kb: kb, facts: Facts{}, tools: map[string]*Line{}}
+	return &extractor{kb: kb, facts: Facts{}, tools: map[string]*Line{}, packuments: map[string]packument{}}
 }
 
 func (x *extractor) line(l *Line) {
@@ -181,6 +188,11 @@ func (x *extractor) line(l *Line) {
 		x.step = l.Step
 	}
 
+	// Most lines of a big log are test or build output: cheap substring checks keep the
+	// regexes below off them.
+	hasNPM := strings.Contains(t, "npm")
+	hasVer := strings.ContainsAny(t, "0123456789")
+
 	// Versions printed outright.
 	if x.wantVer != "" {
 		if m := reVersionOnly.FindStringSubmatch(t); m != nil {
@@ -192,118 +204,73 @@ func (x *extractor) line(l *Line) {
 			x.wantVer = ""
 		}
 	}
-	if m := reVersionCmd.FindStringSubmatch(t); m != nil {
-		x.wantVer = m[1]
-	}
-	if m := reNPMInfoUsing.FindStringSubmatch(t); m != nil {
-		x.exactVersion("npm", knowledge.MustVersion(m[1]), l)
-	}
-	if m := reNodeInfoUsing.FindStringSubmatch(t); m != nil {
-		x.exactVersion("node", knowledge.MustVersion(m[1]), l)
-	}
-	if m := reEnvTool.FindStringSubmatch(t); m != nil {
-		x.exactVersion(m[1], knowledge.MustVersion(m[2]), l)
-	}
-	if m := reToolcacheNode.FindStringSubmatch(t); m != nil && f["node_version"] == nil {
-		x.exactVersion("node", knowledge.MustVersion(m[1]), l)
-	}
-	for name, re := range map[string]*regexp.Regexp{"lerna": reLerna, "semantic_release": reSemrel, "yarn": reYarnBerry, "changesets": reChangesets} {
-		if m := re.FindStringSubmatch(t); m != nil {
-			f.setVersion(name+"_version", knowledge.MustVersion(m[1]), l)
+	if strings.Contains(t, "-v") || strings.Contains(t, "--version") {
+		if m := reVersionCmd.FindStringSubmatch(t); m != nil {
+			x.wantVer = m[1]
 		}
 	}
-	if m := reYarnClassic.FindStringSubmatch(t); m != nil {
-		f.setVersion("yarn_version", knowledge.MustVersion(m[1]), l)
-	}
-	if m := rePnpmVersion.FindStringSubmatch(t); m != nil && strings.Contains(t, "pnpm") {
-		f.setVersion("pnpm_version", knowledge.MustVersion(m[1]), l)
-	}
-
-	// What the npm that printed this line must be.
-	if reNPMPrefixOld.MatchString(t) {
-		x.bound(l, knowledge.Range{Max: below(x.kb.Thresholds["npm_new_log_prefix"]), HasMax: true})
-		f.set("npm_log_prefix", "ERR!", l, "exact")
-	} else if reNPMPrefixNew.MatchString(t) {
-		x.bound(l, knowledge.Range{Min: x.kb.Thresholds["npm_new_log_prefix"], HasMin: true})
-		if f["npm_log_prefix"] == nil || f["npm_log_prefix"].Value != "ERR!" {
-			f.set("npm_log_prefix", "error", l, "exact")
+	if hasVer && strings.Contains(t, ": ") {
+		if m := reEnvTool.FindStringSubmatch(t); m != nil {
+			x.exactVersion(m[1], knowledge.MustVersion(m[2]), l)
 		}
 	}
-	if m := reOld404.FindStringSubmatch(t); m != nil {
-		x.bound(l, knowledge.Range{Max: below(x.kb.Thresholds["npm_new_404_wording"]), HasMax: true})
-		x.pkg(m[1], m[2], l)
-	} else if m := reNew404.FindStringSubmatch(t); m != nil {
-		x.bound(l, knowledge.Range{Min: x.kb.Thresholds["npm_new_404_wording"], HasMin: true})
-		x.pkg(m[1], m[2], l)
+	if hasVer && f["node_version"] == nil && strings.Contains(t, "/node/") {
+		if m := reToolcacheNode.FindStringSubmatch(t); m != nil {
+			x.exactVersion("node", knowledge.MustVersion(m[1]), l)
+		}
 	}
-
-	if m := reErrorCode.FindStringSubmatch(t); m != nil {
-		f.set("npm_error_code", m[1], l, "exact")
+	if hasVer {
+		x.toolVersions(t, l)
 	}
-	if m := reHTTPLine.FindStringSubmatch(t); m != nil {
-		x.http(m[2], m[1], m[3], l)
-	} else if m := reHTTPFetch.FindStringSubmatch(t); m != nil && m[2] >= "400" {
-		x.http(m[1], m[2], m[3], l)
-	}
-	if m := rePublishingTo.FindStringSubmatch(t); m != nil {
-		f.set("registry", m[1]+"/", l, "exact")
-		f.set("dist_tag", m[2], l, "exact")
-		f.set("access", m[3], l, "exact")
-		f.set("reached_registry", "true", l, "exact")
-	} else if m := rePublishingToV8.FindStringSubmatch(t); m != nil {
-		f.set("registry", m[1], l, "exact")
-		f.set("reached_registry", "true", l, "exact")
-	}
-	if m := rePkgBox.FindStringSubmatch(t); m != nil {
-		x.pkg(m[1], m[2], l)
-	}
-	if m := rePkgName.FindStringSubmatch(t); m != nil {
-		f.set("package_name", m[1], l, "exact")
-	}
-	if m := rePkgVersion.FindStringSubmatch(t); m != nil {
-		f.set("package_version", m[1], l, "exact")
-	}
-	if m := rePublished.FindStringSubmatch(t); m != nil {
-		x.pkg(m[1], m[2], l)
-		f.set("published", "true", l, "exact")
+	if hasNPM {
+		x.npmLine(t, l)
 	}
 	if strings.Contains(t, "XXXXX-XXXXX-XXXXX-XXXXX") {
 		f.set("setup_node_placeholder", "true", l, "exact")
-	} else if m := reTokenEnv.FindStringSubmatch(t); m != nil {
-		if m[2] == "" {
-			f.set("token_env", "empty", l, "exact")
-		} else if !strings.Contains(m[2], "XXXXX") {
-			f.set("token_env", "set", l, "exact")
+	} else if strings.Contains(t, "TOKEN:") {
+		if m := reTokenEnv.FindStringSubmatch(t); m != nil {
+			if m[2] == "" {
+				f.set("token_env", "empty", l, "exact")
+			} else if !strings.Contains(m[2], "XXXXX") {
+				f.set("token_env", "set", l, "exact")
+			}
 		}
 	}
-	if m := reOIDCLog.FindStringSubmatch(t); m != nil {
-		f.set("oidc_log", m[1], l, "exact")
-	}
-	if strings.Contains(t, "Signed provenance statement") {
-		f.set("provenance", "signed", l, "exact")
-	} else if strings.Contains(t, "Provenance statement published to transparency log") {
-		f.set("provenance", "published", l, "exact")
-	}
-	if strings.Contains(t, "--provenance") && !strings.Contains(t, "--provenance=false") || strings.Contains(t, "NPM_CONFIG_PROVENANCE: true") {
-		f.setOnce("provenance_flag", "true", l)
-	}
-	if m := reNPMUpgrade.FindStringSubmatch(t); m != nil {
-		spec := m[1]
-		if spec == "" {
-			spec = m[2]
+	if strings.Contains(t, "rovenance") {
+		if strings.Contains(t, "Signed provenance statement") {
+			f.set("provenance", "signed", l, "exact")
+		} else if strings.Contains(t, "Provenance statement published to transparency log") {
+			f.set("provenance", "published", l, "exact")
 		}
-		f.set("npm_upgrade", spec, l, "exact")
+		if strings.Contains(t, "--provenance") && !strings.Contains(t, "--provenance=false") || strings.Contains(t, "NPM_CONFIG_PROVENANCE: true") {
+			f.setOnce("provenance_flag", "true", l)
+		}
 	}
-	if m := rePublishCmd.FindStringSubmatch(t); m != nil && !strings.Contains(t, "npm notice") {
-		f.setOnce("publish_command", strings.TrimSpace(m[1]), l)
+	if strings.Contains(t, "publish") || strings.Contains(t, "release") {
+		if m := rePublishCmd.FindStringSubmatch(t); m != nil && !strings.Contains(t, "npm notice") {
+			f.setOnce("publish_command", strings.TrimSpace(m[1]), l)
+		}
+	}
+	if hasVer && strings.Contains(t, " - ") {
+		if m := reHTTPLine.FindStringSubmatch(t); m != nil {
+			x.http(m[2], m[1], m[3], l)
+		}
+	}
+	if strings.HasPrefix(t, "+ ") {
+		if m := rePublished.FindStringSubmatch(t); m != nil {
+			x.pkg(m[1], m[2], l)
+			f.set("published", "true", l, "exact")
+		}
 	}
 	x.tool(t, l)
 
 	// Runner and CI.
 	switch {
-	case strings.Contains(t, "Hosted Compute Agent") || strings.HasPrefix(t, "Image Release: ") || reImage.MatchString(t):
+	case strings.Contains(t, "Hosted Compute Agent") || strings.HasPrefix(t, "Image Release: "):
 		f.setOnce("runner", "github-hosted", l)
+	case strings.Contains(t, "Image: "):
 		if m := reImage.FindStringSubmatch(t); m != nil {
+			f.setOnce("runner", "github-hosted", l)
 			f.setOnce("runner_image", m[1], l)
 		}
 	case strings.Contains(t, "Runner name: "):
@@ -321,13 +288,126 @@ func (x *extractor) line(l *Line) {
 	case strings.Contains(t, `runner environment: "self-hosted"`):
 		f.set("runner", "self-hosted", l, "exact")
 	}
-	switch {
-	case l.Marker != "" && l.Marker != "group" && l.Marker != "endgroup" || strings.HasPrefix(t, "Current runner version:"):
-		f.setOnce("ci", "github-actions", l)
-	case reGitLab.MatchString(t):
-		f.setOnce("ci", "gitlab", l)
-	case reCircle.MatchString(t):
-		f.setOnce("ci", "circleci", l)
+	if f["ci"] == nil {
+		switch {
+		case l.Marker != "" && l.Marker != "group" && l.Marker != "endgroup" || strings.HasPrefix(t, "Current runner version:"):
+			f.setOnce("ci", "github-actions", l)
+		case strings.Contains(t, "gitlab") || strings.Contains(t, "section_") || strings.Contains(t, "Job succeeded"):
+			if reGitLab.MatchString(t) {
+				f.setOnce("ci", "gitlab", l)
+			}
+		case strings.Contains(t, "ircle") || strings.Contains(t, "CIRCLE"):
+			if reCircle.MatchString(t) {
+				f.setOnce("ci", "circleci", l)
+			}
+		}
+	}
+}
+
+func (x *extractor) toolVersions(t string, l *Line) {
+	f := x.facts
+	if strings.Contains(t, "using ") || strings.Contains(t, "verb") {
+		if m := reNPMInfoUsing.FindStringSubmatch(t); m != nil {
+			x.exactVersion("npm", knowledge.MustVersion(m[1]), l)
+		}
+		if m := reNodeInfoUsing.FindStringSubmatch(t); m != nil {
+			x.exactVersion("node", knowledge.MustVersion(m[1]), l)
+		}
+	}
+	for _, tv := range toolVersionRes {
+		if strings.Contains(t, tv.hint) {
+			if m := tv.re.FindStringSubmatch(t); m != nil {
+				f.setVersion(tv.fact, knowledge.MustVersion(m[1]), l)
+			}
+		}
+	}
+}
+
+var toolVersionRes = []struct {
+	hint, fact string
+	re         *regexp.Regexp
+}{
+	{"lerna", "lerna_version", reLerna},
+	{"semantic-release version", "semantic_release_version", reSemrel},
+	{"Yarn ", "yarn_version", reYarnBerry},
+	{"yarn ", "yarn_version", reYarnClassic},
+	{"@changesets/cli@", "changesets_version", reChangesets},
+	{"pnpm", "pnpm_version", rePnpmVersion},
+}
+
+// npmLine reads what only lines mentioning npm can say.
+func (x *extractor) npmLine(t string, l *Line) {
+	f := x.facts
+	if reNPMPrefixOld.MatchString(t) {
+		x.bound(l, knowledge.Range{Max: below(x.kb.Thresholds["npm_new_log_prefix"]), HasMax: true})
+		f.set("npm_log_prefix", "ERR!", l, "exact")
+	} else if reNPMPrefixNew.MatchString(t) {
+		x.bound(l, knowledge.Range{Min: x.kb.Thresholds["npm_new_log_prefix"], HasMin: true})
+		if f["npm_log_prefix"] == nil || f["npm_log_prefix"].Value != "ERR!" {
+			f.set("npm_log_prefix", "error", l, "exact")
+		}
+	}
+	if strings.Contains(t, "404 ") {
+		if m := reOld404.FindStringSubmatch(t); m != nil {
+			x.bound(l, knowledge.Range{Max: below(x.kb.Thresholds["npm_new_404_wording"]), HasMax: true})
+			x.pkg(m[1], m[2], l)
+		} else if m := reNew404.FindStringSubmatch(t); m != nil {
+			x.bound(l, knowledge.Range{Min: x.kb.Thresholds["npm_new_404_wording"], HasMin: true})
+			x.pkg(m[1], m[2], l)
+		}
+	}
+	if strings.Contains(t, " code ") {
+		if m := reErrorCode.FindStringSubmatch(t); m != nil {
+			f.set("npm_error_code", m[1], l, "exact")
+		}
+	}
+	if strings.Contains(t, "http fetch") {
+		if m := reHTTPFetch.FindStringSubmatch(t); m != nil {
+			if m[2] >= "400" {
+				x.http(m[1], m[2], m[3], l)
+			}
+			if m[1] == "GET" {
+				x.packument(m[3], m[2], l)
+			}
+		}
+	}
+	if strings.Contains(t, "Publishing to") {
+		if m := rePublishingTo.FindStringSubmatch(t); m != nil {
+			f.set("registry", m[1]+"/", l, "exact")
+			f.set("dist_tag", m[2], l, "exact")
+			f.set("access", m[3], l, "exact")
+			f.set("reached_registry", "true", l, "exact")
+		} else if m := rePublishingToV8.FindStringSubmatch(t); m != nil {
+			f.set("registry", m[1], l, "exact")
+			f.set("reached_registry", "true", l, "exact")
+		}
+	}
+	if strings.Contains(t, "npm notice") {
+		if m := rePkgBox.FindStringSubmatch(t); m != nil {
+			x.pkg(m[1], m[2], l)
+		}
+		if m := rePkgName.FindStringSubmatch(t); m != nil {
+			f.set("package_name", m[1], l, "exact")
+		}
+		if m := rePkgVersion.FindStringSubmatch(t); m != nil {
+			f.set("package_version", m[1], l, "exact")
+		}
+	}
+	if strings.Contains(t, " oidc ") || strings.Contains(t, "/oidc/token/exchange/") {
+		if m := reOIDCLog.FindStringSubmatch(t); m != nil {
+			f.set("oidc_log", m[1], l, "exact")
+		}
+		// Only npm with the exchange logs it.
+		x.bound(l, knowledge.Range{Min: x.kb.Thresholds["npm_oidc_feature"], HasMin: true})
+	}
+	if strings.Contains(t, "npm@") {
+		if m := reNPMUpgrade.FindStringSubmatch(t); m != nil {
+			spec := m[1]
+			if spec == "" {
+				spec = m[2]
+			}
+			f.set("npm_upgrade", spec, l, "exact")
+		}
 	}
 }
 
@@ -380,8 +460,24 @@ func (x *extractor) pkg(name, version string, l *Line) {
 	x.facts.set("package_version", version, l, "exact")
 }
 
+// packument records a GET of a package document (https://registry/<name>, one path
+// segment, or @scope%2fname).
+func (x *extractor) packument(rawURL, status string, l *Line) {
+	u, err := url.Parse(rawURL)
+	if err != nil || strings.Count(strings.Trim(u.EscapedPath(), "/"), "/") > 0 || strings.Contains(u.Path, "/-/") {
+		return
+	}
+	name, err := url.PathUnescape(strings.Trim(u.EscapedPath(), "/"))
+	if err == nil && name != "" {
+		x.packuments[name] = packument{status, l}
+	}
+}
+
 func (x *extractor) http(method, status, rawURL string, l *Line) {
 	f := x.facts
+	if method == "GET" {
+		x.packument(rawURL, status, l)
+	}
 	f.set("http_method", method, l, "exact")
 	f.set("http_status", status, l, "exact")
 	f.set("http_url", rawURL, l, "exact")
@@ -395,30 +491,37 @@ func (x *extractor) http(method, status, rawURL string, l *Line) {
 	}
 }
 
-// toolSignals map log text to the tool that did the publish, most specific first.
+// toolSignals map log text to the tool that did the publish, most specific first. The hint
+// is a literal every match contains, so the regex runs only on lines that could match.
 var toolSignals = []struct {
-	tool string
-	re   *regexp.Regexp
+	tool  string
+	hints []string
+	re    *regexp.Regexp
 }{
-	{"semantic-release", regexp.MustCompile(`\[semantic-release\]|\[@semantic-release/npm\]|npx semantic-release`)},
-	{"changesets", regexp.MustCompile(`🦋|changeset publish|changesets/action|No NPM_TOKEN found, but OIDC is available`)},
-	{"lerna", regexp.MustCompile(`lerna (?:ERR!|info|notice|success|WARN)|lerna publish`)},
-	{"release-it", regexp.MustCompile(`release-it`)},
-	{"nx", regexp.MustCompile(`nx release|NX   `)},
-	{"yarn-berry", regexp.MustCompile(`YN0\d{3}|yarn npm publish`)},
-	{"yarn", regexp.MustCompile(`yarn publish`)},
-	{"pnpm", regexp.MustCompile(`ERR_PNPM_|pnpm (?:-r |--recursive |-w )?publish`)},
-	{"npm-publish-action", regexp.MustCompile(`JS-DevTools/npm-publish`)},
-	{"npm", regexp.MustCompile(`npm publish|npm notice Publishing to`)},
+	{"semantic-release", []string{"semantic-release"}, regexp.MustCompile(`\[semantic-release\]|\[@semantic-release/npm\]|npx semantic-release`)},
+	{"changesets", []string{"🦋", "changeset", "No NPM_TOKEN found"}, regexp.MustCompile(`🦋|changeset publish|changesets/action|No NPM_TOKEN found, but OIDC is available`)},
+	{"lerna", []string{"lerna "}, regexp.MustCompile(`lerna (?:ERR!|info|notice|success|WARN)|lerna publish`)},
+	{"release-it", []string{"release-it"}, regexp.MustCompile(`release-it`)},
+	{"nx", []string{"nx release", "NX   "}, regexp.MustCompile(`nx release|NX   `)},
+	{"yarn-berry", []string{"YN0", "yarn npm publish"}, regexp.MustCompile(`YN0\d{3}|yarn npm publish`)},
+	{"yarn", []string{"yarn publish"}, regexp.MustCompile(`yarn publish`)},
+	{"pnpm", []string{"ERR_PNPM_", "pnpm "}, regexp.MustCompile(`ERR_PNPM_|pnpm (?:-r |--recursive |-w )?publish`)},
+	{"npm-publish-action", []string{"JS-DevTools/npm-publish"}, regexp.MustCompile(`JS-DevTools/npm-publish`)},
+	{"npm", []string{"npm publish", "npm notice Publishing to"}, regexp.MustCompile(`npm publish|npm notice Publishing to`)},
 }
 
 func (x *extractor) tool(t string, l *Line) {
-	if !strings.ContainsAny(t, "[🦋lrnyYEpJ") {
-		return
-	}
 	for _, s := range toolSignals {
-		if x.tools[s.tool] == nil && s.re.MatchString(t) {
-			x.tools[s.tool] = l
+		if x.tools[s.tool] != nil {
+			continue
+		}
+		for _, h := range s.hints {
+			if strings.Contains(t, h) {
+				if s.re.MatchString(t) {
+					x.tools[s.tool] = l
+				}
+				break
+			}
 		}
 	}
 }
@@ -434,6 +537,17 @@ func (x *extractor) finish() Facts {
 		if l := x.tools[s.tool]; l != nil {
 			f.set("publish_tool", s.tool, l, "exact")
 			break
+		}
+	}
+	if up := f["npm_upgrade"]; up != nil && x.npmExact != nil && up.Line > x.npmExact.Line {
+		// npm was replaced after it printed its version: what ran later is the spec's npm
+		// (if the install worked), not the runner's.
+		f["npm_runner_version"] = &Fact{Name: "npm_runner_version", Value: x.npmExact.Value, Line: x.npmExact.Line, Text: x.npmExact.Text, Kind: "exact", Source: "log", Range: x.npmExact.Range}
+		x.npmExact = nil
+		if c, err := knowledge.ParseConstraint(up.Value); err == nil && !x.hasBounds {
+			if r, ok := c.Bounds(); ok {
+				f["npm_version"] = &Fact{Name: "npm_version", Value: rangeText(r), Line: up.Line, Text: up.Text, Kind: "inferred", Source: "log", Range: r}
+			}
 		}
 	}
 	switch {
@@ -479,6 +593,11 @@ func (x *extractor) finish() Facts {
 			f.set("prerelease", boolText(pv.Pre != ""), &Line{N: v.Line, Text: v.Text}, "exact")
 		}
 	}
+	if n := f["package_name"]; n != nil {
+		if p, ok := x.packuments[n.Value]; ok && (p.status == "200" || p.status == "304" || p.status == "404") {
+			f.set("package_exists", boolText(p.status != "404"), p.line, "exact")
+		}
+	}
 	x.oidcIntent()
 	return f
 }
@@ -513,7 +632,8 @@ var reOIDCSignal = regexp.MustCompile(`No NPM_TOKEN found, but OIDC is available
 
 // noteOIDCSignal records lines that show a tokenless publish was meant.
 func (x *extractor) noteOIDCSignal(l *Line) {
-	if x.tools["oidc-signal"] == nil && reOIDCSignal.MatchString(l.Text) {
+	t := l.Text
+	if x.tools["oidc-signal"] == nil && (strings.Contains(t, "OIDC") || strings.Contains(t, "rusted publish")) && reOIDCSignal.MatchString(t) {
 		x.tools["oidc-signal"] = l
 	}
 }

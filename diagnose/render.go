@@ -231,7 +231,7 @@ func sortedKeys(m map[string]string) []string {
 // wrap breaks text into lines of at most width runes at spaces.
 func wrap(text string, width int) string {
 	var out []string
-	for _, para := range strings.Split(strings.TrimSpace(text), "\n") {
+	for _, para := range strings.Split(strings.TrimSpace(text), "\n\n") {
 		line := ""
 		for _, word := range strings.Fields(para) {
 			if line != "" && len(line)+1+len(word) > width {

@@ -36,21 +36,23 @@ type ScanStats struct {
 	Kept      int   `json:"kept_lines"`
 	Truncated int   `json:"truncated_lines,omitempty"`
 	Dropped   int   `json:"dropped_lines,omitempty"`
+	// Blank is true when the input held nothing but whitespace.
+	Blank bool `json:"-"`
 }
 
 type lineScanner struct {
-	cfg        *scanConfig
-	head       []rawLine
-	ring       []rawLine
-	ringNext   int
-	ringFull   bool
-	lastKept   int
-	pending    int // after-context lines still owed from the previous chunk
-	tail       []byte
-	tailStart  int // number of the first line in tail
-	stats      ScanStats
-	lineNo     int // number of the line starting at the next region's first byte
-	partialCut bool
+	cfg       *scanConfig
+	head      []rawLine
+	ring      []rawLine
+	ringNext  int
+	ringFull  bool
+	lastKept  int
+	pending   int // after-context lines still owed from the previous chunk
+	tail      []byte
+	tailStart int // number of the first line in tail
+	stats     ScanStats
+	lineNo    int // number of the line starting at the next region's first byte
+	sawText   bool
 }
 
 // errBinary is returned for input that is not text.
@@ -96,11 +98,15 @@ func scanLines(r io.Reader, cfg *scanConfig) ([]rawLine, ScanStats, error) {
 		filled = copy(buf, buf[cut+1:filled])
 	}
 	s.stats.Lines = s.lineNo - 1
+	s.stats.Blank = !s.sawText
 	return s.finish(), s.stats, nil
 }
 
 // region processes a run of complete lines (it ends with '\n').
 func (s *lineScanner) region(region []byte) {
+	if !s.sawText && len(bytes.TrimSpace(region)) > 0 {
+		s.sawText = true
+	}
 	pos := 0 // offset where line s.lineNo starts
 	for s.pending > 0 && pos < len(region) {
 		le := pos + bytes.IndexByte(region[pos:], '\n')

@@ -47,4 +47,5 @@ var Facts = map[string]FactKind{
 	"reached_registry":         StringFact, // true once "npm notice Publishing to …" is printed
 	"published":                StringFact, // true when "+ name@version" (success) is printed
 	"oidc_intended":            StringFact, // true when the log shows a tokenless/OIDC publish was meant
+	"package_exists":           StringFact, // true | false: the registry answered the packument GET with 200 or 404
 }

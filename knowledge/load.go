@@ -96,6 +96,20 @@ func LoadFS(fsys fs.FS) (*Base, error) {
 		b.byID[r.ID] = r
 		b.Rules = append(b.Rules, r)
 	}
+	for _, r := range b.Rules {
+		if r.Refines == "" {
+			continue
+		}
+		parent := b.byID[r.Refines]
+		switch {
+		case parent == nil:
+			errs = append(errs, fmt.Errorf("%s: refines unknown rule %q", r.File, r.Refines))
+		case parent.Family != r.Family || r.Family == "":
+			errs = append(errs, fmt.Errorf("%s: refines %s, which is not in its family", r.File, r.Refines))
+		case parent.Refines != "":
+			errs = append(errs, fmt.Errorf("%s: refines %s, itself a refinement: refine the broadest rule", r.File, r.Refines))
+		}
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}

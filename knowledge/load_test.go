@@ -63,7 +63,7 @@ func TestLoadRejectsBadRules(t *testing.T) {
 
 func TestRequiredLiterals(t *testing.T) {
 	for re, want := range map[string]string{
-		`404 Not Found - PUT https?://\S+`:           "404 Not Found - PUT http",
+		`404 Not Found - PUT https?://\S+`:           "404 Not Found - PUT http://,404 Not Found - PUT https://",
 		`code ENEEDAUTH|need auth This`:              "code ENEEDAUTH,need auth This",
 		`(foo)+barbaz`:                               "barbaz",
 		`(npm (ERR!|error) code|lerna ERR!) E400\b`:  "npm ERR! code E400,npm error code E400,lerna ERR! E400",

@@ -12,6 +12,11 @@ type Rule struct {
 	// Family names the symptom this rule shares with others ("npm-auth-e404"). Candidates of
 	// one family are ranked against each other and the runner-up caps the leader's confidence.
 	Family string `yaml:"family"`
+	// Refines names a broader rule of the same family that this one narrows ("the trusted
+	// publisher names another workflow file" narrows "the trusted publisher does not match").
+	// A refinement and its parent do not cap each other: one is a more precise reading of
+	// the other, not a rival explanation.
+	Refines string `yaml:"refines"`
 	// Base is the confidence once Match holds and no Require condition is false.
 	Base float64 `yaml:"base"`
 	// Generic marks catch-all rules ("exchange failed, no discriminator"): they rank below any

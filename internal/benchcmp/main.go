@@ -1,0 +1,135 @@
+// Command benchcmp measures `pubdoc diagnose` on a generated >=100 MB job log against
+// ripgrep searching the same file for the same literal anchors (rg -F -f), in one run, and
+// reports wall time, throughput, peak RSS and the ratio. It is what `make bench` prints.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pubdoc/pubdoc/diagnose"
+	"github.com/pubdoc/pubdoc/internal/synth"
+	"github.com/pubdoc/pubdoc/knowledge"
+)
+
+func main() {
+	dir := flag.String("dir", filepath.Join("testdata", "big"), "where to write the generated logs")
+	bin := flag.String("pubdoc", filepath.Join("bin", "pubdoc"), "the pubdoc binary to measure")
+	runs := flag.Int("runs", 5, "runs per measurement (the median is reported)")
+	flag.Parse()
+	if err := run(*dir, *bin, *runs); err != nil {
+		fmt.Fprintln(os.Stderr, "benchcmp:", err)
+		os.Exit(1)
+	}
+}
+
+type measure struct {
+	wall   time.Duration
+	rssKiB int64
+}
+
+func run(dir, bin string, runs int) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	eng, err := diagnose.New(knowledge.MustLoad(), nil, diagnose.Options{})
+	if err != nil {
+		return err
+	}
+	lits := eng.TriggerLiterals()
+	anchors := filepath.Join(dir, "anchors.txt")
+	if err := os.WriteFile(anchors, []byte(strings.Join(lits, "\n")+"\n"), 0o644); err != nil {
+		return err
+	}
+	rg, err := exec.LookPath("rg")
+	if err != nil {
+		return errors.New("ripgrep (rg) is not installed: apt-get install ripgrep")
+	}
+	fmt.Printf("literal anchors: %d (the scanner's triggers, also given to rg -F -f)\n", len(lits))
+	fmt.Printf("%-10s %-8s %10s %10s %12s\n", "size", "tool", "wall", "MB/s", "peak RSS")
+	for _, mb := range []int64{10, 100, 200} {
+		path := filepath.Join(dir, fmt.Sprintf("job-%dmb.log", mb))
+		size, err := ensureLog(path, mb<<20)
+		if err != nil {
+			return err
+		}
+		// Warm the page cache so both tools read from memory.
+		// Stream it (not ReadFile: a child's peak RSS starts at its parent's).
+		if err := warm(path); err != nil {
+			return err
+		}
+		r, err := median(runs, rg, "-F", "-c", "-f", anchors, path)
+		if err != nil {
+			return err
+		}
+		p, err := median(runs, bin, "diagnose", "--format", "json", path)
+		if err != nil {
+			return err
+		}
+		for _, row := range []struct {
+			tool string
+			m    measure
+		}{{"rg", r}, {"pubdoc", p}} {
+			fmt.Printf("%-10s %-8s %10s %10.0f %9.1f MiB\n", fmt.Sprintf("%d MB", size>>20), row.tool, row.m.wall.Round(time.Millisecond), float64(size)/1e6/row.m.wall.Seconds(), float64(row.m.rssKiB)/1024)
+		}
+		fmt.Printf("%-10s ratio pubdoc/rg wall %.2fx\n", "", p.wall.Seconds()/r.wall.Seconds())
+	}
+	return nil
+}
+
+func ensureLog(path string, size int64) (int64, error) {
+	if st, err := os.Stat(path); err == nil && st.Size() >= size {
+		return st.Size(), nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return 0, err
+	}
+	n, err := synth.WriteJobLog(f, size)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return n, err
+}
+
+func median(runs int, name string, args ...string) (measure, error) {
+	var ms []measure
+	for i := 0; i < runs; i++ {
+		cmd := exec.Command(name, args...)
+		cmd.Stdout = nil
+		start := time.Now()
+		err := cmd.Run()
+		wall := time.Since(start)
+		var ee *exec.ExitError
+		if err != nil && !(errors.As(err, &ee) && ee.ExitCode() == 1 && filepath.Base(name) == "rg") {
+			return measure{}, fmt.Errorf("%s: %w", name, err) // rg exits 1 only when nothing matched
+		}
+		var rss int64
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			rss = ru.Maxrss
+		}
+		ms = append(ms, measure{wall, rss})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].wall < ms[j].wall })
+	return ms[len(ms)/2], nil
+}
+
+// warm reads the file once so both tools find it in the page cache.
+func warm(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(io.Discard, f)
+	return err
+}
