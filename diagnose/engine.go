@@ -396,8 +396,6 @@ func (c *evalContext) eval(cond *knowledge.Cond) (knowledge.Tri, bool, *Evidence
 			t, inf, e := c.eval(&cond.Any[i])
 			if t > out {
 				out, inferred, ev = t, inf, e
-			} else if t == out && t == knowledge.Yes && ev == nil {
-				ev = e
 			}
 		}
 		return out, inferred, ev

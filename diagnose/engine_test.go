@@ -6,7 +6,6 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -206,13 +205,4 @@ func TestEvalCountsAndTable(t *testing.T) {
 	if _, err := e.Eval(t.TempDir()); err == nil {
 		t.Fatal("Eval of a folder without labels.tsv succeeded")
 	}
-}
-
-func sortedFactNames(f Facts) []string {
-	var out []string
-	for k := range f {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -54,7 +54,7 @@ func (e *Engine) Eval(dir string) (*EvalReport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading labels: %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	labelCol := -1
@@ -91,7 +91,7 @@ func (e *Engine) evalOne(path, name, label string) EvalCase {
 		c.Err = err.Error()
 		return c
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only
 	text, _, err := TextReader(f)
 	if err != nil {
 		c.Err = err.Error()

@@ -1,6 +1,7 @@
 package diagnose
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,7 +30,7 @@ func FuzzDiagnose(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		res, err := e.DiagnoseText(string(data))
 		if err != nil {
-			if err != ErrEmpty && !strings.Contains(err.Error(), "binary") {
+			if !errors.Is(err, ErrEmpty) && !errors.Is(err, ErrBinary) {
 				t.Fatalf("unexpected error %v", err)
 			}
 			return

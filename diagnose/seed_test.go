@@ -16,10 +16,6 @@ func TestSeedCausesFromFullLogs(t *testing.T) {
 			if res.Verdict != Diagnosed || res.Diagnoses[0].ID != want || res.Diagnoses[0].Confidence < 0.8 {
 				t.Fatalf("want %s diagnosed at >= 0.8, got %s", want, ranking(res))
 			}
-			ids := []string{}
-			for _, d := range res.Diagnoses {
-				ids = append(ids, d.ID)
-			}
 			for _, ev := range res.Diagnoses[0].Evidence {
 				if ev.Line <= 1 || ev.Source != "log" || strings.Contains(ev.Text, "2025-11-20T") {
 					t.Errorf("evidence must carry the original line number and normalized text: %+v", ev)

@@ -55,14 +55,14 @@ func cmdDiagnose(args []string, stdin io.Reader, stdout io.Writer, logger *slog.
 // diagnoseInput opens a file or stdin and diagnoses it: one result for a log, one per failed
 // job for a run's log zip.
 func diagnoseInput(eng *diagnose.Engine, name string, stdin io.Reader) ([]*diagnose.Result, error) {
-	var in io.Reader = stdin
+	in := stdin
 	var file *os.File
 	if name != "-" {
 		f, err := os.Open(name)
 		if err != nil {
 			return nil, usagef("cannot read %s: %v", name, unwrapPath(err))
 		}
-		defer f.Close()
+		defer func() { _ = f.Close() }() // read-only: nothing to flush
 		if st, err := f.Stat(); err == nil && st.IsDir() {
 			return nil, usagef("%s is a directory, not a log file", name)
 		}
@@ -98,8 +98,7 @@ func diagnoseZip(eng *diagnose.Engine, name string, br *bufio.Reader, file *os.F
 		if err != nil {
 			return nil, fmt.Errorf("spooling zip from stdin: %w", err)
 		}
-		defer os.Remove(tmp.Name())
-		defer tmp.Close()
+		defer func() { _ = tmp.Close(); _ = os.Remove(tmp.Name()) }()
 		n, err := io.Copy(tmp, io.LimitReader(br, maxSpool+1))
 		if err != nil {
 			return nil, fmt.Errorf("spooling zip from stdin: %w", err)
