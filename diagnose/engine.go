@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/pubdoc/pubdoc/knowledge"
 )
@@ -28,7 +29,7 @@ type Engine struct {
 	log    *slog.Logger
 	checks map[string]CheckFunc
 
-	keys      *matcher
+	keys      *keyMatcher
 	keyLits   [][]int // per key: literal anchors equal to it
 	keyRegex  [][]int // per key: regex anchors that need it
 	freeRegex []int   // regex anchors with no required literal
@@ -80,12 +81,18 @@ func New(kb *knowledge.Base, logger *slog.Logger, opt Options) (*Engine, error) 
 			}
 		}
 	}
-	e.keys = newMatcher(keys)
+	// The two automata are independent: build them on two cores.
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		e.keys = newKeyMatcher(keys)
+	}()
+	defer wg.Wait()
 
 	// The scanner's triggers: the keys of anchors some rule's match uses (cut to a prefix),
 	// long keys of the anchors that raise or lower confidence, the facts' literals and the
 	// failure markers. Short support anchors are looked for in lines kept for other reasons.
-	const maxTrigger = 24
 	trig := map[string]int{}
 	for _, a := range kb.Anchors {
 		lits := a.Required
@@ -96,8 +103,8 @@ func New(kb *knowledge.Base, logger *slog.Logger, opt Options) (*Engine, error) 
 			continue // a short, common word would keep half of a big log
 		}
 		for _, k := range lits {
-			if len(k) > maxTrigger {
-				k = k[:maxTrigger]
+			if len(k) > prefixLen {
+				k = k[:prefixLen] // enough to decide a line is worth keeping
 			}
 			trig[k] = max(trig[k], 0)
 		}
@@ -335,7 +342,7 @@ func (e *Engine) joinedHits(ctx *evalContext, addHit func(a, i int)) {
 			joined := b.String()
 			clear(tried)
 			e.keys.each(joined, func(k int32, end int) {
-				start := end - len(e.keys.patterns[k])
+				start := end - len(e.keys.keys[k])
 				if start < boundary && end > boundary+1 {
 					for _, a := range e.keyLits[k] {
 						addHit(a, i)

@@ -25,7 +25,6 @@ type docStyle struct {
 }
 
 var (
-	reGHTimestamp = regexp.MustCompile(`^\x{FEFF}?\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z ?`)
 	reGHRunView   = regexp.MustCompile(`^([^\t]+)\t([^\t]*)\t\x{FEFF}?\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z ?`)
 	reMarker      = regexp.MustCompile(`^##\[(group|endgroup|error|warning|notice|debug|command|section)\]`)
 	reWorkflowCmd = regexp.MustCompile(`^::(group|endgroup|error|warning|notice|debug)(?: [^:]*)?::`)
@@ -71,9 +70,11 @@ func normalizeLine(raw string, st docStyle) Line {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
 	var ln Line
-	if m := reGHRunView.FindStringSubmatchIndex(s); m != nil {
-		ln.Step = s[m[4]:m[5]]
-		s = s[m[1]:]
+	if strings.IndexByte(s, '\t') > 0 {
+		if m := reGHRunView.FindStringSubmatchIndex(s); m != nil {
+			ln.Step = s[m[4]:m[5]]
+			s = s[m[1]:]
+		}
 	}
 	s = strings.TrimPrefix(s, "\uFEFF")
 	if strings.Contains(s, "section_") {
@@ -103,8 +104,8 @@ func normalizeLine(raw string, st docStyle) Line {
 	if st.quoted {
 		s = unquote(s)
 	}
-	if m := reGHTimestamp.FindStringIndex(s); m != nil {
-		s = s[m[1]:]
+	if n := timestampLen(s); n > 0 {
+		s = s[n:]
 	}
 	if strings.HasPrefix(s, "##[") {
 		if m := reMarker.FindStringSubmatch(s); m != nil {
@@ -130,6 +131,38 @@ func normalizeLine(raw string, st docStyle) Line {
 	}
 	ln.Text = strings.TrimRight(s, " \t")
 	return ln
+}
+
+// timestampLen is the length of a leading GitHub Actions timestamp
+// ("2025-08-14T17:32:21.8216220Z ") or 0. It is on every line of a raw job log, so it is
+// parsed by hand rather than by regexp.
+func timestampLen(s string) int {
+	s0 := s
+	s = strings.TrimPrefix(s, "\uFEFF")
+	bom := len(s0) - len(s)
+	if len(s) < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+		return 0
+	}
+	for _, i := range [...]int{0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18} {
+		if s[i] < '0' || s[i] > '9' {
+			return 0
+		}
+	}
+	i := 19
+	if s[i] == '.' {
+		i++
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+	}
+	if i >= len(s) || s[i] != 'Z' {
+		return 0
+	}
+	i++
+	if i < len(s) && s[i] == ' ' {
+		i++
+	}
+	return bom + i
 }
 
 func unquote(s string) string {

@@ -13,8 +13,8 @@ var secretKinds = []struct {
 	re   *regexp.Regexp
 }{
 	{"npm token", "npm_", regexp.MustCompile(`\bnpm_[A-Za-z0-9]{36}\b`)},
-	{"GitHub token", "_", regexp.MustCompile(`\bgh[pousr]_[A-Za-z0-9]{36,255}\b`)},
-	{"GitHub token", "github_pat_", regexp.MustCompile(`\bgithub_pat_[A-Za-z0-9_]{22,255}\b`)},
+	{"GitHub token", "_", regexp.MustCompile(`\bgh[pousr]_[A-Za-z0-9]{36,}\b`)},
+	{"GitHub token", "github_pat_", regexp.MustCompile(`\bgithub_pat_[A-Za-z0-9_]{22,}\b`)},
 	{"Slack token", "xox", regexp.MustCompile(`\bxox[abposre]-[A-Za-z0-9-]{10,}`)},
 	{"Slack token", "xapp-", regexp.MustCompile(`\bxapp-[A-Za-z0-9-]{10,}`)},
 	{"JWT", "eyJ", regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`)},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // rawLine is one physical line of the input that the scanner kept, with its 1-based number.
@@ -53,6 +54,9 @@ type lineScanner struct {
 	stats     ScanStats
 	lineNo    int // number of the line starting at the next region's first byte
 	sawText   bool
+	hits      []acHit
+	hits2     []acHit
+	scratch   [2][streams][]acHit
 }
 
 // errBinary is returned for input that is not text.
@@ -107,58 +111,72 @@ func (s *lineScanner) region(region []byte) {
 	if !s.sawText && len(bytes.TrimSpace(region)) > 0 {
 		s.sawText = true
 	}
-	pos := 0 // offset where line s.lineNo starts
-	for s.pending > 0 && pos < len(region) {
-		le := pos + bytes.IndexByte(region[pos:], '\n')
-		s.keep(s.lineNo, region[pos:le])
-		pos = le + 1
-		s.lineNo++
+	// After-context still owed by a hit at the end of the previous region.
+	for p, n := 0, s.lineNo; s.pending > 0 && p < len(region); n++ {
+		e := p + bytes.IndexByte(region[p:], '\n')
+		s.keep(n, region[p:e])
+		p = e + 1
 		s.pending--
 	}
-	scanFrom := pos
-	for scanFrom < len(region) {
-		end, pid := s.cfg.triggers.first(region, scanFrom)
-		if end < 0 {
-			break
-		}
+	s.hits = s.findHits(region)
+	pos, lineNo := 0, s.lineNo // lineNo is the number of the line starting at pos
+	for i := 0; i < len(s.hits); {
+		end := s.hits[i].end
 		ls := bytes.LastIndexByte(region[:end], '\n') + 1
 		le := end - 1 + bytes.IndexByte(region[end-1:], '\n')
-		s.lineNo += bytes.Count(region[pos:ls], newline)
+		after := s.cfg.afterDefault
+		for ; i < len(s.hits) && s.hits[i].end <= le; i++ { // every trigger on this line
+			after = max(after, s.cfg.after[s.hits[i].pid])
+		}
+		lineNo += bytes.Count(region[pos:ls], newline)
 		pos = ls
-		after := max(s.cfg.afterDefault, s.cfg.after[pid])
-		for e := end; e < le; {
-			e2, p2 := s.cfg.triggers.first(region[:le], e)
-			if e2 < 0 {
-				break
-			}
-			after = max(after, s.cfg.after[p2])
-			e = e2
-		}
 		// Context before the hit, within this region.
-		starts := []int{}
-		for b, p := 0, ls; b < s.cfg.before && p > 0; b++ {
+		var starts [8]int
+		nb := 0
+		for p := ls; nb < min(s.cfg.before, len(starts)) && p > 0; nb++ {
 			p = bytes.LastIndexByte(region[:p-1], '\n') + 1
-			starts = append(starts, p)
+			starts[nb] = p
 		}
-		for i := len(starts) - 1; i >= 0; i-- {
-			p := starts[i]
-			s.keep(s.lineNo-i-1, region[p:p+bytes.IndexByte(region[p:], '\n')])
+		for j := nb - 1; j >= 0; j-- {
+			p := starts[j]
+			s.keep(lineNo-j-1, region[p:p+bytes.IndexByte(region[p:], '\n')])
 		}
-		s.keep(s.lineNo, region[ls:le])
-		p, n := le+1, s.lineNo+1
+		s.keep(lineNo, region[ls:le])
+		p, n := le+1, lineNo+1
 		for ; after > 0 && p < len(region); after-- {
 			e := p + bytes.IndexByte(region[p:], '\n')
 			s.keep(n, region[p:e])
 			p, n = e+1, n+1
 		}
 		s.pending = max(s.pending, after)
-		scanFrom = le + 1
 	}
-	s.lineNo += bytes.Count(region[pos:], newline)
+	s.lineNo = lineNo + bytes.Count(region[pos:], newline)
 	s.addTail(region)
 }
 
 var newline = []byte{'\n'}
+
+// findHits runs the trigger automaton over the region, on two cores when it is large: the
+// halves are split at a line boundary and their hits concatenated in order.
+func (s *lineScanner) findHits(region []byte) []acHit {
+	m := s.cfg.triggers
+	mid := indexNewline(region, len(region)/2)
+	if len(region) < 256<<10 || mid < 0 {
+		return m.all(region, s.hits[:0], &s.scratch[0])
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.hits2 = m.all(region[mid+1:], s.hits2[:0], &s.scratch[1])
+	}()
+	s.hits = m.all(region[:mid+1], s.hits[:0], &s.scratch[0])
+	wg.Wait()
+	for _, h := range s.hits2 {
+		s.hits = append(s.hits, acHit{h.end + mid + 1, h.pid})
+	}
+	return s.hits
+}
 
 func (s *lineScanner) keep(n int, b []byte) {
 	if n <= s.lastKept {

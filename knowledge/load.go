@@ -10,8 +10,10 @@ import (
 	"path"
 	"regexp"
 	"regexp/syntax"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -82,9 +84,30 @@ func LoadFS(fsys fs.FS) (*Base, error) {
 		return nil, fmt.Errorf("listing rules: %w", err)
 	}
 	sort.Strings(files)
+	// Decoding YAML is most of start-up; do it on every core, then compile in order (the
+	// shared anchors are not safe for concurrent use).
+	decoded := make([]*Rule, len(files))
+	derrs := make([]error, len(files))
+	raws := make([][]byte, len(files))
+	var wg sync.WaitGroup
+	workers := max(1, min(runtime.GOMAXPROCS(0), 8))
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(files); i += workers {
+				raws[i], decoded[i], derrs[i] = decodeRule(fsys, files[i])
+			}
+		}()
+	}
+	wg.Wait()
 	var errs []error
-	for _, f := range files {
-		r, err := b.loadRule(fsys, f, patterns)
+	for i, f := range files {
+		if derrs[i] != nil {
+			errs = append(errs, derrs[i])
+			continue
+		}
+		r, err := b.checkRule(f, raws[i], decoded[i], patterns)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -206,15 +229,21 @@ func (b *Base) loadPatterns(fsys fs.FS) (map[string]*Anchor, error) {
 	return out, nil
 }
 
-func (b *Base) loadRule(fsys fs.FS, file string, patterns map[string]*Anchor) (*Rule, error) {
+// decodeRule reads and strictly decodes one rule file.
+func decodeRule(fsys fs.FS, file string) ([]byte, *Rule, error) {
 	data, err := fs.ReadFile(fsys, file)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", file, err)
+		return nil, nil, fmt.Errorf("reading %s: %w", file, err)
 	}
 	r := &Rule{}
 	if err := decodeStrict(data, r); err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return nil, nil, fmt.Errorf("%s: %w", file, err)
 	}
+	return data, r, nil
+}
+
+// checkRule validates a decoded rule and compiles its conditions.
+func (b *Base) checkRule(file string, data []byte, r *Rule, patterns map[string]*Anchor) (*Rule, error) {
 	r.File = file
 	fail := func(needle, format string, args ...any) error {
 		return fmt.Errorf("%s:%d: %s: %s", file, lineOf(data, needle), r.ID, fmt.Sprintf(format, args...))
