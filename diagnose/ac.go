@@ -253,12 +253,14 @@ func (m *matcher) all(b []byte, dst []acHit, scratch *[streams][]acHit) []acHit 
 	accept := m.acceptFrom
 	p := unsafe.Pointer(unsafe.SliceData(b))
 	var s0, s1, s2, s3 int32
-	b0, b1, b2, b3 := unsafe.Add(p, lo[0]), unsafe.Add(p, lo[1]), unsafe.Add(p, lo[2]), unsafe.Add(p, lo[3])
+	// Offsets, not pointers, per part: a pointer to the end of an empty part would point
+	// outside b (checkptr rejects that even unused).
+	p0, p1, p2, p3 := lo[0], lo[1], lo[2], lo[3]
 	for k := 0; k < common; k++ {
-		c0 := int32(class[*(*byte)(unsafe.Add(b0, k))])
-		c1 := int32(class[*(*byte)(unsafe.Add(b1, k))])
-		c2 := int32(class[*(*byte)(unsafe.Add(b2, k))])
-		c3 := int32(class[*(*byte)(unsafe.Add(b3, k))])
+		c0 := int32(class[*(*byte)(unsafe.Add(p, p0+k))])
+		c1 := int32(class[*(*byte)(unsafe.Add(p, p1+k))])
+		c2 := int32(class[*(*byte)(unsafe.Add(p, p2+k))])
+		c3 := int32(class[*(*byte)(unsafe.Add(p, p3+k))])
 		s0 = *(*int32)(unsafe.Add(next, uintptr(s0+c0)*4))
 		s1 = *(*int32)(unsafe.Add(next, uintptr(s1+c1)*4))
 		s2 = *(*int32)(unsafe.Add(next, uintptr(s2+c2)*4))

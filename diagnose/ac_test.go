@@ -30,8 +30,7 @@ func TestMatcherFindsEveryOccurrence(t *testing.T) {
 
 func TestMatcherAgreesWithStringsIndex(t *testing.T) {
 	r := rand.New(rand.NewSource(1))
-	alpha := "abcab d"
-	rnd := func(n int) string {
+	rnd := func(n int, alpha string) string {
 		var b strings.Builder
 		for i := 0; i < n; i++ {
 			b.WriteByte(alpha[r.Intn(len(alpha))])
@@ -41,9 +40,9 @@ func TestMatcherAgreesWithStringsIndex(t *testing.T) {
 	for round := 0; round < 200; round++ {
 		var pats []string
 		for i := 0; i < 1+r.Intn(6); i++ {
-			pats = append(pats, rnd(1+r.Intn(4)))
+			pats = append(pats, rnd(1+r.Intn(4), "abcab d")) // patterns never hold a newline
 		}
-		text := rnd(60)
+		text := rnd(60, "abcab d\n")
 		m := newMatcher(pats)
 		var got []string
 		m.each(text, func(pid int32, end int) { got = append(got, pats[pid]+"@"+itoa(end)) })
@@ -59,6 +58,15 @@ func TestMatcherAgreesWithStringsIndex(t *testing.T) {
 		sort.Strings(want)
 		if strings.Join(got, ",") != strings.Join(dedupe(want), ",") && strings.Join(got, ",") != strings.Join(want, ",") {
 			t.Fatalf("patterns %q in %q: got %v want %v", pats, text, got, want)
+		}
+		var scratch [streams][]acHit
+		var all []string
+		for _, h := range m.all([]byte(text), nil, &scratch) {
+			all = append(all, pats[h.pid]+"@"+itoa(h.end))
+		}
+		sort.Strings(all)
+		if strings.Join(all, ",") != strings.Join(got, ",") {
+			t.Fatalf("all(%q, %q) = %v, each gave %v", pats, text, all, got)
 		}
 		end, _ := m.first([]byte(text), 0)
 		firstWant := -1
