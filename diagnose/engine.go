@@ -631,7 +631,7 @@ func noCauseSummary(ctx *evalContext, kept int) string {
 		if ctx.fail.Step != "" {
 			where += fmt.Sprintf(" (step %q)", ctx.fail.Step)
 		}
-		s += where + "."
+		s = strings.TrimRight(s+where, ".") + "."
 	}
 	return s
 }
