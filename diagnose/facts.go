@@ -142,6 +142,8 @@ type extractor struct {
 	npmBounds  knowledge.Range
 	npmBoundAt *Fact
 	hasBounds  bool
+	// upgradeInferred: the bounds come from an "npm install -g npm@spec" step.
+	upgradeInferred bool
 
 	tools map[string]*Line
 	// packuments are the registry's answers to GETs of package documents, by package name.
@@ -445,8 +447,10 @@ func (x *extractor) bound(l *Line, r knowledge.Range) {
 		return
 	}
 	if nb, ok := x.npmBounds.Intersect(r); ok {
-		x.npmBounds = nb
-		x.npmBoundAt = &Fact{Line: l.N, Text: l.Text}
+		if nb != x.npmBounds { // the line that narrowed the range is the evidence
+			x.npmBounds = nb
+			x.npmBoundAt = &Fact{Line: l.N, Text: l.Text}
+		}
 	} else {
 		// Two npms printed in one log (a runner npm and one bundled in a tool, or two
 		// pasted runs): the latest line wins, it is nearest the failure.
@@ -544,9 +548,18 @@ func (x *extractor) finish() Facts {
 		// (if the install worked), not the runner's.
 		f["npm_runner_version"] = &Fact{Name: "npm_runner_version", Value: x.npmExact.Value, Line: x.npmExact.Line, Text: x.npmExact.Text, Kind: "exact", Source: "log", Range: x.npmExact.Range}
 		x.npmExact = nil
-		if c, err := knowledge.ParseConstraint(up.Value); err == nil && !x.hasBounds {
+		if c, err := knowledge.ParseConstraint(up.Value); err == nil {
 			if r, ok := c.Bounds(); ok {
-				f["npm_version"] = &Fact{Name: "npm_version", Value: rangeText(r), Line: up.Line, Text: up.Text, Kind: "inferred", Source: "log", Range: r}
+				if x.hasBounds {
+					// What the failure printed must agree with the spec, else the upgrade
+					// did not take (or another npm ran): then the printed bounds stand.
+					r, ok = r.Intersect(x.npmBounds)
+				}
+				if ok {
+					x.npmBounds, x.hasBounds = r, true
+					x.npmBoundAt = &Fact{Line: up.Line, Text: up.Text}
+					x.upgradeInferred = true
+				}
 			}
 		}
 	}
@@ -603,7 +616,11 @@ func (x *extractor) finish() Facts {
 }
 
 func (x *extractor) boundFact() *Fact {
-	return &Fact{Name: "npm_version", Value: rangeText(x.npmBounds), Line: x.npmBoundAt.Line, Text: x.npmBoundAt.Text, Kind: "bounded", Source: "log", Range: x.npmBounds}
+	kind := "bounded"
+	if x.upgradeInferred {
+		kind = "inferred" // from the spec of the upgrade step, not from what npm printed
+	}
+	return &Fact{Name: "npm_version", Value: rangeText(x.npmBounds), Line: x.npmBoundAt.Line, Text: x.npmBoundAt.Text, Kind: kind, Source: "log", Range: x.npmBounds}
 }
 
 // oidcIntent decides whether the job meant to publish without a token.
