@@ -30,6 +30,7 @@ FUZZTIME ?= 10s
 fuzz:
 	$(GO) test ./diagnose -run '^$$' -fuzz '^FuzzDiagnose$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./diagnose -run '^$$' -fuzz '^FuzzNormalize$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./diagnose -run '^$$' -fuzz '^FuzzRunZip$$' -fuzztime $(FUZZTIME)
 
 # Speed and memory on a generated >=100 MB job log, against ripgrep with the same literal
 # anchors on the same file, in one run. See docs/benchmarks.md.

@@ -1,7 +1,10 @@
 package diagnose
 
 import (
+	"archive/zip"
+	"bytes"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,6 +71,39 @@ func FuzzNormalize(f *testing.F) {
 		}
 		if strings.ContainsRune(l.Text, '\r') {
 			t.Fatalf("carriage return survived in %q", l.Text)
+		}
+	})
+}
+
+// FuzzRunZip: arbitrary bytes as a run-log archive never panic, and a zip that opens yields
+// jobs whose logs read within the limits.
+func FuzzRunZip(f *testing.F) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, _ := zw.Create("publish/1_Run npm publish.txt")
+	w.Write([]byte(e402Tail))
+	zw.Close()
+	f.Add(buf.Bytes())
+	f.Add([]byte("PK\x05\x06" + strings.Repeat("\x00", 18)))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			return
+		}
+		jobs, err := Jobs(zr)
+		if err != nil {
+			return
+		}
+		for _, j := range jobs {
+			rc, err := j.Open()
+			if err != nil {
+				continue
+			}
+			n, _ := io.Copy(io.Discard, rc)
+			rc.Close()
+			if n > MaxZipTotalBytes {
+				t.Fatalf("job %s read %d bytes past the limit", j.Name, n)
+			}
 		}
 	})
 }
