@@ -6,7 +6,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"strings"
+
+	"github.com/pubdoc/pubdoc/knowledge"
 )
 
 // Exit codes of the CLI contract.
@@ -33,6 +36,7 @@ Usage:
   pubdoc kb eval DIR                                         score against DIR/labels.tsv
   pubdoc kb search WORDS...                                  find rules by loose words
   pubdoc kb docs [-o FILE]                                   regenerate docs/rules.md
+  pubdoc version                                             print the version and rule count
 
 Environment: NO_COLOR disables colour; PUBDOC_LOG_LEVEL=debug logs to stderr.
 `
@@ -71,6 +75,10 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer, logger *
 		fmt.Fprint(stderr, usage)
 		return usagef("no command given")
 	}
+	if len(args) > 1 && wantsHelp(args[1:]) {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
 	switch args[0] {
 	case "diagnose":
 		return cmdDiagnose(args[1:], stdin, stdout, logger)
@@ -81,9 +89,34 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer, logger *
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
+	case "version", "--version":
+		return cmdVersion(stdout)
 	}
 	fmt.Fprint(stderr, usage)
 	return usagef("unknown command %q", args[0])
+}
+
+// wantsHelp reports whether a subcommand was asked for help rather than work.
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		if a == "-h" || a == "--help" || a == "-help" {
+			return true
+		}
+	}
+	return false
+}
+
+func cmdVersion(stdout io.Writer) error {
+	version := "(devel)"
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		version = bi.Main.Version
+	}
+	kb, err := knowledge.Load()
+	if err != nil {
+		return fmt.Errorf("loading knowledge base: %w", err)
+	}
+	fmt.Fprintf(stdout, "pubdoc %s, %d rules\n", version, len(kb.Rules))
+	return nil
 }
 
 func newLogger(w io.Writer) *slog.Logger {

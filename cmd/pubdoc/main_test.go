@@ -162,3 +162,14 @@ func TestNoColor(t *testing.T) {
 		t.Fatal("colour chosen for a buffer")
 	}
 }
+
+func TestHelpAndVersion(t *testing.T) {
+	code, out, _ := runCLI(t, "", "diagnose", "--help")
+	if code != exitOK || !strings.Contains(out, "pubdoc diagnose [--format") {
+		t.Fatalf("diagnose --help (exit %d): %s", code, out)
+	}
+	code, out, _ = runCLI(t, "", "version")
+	if code != exitOK || !strings.HasPrefix(out, "pubdoc ") || !strings.Contains(out, " rules") {
+		t.Fatalf("version (exit %d): %s", code, out)
+	}
+}
