@@ -636,7 +636,9 @@ func (x *extractor) oidcIntent() {
 		f.set("oidc_intended", "true", l, "exact")
 		return
 	}
-	if te := f["token_env"]; te != nil && te.Value == "set" {
+	if te := f["token_env"]; te != nil && (te.Value == "set" || te.Value == "empty") {
+		// A token variable wired from a secret (even one that turned out empty) is a
+		// token-based publish.
 		f.set("oidc_intended", "false", &Line{N: te.Line, Text: te.Text}, "exact")
 		return
 	}
