@@ -2,7 +2,7 @@
 GO ?= go
 GOLANGCI ?= $(shell command -v golangci-lint 2>/dev/null || echo $(HOME)/go/bin/golangci-lint)
 
-.PHONY: test lint vet kb docs fuzz bench bigfile build
+.PHONY: test lint vet kb docs fuzz bench build fixtures npm-cache
 
 build:
 	$(GO) build -o bin/pubdoc ./cmd/pubdoc
@@ -37,3 +37,16 @@ fuzz:
 bench: build
 	$(GO) test ./diagnose -run '^$$' -bench 'BenchmarkDiagnose' -benchmem -benchtime 3x
 	$(GO) run ./internal/benchcmp
+
+# Record what the real npm prints: every scenario x npm version x log level, against the
+# loopback fake registry (internal/npmfixtures). npm versions are installed into .cache/npm.
+fixtures:
+	$(GO) run ./internal/npmfixtures/gen
+
+# The npm versions CI re-records with (TestRealNPMStillPrintsTheFixtures).
+CI_NPM_VERSIONS ?= 10.9.8 11.21.2
+npm-cache:
+	@for v in $(CI_NPM_VERSIONS); do \
+	  test -f .cache/npm/$$v/node_modules/npm/bin/npm-cli.js || \
+	  npm install --prefix .cache/npm/$$v --no-audit --no-fund --loglevel=error npm@$$v || exit 1; \
+	done
