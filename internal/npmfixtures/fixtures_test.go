@@ -143,7 +143,7 @@ func TestRealNPMStillPrintsTheFixtures(t *testing.T) {
 
 func TestSanitize(t *testing.T) {
 	out := Sanitize("npm http fetch PUT 404 http://127.0.0.1:4321/@a%2fb 87ms\nnpm verbose logfile /tmp/w/home/.npm/_logs/2026-01-02T03_04_05_678Z-debug-0.log\n",
-		"http://127.0.0.1:4321/", "/tmp/w", "/tmp/w/home", "/c/npm-cli.js", "20.20.2")
+		"http://127.0.0.1:4321/", "/tmp/w", "/tmp/w/home", "/c/npm/bin/npm-cli.js", "20.20.2")
 	want := "npm http fetch PUT 404 https://registry.npmjs.org/@a%2fb 100ms\nnpm verbose logfile /home/runner/.npm/_logs/2026-11-20T10_00_00_000Z-debug-0.log\n"
 	if out != want {
 		t.Fatalf("Sanitize:\n%s\nwant\n%s", out, want)

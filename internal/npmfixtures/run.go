@@ -193,7 +193,8 @@ var (
 
 // Sanitize makes a recording reproducible and shaped like a run against the real services:
 // the loopback registry becomes https://registry.npmjs.org/, the token service a GitHub-like
-// URL, temporary directories the runner's, and durations and log-file stamps fixed values.
+// URL, temporary directories and the npm install folder the runner's, and durations and
+// log-file stamps fixed values.
 // Nothing else of npm's text changes.
 func Sanitize(out, registryURL, work, home, cli, node string) string {
 	base := strings.TrimSuffix(registryURL, "/")
@@ -202,7 +203,7 @@ func Sanitize(out, registryURL, work, home, cli, node string) string {
 		base+"/_github/idtoken", "https://run-actions-3-azure-eastus.actions.githubusercontent.com/42//idtoken/6b1f0c3a/2c6d",
 		base, "https://registry.npmjs.org",
 		strings.TrimPrefix(base, "http:"), "//registry.npmjs.org",
-		cli, tool+"/lib/node_modules/npm/bin/npm-cli.js",
+		filepath.Dir(filepath.Dir(cli)), tool+"/lib/node_modules/npm", // the npm package (stack traces, cli path)
 		filepath.Join(home, ".npm"), "/home/runner/.npm",
 		filepath.Join(work, "widgets"), "/home/runner/work/widgets/widgets",
 		filepath.Join(work, "global"), tool,
