@@ -534,7 +534,9 @@ func (e *Engine) rank(ctx *evalContext) *Result {
 		if fam := c.rule.Family; fam != "" {
 			if t := tops[fam]; t == nil {
 				tops[fam] = &pair{lead: c}
-			} else if t.second == nil && !related(t.lead.rule, c.rule) {
+			} else if t.second == nil && !related(t.lead.rule, c.rule) && !c.rule.Generic {
+				// A catch-all ("the log does not say why") is the complement of the
+				// specific explanations, not a rival of one: it never caps them.
 				t.second = c
 			}
 		}
