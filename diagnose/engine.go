@@ -199,19 +199,11 @@ func (e *Engine) DiagnoseText(text string) (*Result, error) {
 // Diagnose reads a log and names its cause. Memory stays bounded whatever the log's size:
 // see scanConfig.
 func (e *Engine) Diagnose(r io.Reader) (*Result, error) {
-	raw, stats, err := scanLines(r, e.scan)
-	if err != nil {
-		return nil, err
+	res, err := e.DiagnoseWith(r, nil)
+	if err == nil {
+		e.log.Debug("diagnosed", "verdict", res.Verdict, "lines", res.Scanned.Lines, "kept", res.Scanned.Kept, "candidates", len(res.Diagnoses))
 	}
-	if stats.Blank {
-		return nil, ErrEmpty
-	}
-	lines := e.normalize(raw)
-	ctx := e.analyze(lines)
-	res := e.rank(ctx)
-	res.Scanned = stats
-	e.log.Debug("diagnosed", "verdict", res.Verdict, "lines", stats.Lines, "kept", stats.Kept, "candidates", len(res.Diagnoses))
-	return res, nil
+	return res, err
 }
 
 func (e *Engine) normalize(raw []rawLine) []Line {
@@ -456,7 +448,7 @@ func factEvidence(f *Fact) *Evidence {
 	if f == nil {
 		return nil
 	}
-	return &Evidence{Line: f.Line, Text: f.Text, Source: f.Source}
+	return &Evidence{Line: f.Line, Text: f.Text, Source: f.Source, File: f.File}
 }
 
 func triOf(b bool) knowledge.Tri {
@@ -510,7 +502,7 @@ func (e *Engine) rank(ctx *evalContext) *Result {
 				c.score += sign * by
 				rs := Reason{Effect: round2(sign * by), Note: ctx.fill(adjs[i].Note)}
 				if ev != nil {
-					rs.Line, rs.Source = ev.Line, ev.Source
+					rs.Line, rs.Source, rs.File = ev.Line, ev.Source, ev.File
 				}
 				c.reasons = append(c.reasons, rs)
 			}
@@ -558,7 +550,7 @@ func (e *Engine) rank(ctx *evalContext) *Result {
 	res := &Result{Facts: map[string]string{}, FactEvidence: map[string]FactRef{}, Diagnoses: []Diagnosis{}, NextChecks: []string{}}
 	for name, f := range ctx.facts {
 		res.Facts[name] = f.Value
-		res.FactEvidence[name] = FactRef{Line: f.Line, Text: f.Text, Kind: f.Kind, Source: f.Source}
+		res.FactEvidence[name] = FactRef{Line: f.Line, Text: f.Text, Kind: f.Kind, Source: f.Source, File: f.File}
 	}
 	for _, c := range cands {
 		r := c.rule

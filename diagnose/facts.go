@@ -19,6 +19,8 @@ type Fact struct {
 	Kind string
 	// Source is where it came from: log, workflow, run or registry.
 	Source string
+	// File is the workflow file a workflow fact was read from.
+	File string
 	// Range is set for version facts.
 	Range knowledge.Range
 }

@@ -109,8 +109,8 @@ func writeDiagnosisText(b *strings.Builder, d Diagnosis, i int, verdict string, 
 			mark, col = "−", c.red
 		}
 		where := ""
-		if rs.Line > 0 {
-			where = fmt.Sprintf(" %s(line %d)%s", c.dim, rs.Line, c.reset)
+		if loc := location(rs.Source, rs.File, rs.Line); loc != "" {
+			where = fmt.Sprintf(" %s(%s)%s", c.dim, loc, c.reset)
 		}
 		fmt.Fprintf(b, "  %s%s%.2f%s %s%s\n", col, mark, abs(rs.Effect), c.reset, rs.Note, where)
 	}
@@ -167,8 +167,8 @@ func RenderMarkdown(w io.Writer, r *Result) error {
 		b.WriteString("```\n")
 		for _, rs := range d.Reasons {
 			fmt.Fprintf(&b, "- %+.2f %s", rs.Effect, rs.Note)
-			if rs.Line > 0 {
-				fmt.Fprintf(&b, " (line %d)", rs.Line)
+			if loc := location(rs.Source, rs.File, rs.Line); loc != "" {
+				fmt.Fprintf(&b, " (%s)", loc)
 			}
 			b.WriteString("\n")
 		}
@@ -203,6 +203,20 @@ func RenderMarkdown(w io.Writer, r *Result) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// location says where a piece of evidence is: "line 12" in the log, "publish.yml:8" in a
+// workflow file, or the run or registry it came from.
+func location(source, file string, line int) string {
+	switch {
+	case file != "" && line > 0:
+		return fmt.Sprintf("%s:%d", file, line)
+	case source == "run" || source == "registry":
+		return source
+	case line > 0:
+		return fmt.Sprintf("line %d", line)
+	}
+	return ""
 }
 
 func lineLabel(n int) string {

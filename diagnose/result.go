@@ -51,6 +51,8 @@ type Evidence struct {
 	Text   string `json:"text"`
 	Source string `json:"source"`
 	Step   string `json:"step,omitempty"`
+	// File names the workflow file of workflow evidence.
+	File string `json:"file,omitempty"`
 }
 
 // Reason is one adjustment of a diagnosis' confidence.
@@ -59,6 +61,7 @@ type Reason struct {
 	Note   string  `json:"note"`
 	Line   int     `json:"line,omitempty"`
 	Source string  `json:"source,omitempty"`
+	File   string  `json:"file,omitempty"`
 }
 
 // FactRef is where a fact was read.
@@ -67,4 +70,5 @@ type FactRef struct {
 	Text   string `json:"text,omitempty"`
 	Kind   string `json:"kind"`
 	Source string `json:"source"`
+	File   string `json:"file,omitempty"`
 }

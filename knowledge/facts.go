@@ -47,5 +47,17 @@ var Facts = map[string]FactKind{
 	"reached_registry":         StringFact, // true once "npm notice Publishing to …" is printed
 	"published":                StringFact, // true when "+ name@version" (success) is printed
 	"oidc_intended":            StringFact, // true when the log shows a tokenless/OIDC publish was meant
-	"package_exists":           StringFact, // true | false: the registry answered the packument GET with 200 or 404
+	// Facts from outside the log (auto mode and pubdoc check): the workflow file at the
+	// failing commit, the run's metadata, the registry.
+	"workflow_file":       StringFact, // the run's workflow file name (workflow_run.path), e.g. publish.yml
+	"workflow_call":       StringFact, // true when the publishing workflow is a reusable (called) one
+	"reusable_call":       StringFact, // the workflow a job calls with uses: (the caller's view)
+	"environment":         StringFact, // the publish job's environment
+	"packages_permission": StringFact, // write | read | none | default
+	"registry_url":        StringFact, // setup-node's registry-url input
+	"setup_node_version":  StringFact, // actions/setup-node@vN
+	"event":               StringFact, // the run's triggering event
+	"trusted_publisher":   StringFact, // match | mismatch | none: the package's trusted publishers against this run
+	"tp_mismatch":         StringFact, // which fields differ: repository, workflow, environment (comma list)
+	"package_exists":      StringFact, // true | false: the registry answered the packument GET with 200 or 404
 }
