@@ -45,7 +45,12 @@ func cmdDiagnose(args []string, stdin io.Reader, stdout io.Writer, logger *slog.
 	if err != nil {
 		return fmt.Errorf("building engine: %w", err)
 	}
-	results, err := diagnoseInput(eng, name, stdin)
+	var results []*diagnose.Result
+	if isRunURL(name) {
+		results, err = diagnoseRun(eng, name, logger)
+	} else {
+		results, err = diagnoseInput(eng, name, stdin)
+	}
 	if err != nil {
 		return err
 	}

@@ -30,7 +30,11 @@ func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(fo
 const usage = `pubdoc — why did my package publish fail?
 
 Usage:
-  pubdoc diagnose [--format text|markdown|json] [FILE | -]   diagnose a CI log (text, .gz, or a run's log .zip)
+  pubdoc diagnose [--format text|markdown|json] [FILE | - | RUN_URL]
+                                                             diagnose a CI log (text, .gz, a run's log .zip),
+                                                             or a GitHub Actions run/job URL (auto mode)
+  pubdoc check [--format text|json] [WORKFLOW.yml ...]       predict publish failures in workflow files
+                                                             (default .github/workflows/*.yml); exit 1 on errors
   pubdoc kb lint                                             check the knowledge base
   pubdoc kb test                                             run every rule's examples and near-misses
   pubdoc kb eval DIR                                         score against DIR/labels.tsv
@@ -39,6 +43,8 @@ Usage:
   pubdoc version                                             print the version and rule count
 
 Environment: NO_COLOR disables colour; PUBDOC_LOG_LEVEL=debug logs to stderr.
+Auto mode: GITHUB_TOKEN (or GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY[_FILE]), GITHUB_API_URL for
+GitHub Enterprise Server; PUBDOC_NPM_REGISTRY_URL and NPM_TOKEN for registry look-ups (optional).
 `
 
 func main() {
@@ -84,7 +90,9 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer, logger *
 		return cmdDiagnose(args[1:], stdin, stdout, logger)
 	case "kb":
 		return cmdKB(args[1:], stdout, logger)
-	case "check", "serve":
+	case "check":
+		return cmdCheck(args[1:], stdout)
+	case "serve":
 		return usagef("%q is not part of this build yet", args[0])
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)

@@ -6,14 +6,16 @@
 // revoked…` header; 2FA, "cannot publish over", "token disallowed by package setting",
 // "OIDC permission denied" get their 401/403 bodies; a new scoped package without public
 // access gets 402; the OIDC exchange rejects mismatched claims with "OIDC token exchange
-// error - package not found". What the fake says is modelled; what npm prints about it is
-// npm's own.
+// error - package not found". With a known token it also lists a package's trusted
+// publisher (GET /-/package/<name>/trust, what `npm trust list` reads). What the fake says
+// is modelled; what npm prints about it is npm's own.
 package fakenpm
 
 import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"net"
 	"net/http"
@@ -157,6 +159,8 @@ func (r *Registry) serve(w http.ResponseWriter, req *http.Request) {
 		r.idToken(rec, req)
 	case strings.HasPrefix(path, "/-/npm/v1/oidc/token/exchange/package/"):
 		r.exchange(rec, req, strings.TrimPrefix(path, "/-/npm/v1/oidc/token/exchange/package/"))
+	case strings.HasPrefix(path, "/-/package/") && strings.HasSuffix(path, "/trust"):
+		r.trust(rec, req, strings.TrimSuffix(strings.TrimPrefix(path, "/-/package/"), "/trust"))
 	case strings.HasPrefix(path, "/-/"):
 		writeJSON(rec, http.StatusNotFound, map[string]string{"error": "Not found"})
 	case req.Method == http.MethodGet:
@@ -348,4 +352,57 @@ func matches(tp *TrustedPublisher, c Claims) bool {
 		ref = ref[:i]
 	}
 	return strings.HasSuffix(ref, "/.github/workflows/"+tp.WorkflowFile)
+}
+
+// trust is GET /-/package/<name>/trust, what `npm trust list` reads: the package's
+// trusted-publisher configurations as a bare array, each in the shape `npm trust github`
+// posts ({id, type, claims: {repository, workflow_ref: {file}, environment}, permissions}).
+// It needs a token the registry knows (401 otherwise) that may act on this package; the
+// short-lived tokens the OIDC exchange hands out only publish (403).
+func (r *Registry) trust(w http.ResponseWriter, req *http.Request, escaped string) {
+	if req.Method != http.MethodGet {
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "Method not allowed"})
+		return
+	}
+	name := unescape("/" + escaped)
+	token := bearer(req)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	scope, known := r.tokens[token]
+	switch {
+	case token == "" || !known:
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "Unauthorized"})
+		return
+	case strings.HasPrefix(token, "npm_oidc_") || scope != "" && scope != name:
+		writeJSON(w, http.StatusForbidden, map[string]string{"error": "Forbidden"})
+		return
+	}
+	p := r.packages[name]
+	if p == nil {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "Not found"})
+		return
+	}
+	list := []any{}
+	if tp := p.Trusted; tp != nil {
+		claims := map[string]any{"repository": tp.Repository, "workflow_ref": map[string]string{"file": tp.WorkflowFile}}
+		if tp.Environment != "" {
+			claims["environment"] = tp.Environment
+		}
+		// npm requires at least one allowed action, so an entry that may not publish
+		// may only stage.
+		perms := []string{"createStagedPackage"}
+		if tp.AllowPublish {
+			perms = []string{"createPackage"}
+		}
+		h := fnv.New64a()
+		_, _ = io.WriteString(h, name+"\x00"+tp.Repository+"\x00"+tp.WorkflowFile)
+		sum := h.Sum64()
+		list = append(list, map[string]any{
+			"id":          fmt.Sprintf("%08x-0000-4000-8000-%012x", uint32(sum>>32), sum&0xffffffffffff),
+			"type":        "github",
+			"claims":      claims,
+			"permissions": perms,
+		})
+	}
+	writeJSON(w, http.StatusOK, list)
 }

@@ -119,3 +119,62 @@ func TestRegistryPolicies(t *testing.T) {
 		t.Errorf("requests %v", got)
 	}
 }
+
+func TestTrustList(t *testing.T) {
+	r, err := Start(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	r.AddToken("admin", "")
+	r.AddToken("other-pkg", "other")
+	r.AddPackage("@acme/widgets", Package{Versions: []string{"1.0.0"}, Trusted: &TrustedPublisher{Repository: "acme/widgets", WorkflowFile: "release.yml", Environment: "npm", AllowPublish: true}})
+	r.AddPackage("plain", Package{Versions: []string{"1.0.0"}})
+	trust := r.URL + "-/package/@acme%2fwidgets/trust"
+
+	for _, tok := range []string{"", "not-a-known-token"} {
+		if res, body := do(t, "GET", trust, tok, ""); res.StatusCode != 401 || body["error"] != "Unauthorized" {
+			t.Errorf("token %q: %d %v", tok, res.StatusCode, body)
+		}
+	}
+	if res, _ := do(t, "GET", trust, "other-pkg", ""); res.StatusCode != 403 {
+		t.Errorf("token for another package: %d", res.StatusCode)
+	}
+	if res, _ := do(t, "GET", r.URL+"-/package/nope/trust", "admin", ""); res.StatusCode != 404 {
+		t.Errorf("unknown package: %d", res.StatusCode)
+	}
+
+	get := func(url string) []map[string]any {
+		t.Helper()
+		req, _ := http.NewRequest("GET", url, nil)
+		req.Header.Set("Authorization", "Bearer admin")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var list []map[string]any
+		if err := json.NewDecoder(res.Body).Decode(&list); err != nil || res.StatusCode != 200 {
+			t.Fatalf("%s: %d %v", url, res.StatusCode, err)
+		}
+		return list
+	}
+	list := get(trust)
+	if len(list) != 1 {
+		t.Fatalf("entries %v", list)
+	}
+	e := list[0]
+	claims, _ := e["claims"].(map[string]any)
+	ref, _ := claims["workflow_ref"].(map[string]any)
+	perms, _ := e["permissions"].([]any)
+	if e["type"] != "github" || e["id"] == "" || claims["repository"] != "acme/widgets" || ref["file"] != "release.yml" ||
+		claims["environment"] != "npm" || len(perms) != 1 || perms[0] != "createPackage" {
+		t.Errorf("entry %v", e)
+	}
+	if list := get(r.URL + "-/package/plain/trust"); len(list) != 0 {
+		t.Errorf("package without a trusted publisher: %v", list)
+	}
+	if got := r.Requests(); got[0] != "GET /-/package/@acme/widgets/trust 401" {
+		t.Errorf("requests %v", got)
+	}
+}

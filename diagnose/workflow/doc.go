@@ -1,0 +1,36 @@
+// Package workflow reads a GitHub Actions workflow file and says what it does about
+// publishing a package: as facts the engine joins with a failed log's facts (auto mode),
+// and as findings that predict a failure before the workflow runs (pubdoc check).
+//
+// It is pure: bytes in, values out, no network and no file system.
+//
+//	Parse      YAML → actionlint's syntax tree → this package's model (parse.go, the only
+//	           importer of rhysd/actionlint), keeping every value's line; run: scripts are
+//	           kept line by line so a command inside a block points at its own line. Input
+//	           is bounded first (MaxSize bytes, MaxNodes once YAML aliases are expanded:
+//	           actionlint re-walks an alias at every use, exponential in nesting)
+//	→ analyze  per job, in order: setup-node steps, npm upgrades (npm install -g npm@X),
+//	           corepack, commands that rewrite the version, _authToken writes, and publishes
+//	           (npm, pnpm, yarn, lerna, changesets, semantic-release, release-it, nx,
+//	           JS-DevTools/npm-publish), read by a small shell-word reader (shell.go)
+//	→ ctx      one publish's effective settings: step env over job env over workflow env,
+//	           command-line flags over NPM_CONFIG_*, job permissions replacing the workflow's
+//	→ Facts    named as the engine names log facts (knowledge.Facts) so they join by name:
+//	           triggers, id_token_permission (granted|missing|default), packages_permission,
+//	           environment, runner, setup_node_version, node_version, registry_url,
+//	           npm_upgrade, corepack, publish_tool, publish_command, token_env (set|empty),
+//	           provenance_flag (true|false), access, dist_tag, and the workflow-only
+//	           reusable_call, workflow_call and workflow_file; each with file and line
+//	→ Check    findings with file:line, message, fix and snippet, each predicting a failure
+//	           the knowledge base names (Finding.Rule): npm too old for trusted publishing,
+//	           missing id-token, provenance on a self-hosted runner, npm@latest on a Node
+//	           npm 12 refuses, a registry-url placeholder masking OIDC, a scoped first
+//	           publish without --access public, a prerelease without --tag (needs the
+//	           package.json), GitHub Packages without packages: write. CheckAll judges a
+//	           caller and the reusable workflow it calls together.
+//
+// The version knowledge (which npm each Node bundles, npm 11 and 12 engines) follows
+// shared/knowledge/npm.md §0.6 and §6, and is in version.go. A check fires only on what the
+// file says: an expression, a matrix or an unknown runner label makes it stay silent rather
+// than guess, because a wrong error blocks a release.
+package workflow

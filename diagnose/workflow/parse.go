@@ -1,0 +1,338 @@
+package workflow
+
+// This is the only file in Pubdoc that imports rhysd/actionlint (and the YAML library it
+// parses with, to bound alias expansion before actionlint sees the bytes). It turns actionlint's
+// syntax tree into this package's small model (model.go) and keeps nothing of actionlint
+// visible outside it, so a change of actionlint's AST (it is not semver-stable) touches one
+// file.
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/rhysd/actionlint"
+	"go.yaml.in/yaml/v4"
+)
+
+// MaxSize is the largest workflow file Parse accepts. Real workflows are a few kilobytes;
+// the cap bounds the memory an untrusted input can take.
+const MaxSize = 1 << 20
+
+// MaxNodes bounds the YAML tree once aliases are expanded. actionlint walks an alias's
+// target again at every use, so nested aliases cost exponential time (a 1 KB file of 24
+// levels took 40 s); real workflows with anchors stay in the hundreds.
+const MaxNodes = 100_000
+
+// ErrInvalid is wrapped by every error Parse returns: the input is not a workflow it can read.
+var ErrInvalid = errors.New("not a valid workflow file")
+
+// Parse reads one GitHub Actions workflow file. filePath is kept as given (Workflow.Path)
+// and its base name becomes Workflow.File, the name a trusted publisher must match. Only a file that is not YAML, not a mapping, or has
+// neither "on" nor "jobs" is an error; schema problems actionlint reports (an unknown key, a
+// missing runs-on) are tolerated, because a workflow GitHub refuses to run still says what
+// it meant to do.
+func Parse(filePath string, src []byte) (*Workflow, error) {
+	file := path.Base(strings.ReplaceAll(filePath, `\`, "/"))
+	if len(src) > MaxSize {
+		return nil, fmt.Errorf("%s: %w: %d bytes is larger than %d", filePath, ErrInvalid, len(src), MaxSize)
+	}
+	if n := expandedNodes(src); n > MaxNodes {
+		return nil, fmt.Errorf("%s: %w: its YAML aliases expand to more than %d nodes", filePath, ErrInvalid, MaxNodes)
+	}
+	aw, errs := parseActionlint(src)
+	if aw == nil {
+		line, msg := 0, "could not parse as YAML"
+		if len(errs) > 0 {
+			line, msg = errs[0].Line, errs[0].Message
+		}
+		return nil, parseError(filePath, line, msg)
+	}
+	if aw.On == nil && aw.Jobs == nil {
+		line, msg := 1, `neither "on" nor "jobs" is set`
+		for _, e := range errs {
+			if strings.Contains(e.Message, "empty") || strings.Contains(e.Message, "mapping node is expected") {
+				line, msg = e.Line, e.Message
+				break
+			}
+		}
+		return nil, parseError(filePath, line, msg)
+	}
+
+	lines := strings.Split(strings.TrimPrefix(string(src), "\ufeff"), "\n")
+	w := &Workflow{Path: filePath, File: file, lines: lines}
+	if aw.Name != nil {
+		w.Name = aw.Name.Value
+	}
+	w.perms = convPermissions(aw.Permissions)
+	w.env = convEnv(aw.Env)
+
+	events := slices.Clone(aw.On)
+	slices.SortStableFunc(events, func(a, b actionlint.Event) int { return cmp.Compare(eventLine(a), eventLine(b)) })
+	for _, e := range events {
+		name := e.EventName()
+		if name == "" || slices.Contains(w.Triggers, name) {
+			continue
+		}
+		w.Triggers = append(w.Triggers, name)
+		if _, ok := e.(*actionlint.WorkflowCallEvent); ok {
+			w.callLine = eventLine(e)
+		}
+	}
+	w.onLine = topLevelKeyLine(lines, "on")
+	if w.onLine == 0 && len(events) > 0 {
+		w.onLine = eventLine(events[0])
+	}
+
+	for _, aj := range aw.Jobs {
+		if aj == nil || aj.ID == nil {
+			continue
+		}
+		w.Jobs = append(w.Jobs, convJob(aj, lines))
+	}
+	slices.SortFunc(w.Jobs, func(a, b *Job) int { return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.ID, b.ID)) })
+	return w, nil
+}
+
+// parseActionlint calls actionlint.Parse. actionlint is fuzzed upstream, but a panic on an
+// input nobody foresaw must not take down the bot that handed it a stranger's file.
+func parseActionlint(src []byte) (w *actionlint.Workflow, errs []*actionlint.Error) {
+	defer func() {
+		if r := recover(); r != nil {
+			w, errs = nil, []*actionlint.Error{{Message: fmt.Sprintf("the workflow parser failed: %v", r)}}
+		}
+	}()
+	return actionlint.Parse(src)
+}
+
+// expandedNodes counts the nodes of src's YAML tree with every alias expanded, in linear
+// time (each anchor's size is computed once), stopping past MaxNodes. Input that is not YAML
+// counts 0: actionlint reports it.
+func expandedNodes(src []byte) int {
+	var root yaml.Node
+	if err := yaml.Unmarshal(src, &root); err != nil {
+		return 0
+	}
+	memo := map[*yaml.Node]int{}
+	var size func(n *yaml.Node) int
+	size = func(n *yaml.Node) int {
+		if n.Kind == yaml.AliasNode && n.Alias != nil {
+			n = n.Alias
+		}
+		if v, ok := memo[n]; ok {
+			return v
+		}
+		memo[n] = 1 // an alias inside its own anchor counts once; actionlint refuses it
+		total := 1
+		for _, c := range n.Content {
+			if c == nil {
+				continue
+			}
+			if total += size(c); total > MaxNodes {
+				break
+			}
+		}
+		memo[n] = total
+		return total
+	}
+	return size(&root)
+}
+
+func parseError(filePath string, line int, msg string) error {
+	msg = strings.Join(strings.Fields(msg), " ")
+	if line > 0 {
+		return fmt.Errorf("%s:%d: %w: %s", filePath, line, ErrInvalid, msg)
+	}
+	return fmt.Errorf("%s: %w: %s", filePath, ErrInvalid, msg)
+}
+
+func eventLine(e actionlint.Event) int {
+	var p *actionlint.Pos
+	switch e := e.(type) {
+	case *actionlint.WebhookEvent:
+		p = e.Pos
+	case *actionlint.ScheduledEvent:
+		p = e.Pos
+	case *actionlint.WorkflowDispatchEvent:
+		p = e.Pos
+	case *actionlint.RepositoryDispatchEvent:
+		p = e.Pos
+	case *actionlint.WorkflowCallEvent:
+		p = e.Pos
+	case *actionlint.ImageVersionEvent:
+		p = e.Pos
+	}
+	return posLine(p)
+}
+
+// topLevelKeyLine finds the line of a top-level key. actionlint keeps the position of each
+// event under "on" but not of "on" itself, which is where a reader looks.
+func topLevelKeyLine(lines []string, key string) int {
+	for i, l := range lines {
+		for _, k := range []string{key, `"` + key + `"`, "'" + key + "'"} {
+			if rest, ok := strings.CutPrefix(l, k); ok && strings.HasPrefix(strings.TrimLeft(rest, " \t"), ":") {
+				return i + 1
+			}
+		}
+	}
+	return 0
+}
+
+func posLine(p *actionlint.Pos) int {
+	if p == nil {
+		return 0
+	}
+	return p.Line
+}
+
+func str(s *actionlint.String) value {
+	if s == nil {
+		return value{}
+	}
+	return value{s: s.Value, line: posLine(s.Pos), set: true}
+}
+
+func convPermissions(p *actionlint.Permissions) *permissions {
+	if p == nil {
+		return nil
+	}
+	out := &permissions{line: posLine(p.Pos), all: str(p.All), scopes: map[string]value{}}
+	for id, sc := range p.Scopes {
+		if sc == nil {
+			continue
+		}
+		out.scopes[strings.ToLower(id)] = str(sc.Value)
+	}
+	return out
+}
+
+func convEnv(e *actionlint.Env) env {
+	out := env{vars: map[string]value{}}
+	if e == nil {
+		return out
+	}
+	if e.Expression != nil {
+		out.expr = str(e.Expression)
+	}
+	for _, v := range e.Vars {
+		if v == nil || v.Name == nil {
+			continue
+		}
+		val := str(v.Value)
+		val.line = posLine(v.Name.Pos) // the line a reader finds the variable on
+		val.set = true
+		out.vars[strings.ToUpper(v.Name.Value)] = val
+	}
+	return out
+}
+
+func convJob(aj *actionlint.Job, lines []string) *Job {
+	j := &Job{ID: aj.ID.Value, Line: posLine(aj.ID.Pos)}
+	if aj.Name != nil {
+		j.Name = aj.Name.Value
+	}
+	if c := aj.WorkflowCall; c != nil && c.Uses != nil {
+		j.Uses = c.Uses.Value
+		j.usesLine = posLine(c.Uses.Pos)
+	}
+	j.perms = convPermissions(aj.Permissions)
+	j.env = convEnv(aj.Env)
+	if e := aj.Environment; e != nil && e.Name != nil {
+		j.environment = str(e.Name)
+	}
+	if r := aj.RunsOn; r != nil {
+		j.runsOn = &runsOn{expr: str(r.LabelsExpr), group: str(r.Group)}
+		for _, l := range r.Labels {
+			j.runsOn.labels = append(j.runsOn.labels, str(l))
+		}
+	}
+	for _, as := range aj.Steps {
+		if as == nil {
+			continue
+		}
+		j.steps = append(j.steps, convStep(as, lines))
+	}
+	return j
+}
+
+func convStep(as *actionlint.Step, lines []string) *step {
+	s := &step{line: posLine(as.Pos), env: convEnv(as.Env), with: map[string]value{}}
+	if as.Name != nil {
+		s.name = as.Name.Value
+	}
+	switch ex := as.Exec.(type) {
+	case *actionlint.ExecAction:
+		s.uses = str(ex.Uses)
+		s.usesComment = trailingComment(lines, s.uses.line)
+		for id, in := range ex.Inputs {
+			if in == nil {
+				continue
+			}
+			s.with[strings.ToLower(id)] = str(in.Value)
+		}
+	case *actionlint.ExecRun:
+		if ex.Run != nil {
+			s.script, s.folded = scriptLines(ex.Run, lines)
+			s.src = lines
+		}
+	}
+	return s
+}
+
+// scriptLines splits a run: script into its lines, each with the line of the file it is on,
+// so a finding can point at "npm publish" inside a twenty-line block. folded is true when the
+// scalar's lines were joined (> blocks, multi-line quoted or plain scalars): then every part
+// carries the scalar's first line and step.commands finds each command's own.
+func scriptLines(run *actionlint.String, lines []string) (out []value, folded bool) {
+	start := posLine(run.Pos)
+	parts := strings.Split(strings.TrimRight(run.Value, "\n"), "\n")
+	first := start
+	switch blockIndicator(lines, run.Pos) {
+	case '|':
+		// A literal block keeps every line as written, one to one, from the line after "|".
+		for i, p := range parts {
+			out = append(out, value{s: p, line: start + 1 + i, set: true})
+		}
+		return out, false
+	case '>':
+		first = start + 1
+	}
+	for _, p := range parts {
+		out = append(out, value{s: p, line: first, set: true})
+	}
+	return out, first != start || len(parts) > 1 || !strings.Contains(lineAt(lines, start), strings.TrimSpace(run.Value))
+}
+
+func lineAt(lines []string, n int) string {
+	if n < 1 || n > len(lines) {
+		return ""
+	}
+	return lines[n-1]
+}
+
+func blockIndicator(lines []string, p *actionlint.Pos) byte {
+	if p == nil || p.Line < 1 || p.Line > len(lines) || p.Col < 1 {
+		return 0
+	}
+	l := lines[p.Line-1]
+	if p.Col-1 >= len(l) {
+		return 0
+	}
+	return l[p.Col-1]
+}
+
+// trailingComment returns the "# v4.2.0" after a SHA-pinned uses:, which says the version
+// the SHA stands for.
+func trailingComment(lines []string, line int) string {
+	if line < 1 || line > len(lines) {
+		return ""
+	}
+	_, c, ok := strings.Cut(lines[line-1], " #")
+	if !ok {
+		return ""
+	}
+	return strings.TrimSpace(c)
+}
