@@ -62,12 +62,15 @@ func diagnoseRun(eng *diagnose.Engine, url string, logger *slog.Logger) ([]*diag
 		if err != nil {
 			return nil, fmt.Errorf("job %s: %w", job.Name, err)
 		}
-		res := first
+		res, note := first, ""
 		if name := first.Facts["package_name"]; name != "" && sameRegistry(first.Facts["registry"], reg.BaseURL()) {
-			registryFacts(ctx, reg, name, ref, run, first, out, logger)
+			note = registryFacts(ctx, reg, name, ref, run, first, out, logger)
 			if res, err = eng.DiagnoseWith(bytes.NewReader(job.Log), out); err != nil {
 				return nil, fmt.Errorf("job %s: %w", job.Name, err)
 			}
+		}
+		if note != "" {
+			res.Summary += " " + note
 		}
 		res.Job = job.Name
 		if job.LogTruncated {
@@ -145,37 +148,38 @@ func resolveNode(v string) string {
 }
 
 // registryFacts asks the registry whether the package exists and, with NPM_TOKEN, whether its
-// trusted publishers match this run. When it cannot be asked, the diagnosis stands on the log.
-func registryFacts(ctx context.Context, reg *registry.Client, name string, ref gha.RunRef, run *gha.Run, first *diagnose.Result, out *diagnose.Outside, logger *slog.Logger) {
+// trusted publishers match this run. When it cannot be asked, the diagnosis stands on the log
+// and the workflow, and the returned note says so.
+func registryFacts(ctx context.Context, reg *registry.Client, name string, ref gha.RunRef, run *gha.Run, first *diagnose.Result, out *diagnose.Outside, logger *slog.Logger) string {
 	info, err := reg.Package(ctx, name)
 	if err != nil {
 		logger.Warn("the registry could not be asked; diagnosing from the log", "package", name, "err", err)
-		return
+		return "(The registry could not be asked about " + name + "; this rests on the log and the workflow.)"
 	}
 	out.Add(diagnose.OutsideFact{Name: "package_exists", Value: fmt.Sprint(info.Exists), Source: "registry", Text: fmt.Sprintf("registry: %s exists: %v", name, info.Exists)})
 	if v := first.Facts["package_version"]; v != "" && info.HasVersion(v) {
 		out.Add(diagnose.OutsideFact{Name: "published", Value: "true", Source: "registry", Text: fmt.Sprintf("registry: %s@%s is published", name, v)})
 	}
 	if !info.Exists {
-		return
+		return ""
 	}
 	tps, err := reg.TrustedPublishers(ctx, name)
 	if errors.Is(err, registry.ErrNoToken) {
-		return
+		return "(Set NPM_TOKEN to compare the package's trusted publishers with this run.)"
 	}
 	if err != nil {
 		logger.Warn("trusted publishers could not be read", "package", name, "err", err)
-		return
+		return "(The package's trusted publishers could not be read: " + err.Error() + ")"
 	}
 	if len(tps) == 0 {
 		out.Add(diagnose.OutsideFact{Name: "trusted_publisher", Value: "none", Source: "registry", Text: "registry: no trusted publisher is configured for " + name})
-		return
+		return ""
 	}
 	identity := registry.RunIdentity{Repository: ref.Owner + "/" + ref.Repo, WorkflowFile: path.Base(run.WorkflowPath), Environment: first.Facts["environment"]}
 	cmp := registry.Compare(tps, identity)
 	if cmp.Match {
 		out.Add(diagnose.OutsideFact{Name: "trusted_publisher", Value: "match", Source: "registry", Text: "registry: a trusted publisher matches this run"})
-		return
+		return ""
 	}
 	out.Add(diagnose.OutsideFact{Name: "trusted_publisher", Value: "mismatch", Source: "registry", Text: "registry: " + strings.Join(cmp.Mismatches, "; ")})
 	if cmp.Closest != nil {
@@ -193,6 +197,7 @@ func registryFacts(ctx context.Context, reg *registry.Client, name string, ref g
 			out.Add(diagnose.OutsideFact{Name: "tp_mismatch", Value: strings.Join(fields, ","), Source: "registry", Text: "registry: " + strings.Join(cmp.Mismatches, "; ")})
 		}
 	}
+	return ""
 }
 
 // sameRegistry reports whether the log's publish went to the registry Pubdoc can ask (an

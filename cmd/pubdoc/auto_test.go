@@ -161,3 +161,30 @@ func TestDiagnoseRunURLErrors(t *testing.T) {
 		t.Fatalf("bad URL: exit %d, stderr %q", code, stderr)
 	}
 }
+
+func TestDiagnoseRunURLLogsExpired(t *testing.T) {
+	mux := http.NewServeMux()
+	repo := "/repos/acme/widgets"
+	mux.HandleFunc("GET "+repo+"/actions/runs/42", func(w http.ResponseWriter, r *http.Request) {
+		_ = json.NewEncoder(w).Encode(map[string]any{"id": 42, "path": ".github/workflows/release.yml", "event": "push",
+			"head_sha": "9f2c4e1d7a3b5c6e8f0a1b2c3d4e5f60718293a4", "conclusion": "failure", "run_attempt": 1})
+	})
+	mux.HandleFunc("GET "+repo+"/actions/runs/42/jobs", func(w http.ResponseWriter, r *http.Request) {
+		_ = json.NewEncoder(w).Encode(map[string]any{"total_count": 1, "jobs": []map[string]any{{"id": 7, "run_id": 42, "name": "publish", "conclusion": "failure"}}})
+	})
+	gone := func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusGone)
+		fmt.Fprint(w, `{"message":"Gone"}`)
+	}
+	mux.HandleFunc("GET "+repo+"/actions/jobs/7/logs", gone)
+	mux.HandleFunc("GET "+repo+"/actions/runs/42/logs", gone)
+	mux.HandleFunc("GET "+repo+"/contents/", http.NotFound)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	t.Setenv("GITHUB_TOKEN", "test-token")
+	t.Setenv("GITHUB_API_URL", srv.URL+"/")
+	code, out, stderr := runCLI(t, "", "diagnose", "https://github.com/acme/widgets/actions/runs/42")
+	if code != exitRuntime || out != "" || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "90 days") {
+		t.Fatalf("expired logs: exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
+}

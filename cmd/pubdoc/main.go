@@ -42,7 +42,7 @@ Usage:
   pubdoc kb docs [-o FILE]                                   regenerate docs/rules.md
   pubdoc version                                             print the version and rule count
 
-Environment: NO_COLOR disables colour; PUBDOC_LOG_LEVEL=debug logs to stderr.
+Environment: NO_COLOR disables colour; PUBDOC_LOG_LEVEL=warn|info|debug logs to stderr.
 Auto mode: GITHUB_TOKEN (or GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY[_FILE]), GITHUB_API_URL for
 GitHub Enterprise Server; PUBDOC_NPM_REGISTRY_URL and NPM_TOKEN for registry look-ups (optional).
 `
@@ -128,9 +128,16 @@ func cmdVersion(stdout io.Writer) error {
 }
 
 func newLogger(w io.Writer) *slog.Logger {
-	level := slog.LevelWarn
-	if strings.EqualFold(os.Getenv("PUBDOC_LOG_LEVEL"), "debug") {
+	// A CLI answers on stdout and fails with one line on stderr; the adapters' progress
+	// notes (fallbacks, retries) are for PUBDOC_LOG_LEVEL=warn|info|debug.
+	level := slog.LevelError
+	switch strings.ToLower(os.Getenv("PUBDOC_LOG_LEVEL")) {
+	case "debug":
 		level = slog.LevelDebug
+	case "info":
+		level = slog.LevelInfo
+	case "warn":
+		level = slog.LevelWarn
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
