@@ -267,6 +267,7 @@ func (x *extractor) line(l *Line) {
 		}
 	}
 	x.tool(t, l)
+	x.ecosystemLine(t, l)
 
 	// Runner and CI.
 	switch {
