@@ -68,8 +68,7 @@ jobs:
   publish:
     runs-on: ubuntu-latest
     permissions:
-      contents: read
-      id-token: write
+      contents: read%s
     steps:
       - uses: actions/checkout@v5
       - uses: actions/setup-node@v5
@@ -94,15 +93,17 @@ func TestDiagnoseRunURL(t *testing.T) {
 	reg.AddToken("npm_readToken", "")
 	reg.AddPackage("@acme/widgets", fakenpm.Package{Versions: []string{"2.3.0"}, Trusted: &fakenpm.TrustedPublisher{Repository: "acme/widgets", WorkflowFile: "publish.yml", AllowPublish: true}})
 
+	const idToken = "\n      id-token: write"
 	cases := map[string]struct {
-		node, want, evidence string
+		perms, node, want, evidence string
 	}{
-		"node 22 never upgrades npm":         {"22", "oidc-npm-too-old", "release.yml:"},
-		"trusted publisher names other file": {"'24'", "oidc-workflow-filename-mismatch", "registry"},
+		"node 22 never upgrades npm":         {idToken, "22", "oidc-npm-too-old", "release.yml:"},
+		"no id-token: write on the job":      {"", "'24'", "oidc-missing-id-token-permission", "release.yml:"},
+		"trusted publisher names other file": {idToken, "'24'", "oidc-workflow-filename-mismatch", "registry"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			gh := fakeGitHub(t, fmt.Sprintf(releaseWorkflow, c.node), string(paste))
+			gh := fakeGitHub(t, fmt.Sprintf(releaseWorkflow, c.perms, c.node), string(paste))
 			t.Setenv("GITHUB_TOKEN", "test-token")
 			t.Setenv("GITHUB_API_URL", gh.URL+"/")
 			t.Setenv("PUBDOC_NPM_REGISTRY_URL", reg.URL)
@@ -149,7 +150,7 @@ func TestDiagnoseRunURL(t *testing.T) {
 }
 
 func TestDiagnoseRunURLErrors(t *testing.T) {
-	gh := fakeGitHub(t, releaseWorkflow, "x\n")
+	gh := fakeGitHub(t, fmt.Sprintf(releaseWorkflow, "", "24"), "x\n")
 	t.Setenv("GITHUB_API_URL", gh.URL+"/")
 	t.Setenv("GITHUB_TOKEN", "wrong-token")
 	code, _, stderr := runCLI(t, "", "diagnose", "https://github.com/acme/widgets/actions/runs/42")
