@@ -109,8 +109,10 @@ func New(kb *knowledge.Base, logger *slog.Logger, opt Options) (*Engine, error) 
 			trig[k] = max(trig[k], 0)
 		}
 	}
-	for k, after := range factTriggers {
-		trig[k] = max(trig[k], after)
+	for _, set := range []map[string]int{factTriggers, ecosystemTriggers} {
+		for k, after := range set {
+			trig[k] = max(trig[k], after)
+		}
 	}
 	var tlist []string
 	for k := range trig {

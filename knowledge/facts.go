@@ -60,4 +60,35 @@ var Facts = map[string]FactKind{
 	"trusted_publisher":   StringFact, // match | mismatch | none: the package's trusted publishers against this run
 	"tp_mismatch":         StringFact, // which fields differ: repository, workflow, environment (comma list)
 	"package_exists":      StringFact, // true | false: the registry answered the packument GET with 200 or 404
+
+	// Facts of the other registries (diagnose/facts_ecosystems.go). An action's version is
+	// the ref it ran at: a full tag is exact, v1 / v1.12 / release/v1 bound it, a commit or
+	// another branch is kept as written with no range (version comparisons are unknown).
+	// PyPI.
+	"pypi_action_version":    VersionFact, // pypa/gh-action-pypi-publish@REF
+	"twine_version":          VersionFact, // twine/X (user agent), "twine version X", pip's twine-X
+	"uv_version":             VersionFact, // "uv X (…)", uv/X
+	"pypi_repository":        StringFact,  // the `repository` claim (or the repo in `sub`) PyPI refused
+	"pypi_workflow_ref":      StringFact,  // the `workflow_ref` claim: the run's top-level (calling) workflow
+	"pypi_job_workflow_ref":  StringFact,  // the `job_workflow_ref` claim: the workflow holding the publish job
+	"pypi_environment":       StringFact,  // the `environment` claim (or from `sub`); none when the token has none
+	"pypi_publisher_file":    StringFact,  // file name in job_workflow_ref: what PyPI's publisher must name
+	"pypi_caller_file":       StringFact,  // file name in workflow_ref: the calling workflow
+	"pypi_reusable_workflow": StringFact,  // true | cross-repo | false: job_workflow_ref differs from workflow_ref (cross-repo: in another repository)
+	// crates.io.
+	"cargo_version":              VersionFact, // "cargo X (…)"
+	"crates_auth_action_version": VersionFact, // rust-lang/crates-io-auth-action@REF or its user agent
+	// RubyGems.
+	"release_gem_version": VersionFact, // rubygems/release-gem@REF
+	"gem_version":         VersionFact, // RubyGems, from `gem --version` or `gem env`
+	// NuGet.
+	"nuget_login_version": VersionFact, // NuGet/login@REF
+	"nuget_user":          StringFact,  // NuGet/login's `user:` input (or the user nuget.org names in its refusal)
+	// Container registries.
+	"docker_login_version": VersionFact, // docker/login-action@REF
+	"container_registry":   StringFact,  // host a login or push went to: ghcr.io, docker.io, …
+	"ghcr_denied":          StringFact,  // write_package | write_org_package | create_org_package | login_denied
+	"secret_source":        StringFact,  // Actions | Dependabot | None ("Secret source:" in Set up job)
+	// JSR.
+	"deno_version": VersionFact, // "deno X (…)"
 }
