@@ -29,6 +29,16 @@ type view struct {
 	versions  []int   // seq of commands that change the package version in CI
 	authWrite []value // run lines that write an _authToken
 	publishes []*publish
+
+	// The other registries (registries.go).
+	uploads    []*upload
+	logins     []*dockerLogin
+	pushes     []*imagePush
+	dotnets    []*step          // actions/setup-dotnet steps with a source-url
+	stepIDs    map[string]*step // steps by id:
+	cargoCreds int              // seq of the first command that logs cargo in or sets its token
+	setAPIKey  int              // seq of the first nuget setapikey
+	cleans     []int            // seqs of commands that may remove attestation files
 }
 
 type setupNode struct {
@@ -86,10 +96,12 @@ func analyze(j *Job) *view {
 		seq++
 		if s.uses.set {
 			v.addAction(seq, s)
+			v.addRegistryAction(seq, s)
 			continue
 		}
 		for _, c := range s.commands() {
 			seq++
+			v.addRegistryCommand(seq, s, c)
 			v.addCommand(seq, s, c)
 		}
 	}

@@ -54,25 +54,39 @@ func Check(w *Workflow) []Finding {
 func CheckAll(ws []*Workflow, pkg *Package) []Finding {
 	var out []Finding
 	callees := map[string]*Workflow{}
+	callers := map[string][]callSite{} // by the called file's base name
 	for _, w := range ws {
 		if w == nil {
 			continue
 		}
-		out = append(out, checkOne(w, pkg)...)
+		for _, j := range w.Jobs {
+			if strings.HasPrefix(j.Uses, "./") {
+				b := path.Base(j.Uses)
+				callers[b] = append(callers[b], callSite{file: w.File, job: j.ID, line: j.usesLine})
+			}
+		}
+	}
+	for _, w := range ws {
+		if w == nil {
+			continue
+		}
+		out = append(out, checkOne(w, pkg, summarizeCallers(callers[w.File]))...)
 		if w.IsCallee() {
 			callees[w.File] = w
 		}
 	}
 	out = checkCalls(ws, callees, out)
-	slices.SortFunc(out, func(a, b Finding) int {
+	slices.SortStableFunc(out, func(a, b Finding) int {
 		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.ID, b.ID))
 	})
+	// One finding per line and check: two uploads that miss the same permission share a fix,
+	// and the first found (npm's, then the other registries' in step order) says it.
 	return slices.CompactFunc(out, func(a, b Finding) bool {
 		return a.File == b.File && a.Line == b.Line && a.ID == b.ID
 	})
 }
 
-func checkOne(w *Workflow, pkg *Package) []Finding {
+func checkOne(w *Workflow, pkg *Package, calls callers) []Finding {
 	var out []Finding
 	for _, j := range w.Jobs {
 		v := analyze(j)
@@ -93,6 +107,7 @@ func checkOne(w *Workflow, pkg *Package) []Finding {
 				out = append(out, *f)
 			}
 		}
+		out = append(out, checkRegistries(w, j, v, calls)...)
 	}
 	return out
 }
@@ -191,6 +206,12 @@ func checkIDToken(c *ctx) *Finding {
 		rule, why = "provenance-missing-id-token-permission",
 			fmt.Sprintf("%s asks for provenance (%s, %s), which is signed with the job's OIDC token; npm stops with EUSAGE 'Provenance generation in GitHub Actions requires \"write\" access to the \"id-token\" permission'", code(c.p.text), c.prov.name, c.at(c.prov.line))
 	}
+	return c.missingIDToken(rule, why, idTokenSnippet, true)
+}
+
+// missingIDToken is the finding for a job whose effective permissions lack id-token: write,
+// saying where they come from. why says what needs the token; sure false makes it a warning.
+func (c *ctx) missingIDToken(rule, why, snippet string, sure bool) *Finding {
 	fix := fmt.Sprintf("Grant id-token: write to job %s.", c.j.ID)
 	var where string
 	switch c.idTok.level {
@@ -205,10 +226,14 @@ func checkIDToken(c *ctx) *Finding {
 			return c.finding(CheckMissingIDToken, SeverityWarning, c.idTok.line, rule,
 				fmt.Sprintf("%s; this workflow is called (workflow_call, %s) and has no permissions block, so job %s gets id-token: write only if every caller's job grants it.", why, c.at(c.w.callLine), c.j.ID),
 				"Grant id-token: write in each caller's job (a called workflow can keep or lower the caller's permissions, never raise them), and here too to make it explicit.",
-				idTokenSnippet)
+				snippet)
 		}
 	}
-	return c.finding(CheckMissingIDToken, SeverityError, c.idTok.line, rule, why+"; "+where+".", fix, idTokenSnippet)
+	sev := SeverityError
+	if !sure {
+		sev = SeverityWarning
+	}
+	return c.finding(CheckMissingIDToken, sev, c.idTok.line, rule, why+"; "+where+".", fix, snippet)
 }
 
 // checkRunner: provenance (or trusted publishing) on a runner npm does not support.
@@ -392,6 +417,12 @@ func checkUpgrades(w *Workflow, j *Job, v *view) []Finding {
 // publish job gets id-token: write only if the calling job grants it.
 func checkCalls(ws []*Workflow, callees map[string]*Workflow, out []Finding) []Finding {
 	resolved := map[string]bool{} // callee file whose default-permission warning a caller settles
+	type need struct {
+		job  *Job
+		reg  string
+		sure bool
+	}
+	needs := map[*Workflow]*need{} // each callee is analyzed once, however many jobs call it
 	for _, w := range ws {
 		if w == nil {
 			continue
@@ -404,12 +435,14 @@ func checkCalls(ws []*Workflow, callees map[string]*Workflow, out []Finding) []F
 			if callee == nil {
 				continue
 			}
-			pj := callee.PublishJob()
-			if pj == nil {
-				continue
+			n := needs[callee]
+			if n == nil {
+				n = &need{}
+				n.job, n.reg, n.sure = callee.oidcJob()
+				needs[callee] = n
 			}
-			cc := callee.jobCtx(pj)
-			if !cc.needsIDToken() || cc.idTok.state == "missing" {
+			pj, reg, sure := n.job, n.reg, n.sure
+			if pj == nil {
 				continue // nothing needed, or the callee's own error already says it
 			}
 			resolved[callee.File] = true
@@ -417,14 +450,49 @@ func checkCalls(ws []*Workflow, callees map[string]*Workflow, out []Finding) []F
 			if caller.idTok.state == "granted" {
 				continue
 			}
-			out = append(out, *caller.finding(CheckMissingIDToken, SeverityError, caller.idTok.line, "oidc-missing-id-token-permission",
-				fmt.Sprintf("job %s calls %s, whose job %s (%s:%d) needs the OIDC token to publish, but job %s does not grant id-token: write; a called workflow can keep or lower its caller's permissions, never raise them.", j.ID, j.Uses, pj.ID, callee.File, pj.Line, j.ID),
-				fmt.Sprintf("Grant id-token: write to job %s.", j.ID), idTokenSnippet))
+			rule, to, sev, snippet := "oidc-missing-id-token-permission", "", SeverityError, idTokenSnippet
+			if reg != "npm" {
+				rule, to = reg+"-missing-id-token", " to "+registryName[reg]
+			}
+			if reg == regRubyGems {
+				snippet = releaseGemPerms
+			}
+			if !sure {
+				sev = SeverityWarning
+			}
+			out = append(out, *caller.finding(CheckMissingIDToken, sev, caller.idTok.line, rule,
+				fmt.Sprintf("job %s calls %s, whose job %s (%s:%d) needs the OIDC token to publish%s, but job %s does not grant id-token: write; a called workflow can keep or lower its caller's permissions, never raise them.", j.ID, j.Uses, pj.ID, callee.File, pj.Line, to, j.ID),
+				fmt.Sprintf("Grant id-token: write to job %s.", j.ID), snippet))
 		}
 	}
 	return slices.DeleteFunc(out, func(f Finding) bool {
 		return resolved[f.File] && f.ID == CheckMissingIDToken && f.Severity == SeverityWarning
 	})
+}
+
+// oidcJob returns the called workflow's job that publishes with the OIDC token, the
+// registry it publishes to ("npm" or a registries.go name) and whether it certainly needs
+// the token (false for uv's automatic mode). It skips a job whose own permissions already
+// lack id-token: write: its own finding says so. npm's job is PublishJob's.
+func (w *Workflow) oidcJob() (*Job, string, bool) {
+	if pj := w.PublishJob(); pj != nil {
+		if cc := w.jobCtx(pj); cc.needsIDToken() && cc.idTok.state != "missing" {
+			return pj, "npm", true
+		}
+	}
+	for _, j := range w.Jobs {
+		v := analyze(j)
+		c := newCtx(w, j, v, nil)
+		if c.idTok.state == "missing" {
+			continue
+		}
+		for _, u := range v.uploads {
+			if need := c.oidc(u); need != "" {
+				return j, u.reg, need == "yes"
+			}
+		}
+	}
+	return nil, "", false
 }
 
 // code quotes a command for a message (Markdown and Slack render it as code).

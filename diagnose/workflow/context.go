@@ -73,22 +73,9 @@ func newCtx(w *Workflow, j *Job, v *view, p *publish) *ctx {
 // the step's env, the job's, the workflow's.
 func (c *ctx) envChain(name string) (value, bool) {
 	if c.p != nil {
-		if v, ok := c.p.assign[name]; ok {
-			return value{s: v, line: c.p.line, set: true}, true
-		}
-		if v, ok := c.p.step.env.vars[name]; ok {
-			return v, true
-		}
+		return lookupEnv(c.w, c.j, c.p.step, c.p.assign, c.p.line, name)
 	}
-	if c.j != nil {
-		if v, ok := c.j.env.vars[name]; ok {
-			return v, true
-		}
-	}
-	if v, ok := c.w.env.vars[name]; ok {
-		return v, true
-	}
-	return value{}, false
+	return lookupEnv(c.w, c.j, nil, nil, 0, name)
 }
 
 // resolveToken: NODE_AUTH_TOKEN or NPM_TOKEN in the env chain, a token: input of the

@@ -28,6 +28,21 @@
 //	           publish without --access public, a prerelease without --tag (needs the
 //	           package.json), GitHub Packages without packages: write. CheckAll judges a
 //	           caller and the reusable workflow it calls together.
+//	→ other registries (registries.go, check_registries.go; shared/knowledge/registries.md):
+//	           uploads to PyPI (pypa/gh-action-pypi-publish, uv publish), crates.io
+//	           (crates-io-auth-action, cargo publish), RubyGems (release-gem,
+//	           configure-rubygems-credentials), NuGet (NuGet/login, dotnet nuget push), JSR
+//	           (deno publish, npx jsr publish) and image pushes to GHCR are kept apart from
+//	           npm's publishes, so PublishJob and Facts stay npm's. Their checks: the OIDC
+//	           token each exchange needs (§0.2, with the registry's rule), the PyPI action on
+//	           a macOS or Windows runner, trusted publishing on fork pull requests, two
+//	           attesting PyPI uploads in one job, cargo publish with no CARGO_REGISTRY_TOKEN
+//	           reaching it, NuGet/login on pull_request_target, a nuget.org push without
+//	           --api-key, a GHCR push without packages: write or on read-only-token runs
+//	           (fork pull requests, Dependabot). Reusable workflows follow §0.3: PyPI and
+//	           RubyGems match the called file (RubyGems only within the repository), crates.io
+//	           and npm the caller, so only the first two warn from inside a called workflow,
+//	           naming the file the trusted publisher must name.
 //
 // The version knowledge (which npm each Node bundles, npm 11 and 12 engines) follows
 // shared/knowledge/npm.md §0.6 and §6, and is in version.go. A check fires only on what the

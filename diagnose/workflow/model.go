@@ -23,9 +23,13 @@ type Workflow struct {
 
 	onLine   int // the on: key
 	callLine int // the workflow_call event, 0 when the workflow cannot be called
-	perms    *permissions
-	env      env
-	lines    []string
+	events   map[string]*event
+	// cargoKeys are the CARGO_REGISTRY_TOKEN: keys outside any env: block, which the runner
+	// never turns into a variable (check_registries.go).
+	cargoKeys []value
+	perms     *permissions
+	env       env
+	lines     []string
 }
 
 // Job is one job of a workflow.
@@ -38,6 +42,7 @@ type Job struct {
 	Uses string
 
 	usesLine    int
+	cond        value // if:
 	perms       *permissions
 	env         env
 	environment value
@@ -57,6 +62,26 @@ func (w *Workflow) Job(id string) *Job {
 
 // IsCallee reports whether the workflow can be called by another (on: workflow_call).
 func (w *Workflow) IsCallee() bool { return w.callLine > 0 }
+
+// event is one trigger under on:, with the ref filters of a push or pull_request.
+type event struct {
+	line                                       int
+	branches, branchesIgnore, tags, tagsIgnore refFilter
+}
+
+// refFilter is a branches/tags filter of an event; set is false when it is not written.
+type refFilter struct {
+	set      bool
+	patterns []string
+}
+
+// triggerLine returns the line of the event under on:, 0 when the workflow has no such trigger.
+func (w *Workflow) triggerLine(name string) int {
+	if e := w.events[name]; e != nil {
+		return e.line
+	}
+	return 0
+}
 
 // value is a scalar as written, with its line; set distinguishes "absent" from "empty".
 type value struct {
@@ -85,6 +110,8 @@ type runsOn struct {
 type step struct {
 	line        int
 	name        string
+	id          value
+	cond        value // if:
 	uses        value // owner/repo@ref of an action step
 	usesComment string
 	with        map[string]value // inputs by lower-case name

@@ -63,7 +63,7 @@ func Parse(filePath string, src []byte) (*Workflow, error) {
 	}
 
 	lines := strings.Split(strings.TrimPrefix(string(src), "\ufeff"), "\n")
-	w := &Workflow{Path: filePath, File: file, lines: lines}
+	w := &Workflow{Path: filePath, File: file, lines: lines, events: map[string]*event{}}
 	if aw.Name != nil {
 		w.Name = aw.Name.Value
 	}
@@ -78,6 +78,7 @@ func Parse(filePath string, src []byte) (*Workflow, error) {
 			continue
 		}
 		w.Triggers = append(w.Triggers, name)
+		w.events[name] = convEvent(e)
 		if _, ok := e.(*actionlint.WorkflowCallEvent); ok {
 			w.callLine = eventLine(e)
 		}
@@ -94,6 +95,7 @@ func Parse(filePath string, src []byte) (*Workflow, error) {
 		w.Jobs = append(w.Jobs, convJob(aj, lines))
 	}
 	slices.SortFunc(w.Jobs, func(a, b *Job) int { return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.ID, b.ID)) })
+	w.cargoKeys = findCargoKeys(w)
 	return w, nil
 }
 
@@ -139,6 +141,30 @@ func expandedNodes(src []byte) int {
 		return total
 	}
 	return size(&root)
+}
+
+func convEvent(e actionlint.Event) *event {
+	out := &event{line: eventLine(e)}
+	if h, ok := e.(*actionlint.WebhookEvent); ok {
+		out.branches = convFilter(h.Branches)
+		out.branchesIgnore = convFilter(h.BranchesIgnore)
+		out.tags = convFilter(h.Tags)
+		out.tagsIgnore = convFilter(h.TagsIgnore)
+	}
+	return out
+}
+
+func convFilter(f *actionlint.WebhookEventFilter) refFilter {
+	if f == nil {
+		return refFilter{}
+	}
+	out := refFilter{set: true}
+	for _, v := range f.Values {
+		if v != nil {
+			out.patterns = append(out.patterns, v.Value)
+		}
+	}
+	return out
 }
 
 func parseError(filePath string, line int, msg string) error {
@@ -238,6 +264,7 @@ func convJob(aj *actionlint.Job, lines []string) *Job {
 		j.Uses = c.Uses.Value
 		j.usesLine = posLine(c.Uses.Pos)
 	}
+	j.cond = str(aj.If)
 	j.perms = convPermissions(aj.Permissions)
 	j.env = convEnv(aj.Env)
 	if e := aj.Environment; e != nil && e.Name != nil {
@@ -259,7 +286,7 @@ func convJob(aj *actionlint.Job, lines []string) *Job {
 }
 
 func convStep(as *actionlint.Step, lines []string) *step {
-	s := &step{line: posLine(as.Pos), env: convEnv(as.Env), with: map[string]value{}}
+	s := &step{line: posLine(as.Pos), env: convEnv(as.Env), with: map[string]value{}, id: str(as.ID), cond: str(as.If)}
 	if as.Name != nil {
 		s.name = as.Name.Value
 	}
