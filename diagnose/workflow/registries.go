@@ -263,28 +263,15 @@ func isJSRPublish(words []string) bool {
 }
 
 func runsJSRPublish(words []string) bool {
-	for i := 0; i < len(words); i++ {
-		w := words[i]
-		if w == "--" {
-			continue
-		}
-		if strings.HasPrefix(w, "-") {
-			if npxValueFlags[w] {
-				i++
-			}
-			continue
-		}
-		name := w
-		if j := strings.LastIndex(w, "@"); j > 0 {
-			name = w[:j]
-		}
-		if name != "jsr" {
-			return false
-		}
-		sub, _ := subcommand(words[i+1:], nil)
-		return sub == "publish"
+	name, rest := subcommand(words, npxValueFlags)
+	if j := strings.LastIndex(name, "@"); j > 0 {
+		name = name[:j] // jsr@0.13.4
 	}
-	return false
+	if name != "jsr" {
+		return false
+	}
+	sub, _ := subcommand(rest, nil)
+	return sub == "publish"
 }
 
 // lookupEnv looks a variable up the way the runner does: the command's own assignment, then
