@@ -69,6 +69,16 @@ func MustLoad() *Base {
 
 var idPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9.]+)*$`)
 
+// LoadTables reads only tables.yaml (thresholds, engines ranges, the Node→npm table), for
+// code that reasons about versions without the rules, such as the workflow checks.
+func LoadTables() (*Base, error) {
+	b := &Base{byID: map[string]*Rule{}, anchors: map[string]*Anchor{}, Thresholds: map[string]Version{}, Constraints: map[string]Constraint{}}
+	if err := b.loadTables(embedded); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
 // LoadFS reads tables.yaml, patterns.yaml and rules/<registry>/<id>.yaml from fsys.
 func LoadFS(fsys fs.FS) (*Base, error) {
 	b := &Base{byID: map[string]*Rule{}, anchors: map[string]*Anchor{}, Thresholds: map[string]Version{}, Constraints: map[string]Constraint{}}

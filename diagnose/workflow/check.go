@@ -135,7 +135,7 @@ func (c *ctx) node24Snippet() string {
 // (npm docs), and npm 11 itself needs ^20.17.0 || >=22.9.0. On 22.14+ pinning npm is the
 // smallest change; anywhere below, Node 24 is.
 func needsNewerNode(n nodeSpec) bool {
-	return n.known() && (n.major < 22 || n.major == 22 && n.below(22, 14, 0) || engineRefusal(11, n) != "no")
+	return n.known() && (n.highest().Compare(tables().Thresholds["node_oidc_min"]) < 0 || engineRefusal(11, n) != "no")
 }
 
 const pinNPM11 = "- run: npm install -g npm@^11.5.1   # not npm@latest: npm 12 needs Node ^22.22.2 || ^24.15.0 || >=26\n- run: npm --version"

@@ -3,6 +3,9 @@ package workflow
 import (
 	"strconv"
 	"strings"
+	"sync"
+
+	"github.com/pubdoc/pubdoc/knowledge"
 )
 
 // ver is a version as a workflow pins it: parts says how many of major.minor.patch were
@@ -30,20 +33,6 @@ func (v ver) atLeast(major, minor, patch int) bool {
 		return patch == 0
 	}
 	return v.patch >= patch
-}
-
-// below reports whether every version v can stand for is < major.minor.patch.
-func (v ver) below(major, minor, patch int) bool {
-	if v.major != major {
-		return v.major < major
-	}
-	if v.parts < 2 {
-		return false
-	}
-	if v.minor != minor {
-		return v.minor < minor
-	}
-	return v.parts == 3 && v.patch < patch
 }
 
 // parseVer reads "22", "v22.14", "22.x", "24.4.1"; anything else is unknown.
@@ -126,24 +115,51 @@ func parseNode(s string, checkLatest bool) nodeSpec {
 	return nodeSpec{parseVer(s), checkLatest}
 }
 
+// tables are the version facts of knowledge/tables.yaml: the same data the engine's rules
+// use, so a new npm or Node release is recorded in one place.
+var tables = sync.OnceValue(func() *knowledge.Base {
+	t, err := knowledge.LoadTables()
+	if err != nil {
+		panic(err) // embedded and tested: a failure is a build defect
+	}
+	return t
+})
+
+// lowest and highest are the first and last versions a partly pinned version can stand for
+// ("22" is 22.0.0 … the newest 22).
+func (v ver) lowest() knowledge.Version {
+	return knowledge.Version{Major: v.major, Minor: v.minor, Patch: v.patch}
+}
+
+func (v ver) highest() knowledge.Version {
+	const newest = 1 << 20
+	out := knowledge.Version{Major: v.major, Minor: v.minor, Patch: v.patch}
+	if v.parts < 2 {
+		out.Minor = newest
+	}
+	if v.parts < 3 {
+		out.Patch = newest
+	}
+	return out
+}
+
 // npmBundledHasOIDC reports whether the npm that setup-node's Node bundles can do the
-// trusted-publishing exchange (npm >= 11.5.1), per npm.md §0.6: no 22.x ever bundled npm 11;
-// 24.5.0 is the first 24 with npm 11.5.1. ok is false when the spec does not say.
+// trusted-publishing exchange (tables.yaml npm_oidc_min), per the Node→npm table: no 22.x
+// ever bundled npm 11; 24.5.0 is the first 24 with npm 11.5.1. A bare major means the newest
+// of that line, what setup-node serves. ok is false when the spec does not say.
 func npmBundledHasOIDC(n nodeSpec) (has, ok bool) {
 	if !n.known() {
 		return false, false
 	}
-	switch {
-	case n.major < 24:
-		return false, true
-	case n.major == 24 && n.below(24, 5, 0):
-		return false, true
-	case n.major == 24 && n.parts == 1:
-		return true, true // any 24 a runner serves today is past 24.5
-	case n.major == 24:
-		return n.atLeast(24, 5, 0), n.atLeast(24, 5, 0)
+	t := tables()
+	v := n.highest()
+	for _, row := range t.NodeNPM {
+		if row.Node.Allows(v) {
+			return row.NPMMin.Compare(t.Thresholds["npm_oidc_min"]) >= 0, true
+		}
 	}
-	return true, true
+	// Not in the table: older Nodes bundle old npms, newer ones (odd majors, 28+) new ones.
+	return v.Major >= 24, true
 }
 
 // npmSpec is the npm an "npm install -g npm@X" step installs.
@@ -153,8 +169,8 @@ type npmSpec struct {
 	latest bool // the spec follows the latest dist-tag: npm 12 since 2026-07-08
 }
 
-// npmLatestMajor is the major the "latest" dist-tag points at (npm 12 since 2026-07-08).
-const npmLatestMajor = 12
+// npmLatestMajor is the major the "latest" dist-tag points at (tables.yaml npm_latest).
+func npmLatestMajor() int { return tables().Thresholds["npm_latest"].Major }
 
 func parseNPMSpec(raw string) npmSpec {
 	s := strings.TrimSpace(raw)
@@ -162,10 +178,10 @@ func parseNPMSpec(raw string) npmSpec {
 	switch {
 	case s == "" || s == "latest" || s == "*" || s == "x" || s == "next":
 		out.latest = true
-		out.ver = ver{major: npmLatestMajor, parts: 1}
+		out.ver = ver{major: npmLatestMajor(), parts: 1}
 	case strings.HasPrefix(s, ">="), strings.HasPrefix(s, ">"):
 		out.latest = true
-		out.ver = ver{major: npmLatestMajor, parts: 1}
+		out.ver = ver{major: npmLatestMajor(), parts: 1}
 	case strings.HasPrefix(s, "^"):
 		v := parseVer(s[1:])
 		if v.parts > 0 {
@@ -182,65 +198,43 @@ func parseNPMSpec(raw string) npmSpec {
 	default:
 		out.ver = parseVer(s)
 	}
-	if out.parts > 0 && out.major >= npmLatestMajor && !out.latest && out.parts == 1 {
+	if out.parts > 0 && out.major >= npmLatestMajor() && !out.latest && out.parts == 1 {
 		out.latest = true
 	}
 	return out
 }
 
-// hasOIDC reports whether the npm installed can do the exchange (>= 11.5.1).
+// hasOIDC reports whether the npm installed can do the exchange (tables.yaml npm_oidc_min);
+// an unpinned spec installs the newest version it allows ("11.5" is 11.5.2).
 func (s npmSpec) hasOIDC() (has, ok bool) {
 	if !s.known() {
 		return false, false
 	}
-	switch {
-	case s.major != 11:
-		return s.major > 11, true
-	case s.parts == 1:
-		return true, true
-	case s.minor != 5:
-		return s.minor > 5, true
-	case s.parts == 2:
-		return true, true // 11.5.x resolves to 11.5.2
-	}
-	return s.patch >= 1, true
+	return s.highest().Compare(tables().Thresholds["npm_oidc_min"]) >= 0, true
 }
 
 // engineRefusal says whether npm of the given major refuses the Node: "yes" (every Node the
 // spec can stand for is refused), "maybe" (an unpinned spec may be served an older Node from
-// the runner's tool cache) or "no". Engines per npm.md §6: npm 12 ^22.22.2 || ^24.15.0 ||
-// >=26.0.0; npm 11 ^20.17.0 || >=22.9.0. npm 11's minimums are from 2024, older than any
-// Node a runner caches today, so only npm 12's can be "maybe".
+// the runner's tool cache) or "no". The engines ranges are tables.yaml's npm11_engines and
+// npm12_engines. npm 11's minimums are from 2024, older than any Node a runner caches today,
+// so only npm 12 and later can be "maybe".
 func engineRefusal(npmMajor int, n nodeSpec) string {
 	if !n.known() {
 		return "no"
 	}
-	type floor struct{ major, minor, patch int } // ^major.minor.patch
-	var floors []floor
-	var from int // >= from.0.0 is fine
-	lags := false
+	engines, lags := tables().Constraints["npm12_engines"], true
 	switch {
-	case npmMajor >= 12:
-		floors, from, lags = []floor{{22, 22, 2}, {24, 15, 0}}, 26, true
 	case npmMajor == 11:
-		floors, from = []floor{{20, 17, 0}, {22, 9, 0}}, 23
-	default:
+		engines, lags = tables().Constraints["npm11_engines"], false
+	case npmMajor < 11:
 		return "no"
 	}
-	if n.major >= from {
+	lo, hi := n.lowest(), n.highest()
+	switch {
+	case !engines.Allows(hi):
+		return "yes"
+	case engines.Allows(lo) || n.newest || !lags:
 		return "no"
 	}
-	for _, f := range floors {
-		if n.major != f.major {
-			continue
-		}
-		switch {
-		case n.below(f.major, f.minor, f.patch):
-			return "yes"
-		case n.atLeast(f.major, f.minor, f.patch) || n.newest || !lags:
-			return "no"
-		}
-		return "maybe"
-	}
-	return "yes"
+	return "maybe"
 }
