@@ -33,6 +33,7 @@ fuzz:
 	$(GO) test ./diagnose -run '^$$' -fuzz '^FuzzRunZip$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./diagnose/workflow -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./bot/gha -run '^$$' -fuzz '^FuzzParseRunURL$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./bot/gha -run '^$$' -fuzz '^FuzzReadWebhook$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 0
 
 # Speed and memory on a generated >=100 MB job log, against ripgrep with the same literal
 # anchors on the same file, in one run. See docs/benchmarks.md.

@@ -81,20 +81,8 @@ func ConfigFromEnv(getenv func(string) string, readFile func(string) ([]byte, er
 	return cfg, nil
 }
 
-// secretFromEnv reads NAME, or the file named by NAME_FILE; setting both is an error
-// because one of them would be silently ignored.
+// secretFromEnv reads NAME, or the file named by NAME_FILE.
 func secretFromEnv(getenv func(string) string, readFile func(string) ([]byte, error), name string) (string, error) {
-	value, file := getenv(name), strings.TrimSpace(getenv(name+"_FILE"))
-	switch {
-	case file == "":
-		return value, nil
-	case value != "":
-		return "", fmt.Errorf("both %s and %s_FILE are set: use one", name, name)
-	}
-	b, err := readFile(file)
-	if err != nil {
-		// The path is not secret; the error from the file system carries no content.
-		return "", fmt.Errorf("reading %s_FILE: %w", name, err)
-	}
-	return string(b), nil
+	v, err := secret.FromEnv(getenv, readFile, name)
+	return string(v), err
 }

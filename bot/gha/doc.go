@@ -25,6 +25,11 @@
 // logs endpoints redirect to are fetched through the same transport without credentials:
 // they authorize themselves, and the storage host behind them must not receive the token.
 //
+// Webhooks: ReadWebhook verifies a delivery's X-Hub-Signature-256 (an HMAC-SHA256 of the
+// exact body; an empty secret is refused rather than skipped, sha1 alone is refused),
+// bounds the body, and decodes workflow_run and workflow_job deliveries into WebhookEvent,
+// plain data the bot persists as a job before it answers GitHub.
+//
 // Everything read is bounded: API answers by http.MaxBytesReader (16 MiB), logs by
 // io.LimitReader at MaxLogBytes per job (Job.LogTruncated says when it cut), a run's logs
 // together at four times that, workflow files at 1 MiB, the jobs listing at ten pages.

@@ -117,37 +117,14 @@ func diagnoseZip(eng *diagnose.Engine, name string, br *bufio.Reader, file *os.F
 	if err != nil {
 		return nil, usagef("%s: not a readable zip: %v", display(name), err)
 	}
-	jobs, err := diagnose.Jobs(zr)
-	if err != nil {
-		return nil, usagef("%s: %v", display(name), err)
-	}
-	var all, failed []*diagnose.Result
-	for _, j := range jobs {
-		rc, err := j.Open()
-		if err != nil {
-			return nil, usagef("%s: %v", display(name), err)
-		}
-		res, err := eng.Diagnose(rc)
-		_ = rc.Close()
-		if errors.Is(err, diagnose.ErrEmpty) {
-			continue
-		}
-		if err != nil {
-			return nil, inputError(name+": job "+j.Name, err)
-		}
-		res.Job = j.Name
-		all = append(all, res)
-		if res.JobFailed {
-			failed = append(failed, res)
-		}
-	}
-	if len(failed) > 0 {
-		return failed, nil
-	}
-	if len(all) == 0 {
+	results, err := eng.DiagnoseZip(zr)
+	if errors.Is(err, diagnose.ErrNoJobs) {
 		return nil, usagef("%s: every job log in the zip is empty", display(name))
 	}
-	return all, nil
+	if err != nil {
+		return nil, inputError(name, err)
+	}
+	return results, nil
 }
 
 func inputError(name string, err error) error {

@@ -40,6 +40,8 @@ Usage:
   pubdoc kb eval DIR                                         score against DIR/labels.tsv
   pubdoc kb search WORDS...                                  find rules by loose words
   pubdoc kb docs [-o FILE]                                   regenerate docs/rules.md
+  pubdoc serve                                               the Slack bot and GitHub webhook receiver,
+                                                             configured by environment (docs/deploy.md)
   pubdoc version                                             print the version and rule count
 
 Environment: NO_COLOR disables colour; PUBDOC_LOG_LEVEL=warn|info|debug logs to stderr.
@@ -93,7 +95,7 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer, logger *
 	case "check":
 		return cmdCheck(args[1:], stdout)
 	case "serve":
-		return usagef("%q is not part of this build yet", args[0])
+		return cmdServe(args[1:], logger)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

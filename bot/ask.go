@@ -1,0 +1,225 @@
+package bot
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/pubdoc/pubdoc/bot/gha"
+	"github.com/pubdoc/pubdoc/diagnose"
+)
+
+// slackAttempts is how often a chat request is tried before the person is told it
+// failed: they are waiting, so it is fewer than a webhook's.
+const slackAttempts = 4
+
+// userError is a failure to tell the person who asked, in words they can act on.
+type userError struct{ msg string }
+
+func (e *userError) Error() string { return e.msg }
+
+func tell(format string, args ...any) error { return &userError{fmt.Sprintf(format, args...)} }
+
+var reRunURL = regexp.MustCompile(`https?://[^\s<>|]+/(?:actions/runs/\d+|runs/\d+)[^\s<>|]*`)
+
+// handleRequest answers one chat request: gather the log (text, files or a run), diagnose,
+// store, reply in the thread. Failures the person can act on are told to them ephemerally;
+// transient ones are retried, and told on the last attempt.
+func (s *Service) handleRequest(ctx context.Context, req Request, attempt, maxAttempts int) error {
+	start := time.Now()
+	results, runURL, jobURL, err := s.gather(ctx, req)
+	if err == nil {
+		err = s.replyResults(ctx, req, results, runURL, jobURL, time.Since(start).Seconds())
+	}
+	if err == nil {
+		return nil
+	}
+	var ue *userError
+	last := attempt >= min(slackAttempts, max(maxAttempts, 1))
+	switch {
+	case errors.As(err, &ue):
+		// told below, not retried
+	case isRetryAfter(err) && !last:
+		return err
+	case !isPermanent(err) && !last:
+		return err
+	}
+	msg := err.Error()
+	if ue == nil {
+		s.logger.Warn("chat request failed", "kind", req.Kind, "delivery", req.DeliveryID, "err", err)
+		msg = "Sorry — I could not finish this: " + diagnose.Redact(msg) + ". Try again in a few minutes."
+	}
+	if req.Kind == "file" && !strings.HasPrefix(req.Channel, "D") && ue != nil {
+		return nil // a file shared in a channel was not a question: stay quiet
+	}
+	if terr := s.tellOnce(ctx, req, msg); terr != nil {
+		return terr
+	}
+	if ue != nil {
+		return nil
+	}
+	return permanent(err)
+}
+
+func isRetryAfter(err error) bool {
+	var ra RetryAfterError
+	return errors.As(err, &ra)
+}
+
+// tellOnce shows msg to the person who asked, once per request.
+func (s *Service) tellOnce(ctx context.Context, req Request, msg string) error {
+	key := "tell:" + req.DeliveryID
+	p, err := s.cfg.Store.ClaimPost(ctx, key, s.cfg.Now())
+	if err != nil {
+		return fmt.Errorf("recording a message: %w", err)
+	}
+	if p.Done {
+		return nil
+	}
+	t := Target{Channel: req.Channel, ThreadTS: req.ThreadTS, User: req.User, ResponseURL: req.ResponseURL}
+	if err := s.cfg.Messenger.Ephemeral(ctx, t, Reply{Text: msg}); err != nil {
+		return fmt.Errorf("telling %s: %w", req.User, err)
+	}
+	s.cfg.Metrics.Posted("ephemeral")
+	return s.cfg.Store.FinishPost(ctx, key, req.Channel, "")
+}
+
+// gather turns a request into results: a run URL is read from GitHub (when this channel
+// may ask about the repository), files are fetched, text is diagnosed as it is.
+func (s *Service) gather(ctx context.Context, req Request) (results []*diagnose.Result, runURL, jobURL string, err error) {
+	text := strings.TrimSpace(req.Text)
+	if u := reRunURL.FindString(text); u != "" && len(text) < len(u)+200 && len(req.Files) == 0 {
+		results, jobURL, err = s.askRun(ctx, req, u)
+		return results, u, jobURL, err
+	}
+	for _, f := range req.Files {
+		data, err := s.cfg.Messenger.Download(ctx, f, s.cfg.MaxFileBytes)
+		if err != nil {
+			if errors.Is(err, gha.ErrTooLarge) || strings.Contains(err.Error(), "too large") {
+				return nil, "", "", tell("%s is too large for me (the limit is %d MB): share the failing job's log alone, or give me the run URL.", f.Name, s.cfg.MaxFileBytes>>20)
+			}
+			return nil, "", "", fmt.Errorf("downloading %s: %w", f.Name, err)
+		}
+		rs, err := s.diagnoseBytes(data)
+		if err != nil {
+			return nil, "", "", tell("I could not read %s: %v.", f.Name, err)
+		}
+		for _, r := range rs {
+			if r.Job == "" && len(req.Files) > 1 {
+				r.Job = f.Name
+			}
+		}
+		results = append(results, rs...)
+	}
+	if len(results) > 0 {
+		return results, "", "", nil
+	}
+	if len(text) < 20 || !strings.Contains(text, "\n") && !strings.Contains(strings.ToLower(text), "err") {
+		return nil, "", "", tell("I found no log in that message. Paste the failing step's log after mentioning me (or after `/pubdoc`), share the .log file, or give me the run URL.")
+	}
+	res, err := s.cfg.Engine.DiagnoseText(text)
+	if err != nil {
+		return nil, "", "", tell("I could not read that as a log: %v.", err)
+	}
+	return []*diagnose.Result{res}, "", "", nil
+}
+
+// askRun is auto mode for a run URL named in chat.
+func (s *Service) askRun(ctx context.Context, req Request, u string) ([]*diagnose.Result, string, error) {
+	ref, err := gha.ParseRunURL(u)
+	if err != nil {
+		return nil, "", tell("That does not look like a GitHub Actions run or job link: %v", err)
+	}
+	repo := ref.Owner + "/" + ref.Repo
+	if !s.cfg.Routes.Allowed(req.Channel, repo) {
+		return nil, "", tell("This channel may not ask about %s. An admin can allow it in the routes file (PUBDOC_ROUTES: a route naming %s with this channel in allow_channels).", repo, repo)
+	}
+	if s.cfg.GitHub == nil {
+		return nil, "", tell("I have no GitHub access configured (GITHUB_TOKEN, or a GitHub App), so I cannot read runs. Paste the failing job's log instead.")
+	}
+	run, err := s.cfg.GitHub.FetchRun(ctx, ref)
+	if err != nil {
+		return nil, "", s.githubError(err, repo)
+	}
+	if len(run.FailedJobs) == 0 {
+		return nil, "", tell("Run %d of %s has no failed job (it concluded %q).", ref.RunID, repo, run.Conclusion)
+	}
+	results, err := DiagnoseRun(ctx, s.cfg.Engine, run, s.cfg.Registry, s.logger)
+	if err != nil {
+		return nil, "", permanent(err)
+	}
+	return results, run.FailedJobs[0].HTMLURL, nil
+}
+
+// githubError sorts a GitHub failure: rate limits wait, what retrying cannot mend is told,
+// the rest is retried.
+func (s *Service) githubError(err error, repo string) error {
+	var rl *gha.RateLimitError
+	switch {
+	case errors.As(err, &rl):
+		s.cfg.Metrics.APIError("github", "rate_limited")
+		wait := timeUntil(rl.Reset, s.cfg.Now())
+		return retryAfter(wait, err)
+	case errors.Is(err, gha.ErrLogsExpired):
+		s.cfg.Metrics.APIError("github", "permanent")
+		return tell("GitHub no longer has the logs of that run (it keeps them 90 days by default). Paste the log if you still have it.")
+	case errors.Is(err, gha.ErrNotFound), errors.Is(err, gha.ErrForbidden), errors.Is(err, gha.ErrUnauthorized):
+		s.cfg.Metrics.APIError("github", "permanent")
+		return tell("GitHub would not show me that run of %s: %v", repo, err)
+	}
+	s.cfg.Metrics.APIError("github", "transient")
+	return fmt.Errorf("GitHub is not answering (%w)", err)
+}
+
+// diagnoseBytes reads a shared file: a run-log zip (one result per failed job), gzip,
+// UTF-16 or plain text.
+func (s *Service) diagnoseBytes(data []byte) ([]*diagnose.Result, error) {
+	if diagnose.Sniff(data[:min(len(data), 4)]) == diagnose.KindZip {
+		zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			return nil, fmt.Errorf("not a readable zip: %w", err)
+		}
+		return s.cfg.Engine.DiagnoseZip(zr)
+	}
+	text, _, err := diagnose.TextReader(bufio.NewReader(bytes.NewReader(data)))
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.cfg.Engine.Diagnose(io.LimitReader(text, 1<<30))
+	if err != nil {
+		return nil, err
+	}
+	return []*diagnose.Result{res}, nil
+}
+
+// replyResults stores each result and posts it in the asker's thread.
+func (s *Service) replyResults(ctx context.Context, req Request, results []*diagnose.Result, runURL, jobURL string, secs float64) error {
+	quiet := req.Kind == "file" && !strings.HasPrefix(req.Channel, "D")
+	for i, res := range results {
+		if quiet && res.Verdict == diagnose.NoKnownCause {
+			continue // a file shared in a channel, with nothing Pubdoc knows: not a question
+		}
+		s.cfg.Metrics.DiagnosisDone(res.Verdict, topRule(res), secs)
+		key := fmt.Sprintf("slack:%s:%d", req.DeliveryID, i)
+		id, err := s.saveResult(ctx, key, "slack", res, diagnosisMeta{})
+		if err != nil {
+			return err
+		}
+		t := Target{Channel: req.Channel, ThreadTS: req.ThreadTS, User: req.User, ResponseURL: req.ResponseURL}
+		ts, err := s.postOnce(ctx, key, t, Reply{Result: res, DiagnosisID: id, RunURL: runURL, JobURL: jobURL})
+		if err != nil {
+			return err
+		}
+		if err := s.cfg.Store.SetDiagnosisMessage(ctx, id, req.Channel, ts, 0); err != nil {
+			return fmt.Errorf("recording the reply: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,10 @@
+// Package bot is the transport-neutral flow of `pubdoc serve`: a Request (a pasted log, a
+// shared file, a run URL) or a GitHub workflow_run event becomes a durable job; the worker
+// fetches what the diagnosis needs (the file, the run's logs and workflow), diagnoses,
+// stores the diagnosis and posts a Reply through a Messenger. Failed runs are grouped
+// into one triage thread per fingerprint (repository, workflow, rule id); a later green
+// run of the same workflow and branch marks the thread fixed.
+//
+// The package imports neither slack-go nor the store's drivers: the Slack adapter
+// (bot/slackbot) implements Messenger and calls Backend; the store (store/) runs the jobs.
+package bot

@@ -1,0 +1,356 @@
+package gha
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v89/github"
+)
+
+// DefaultWebhookMaxBytes is the body limit ReadWebhook applies when it is given none:
+// GitHub's own cap on a delivery (25 MB).
+const DefaultWebhookMaxBytes = 25 << 20
+
+// Events ReadWebhook decodes into Run or Job; every other event is returned with only its
+// envelope (delivery, event, action, repository, installation) for the caller to ignore.
+const (
+	EventWorkflowRun = "workflow_run"
+	EventWorkflowJob = "workflow_job"
+	EventPing        = "ping"
+)
+
+// Sentinel errors of ReadWebhook. A caller answers ErrBadSignature with 401, ErrTooLarge
+// with 413, ErrMalformedWebhook with 400, and ErrNoWebhookSecret by refusing to serve the
+// endpoint at all.
+var (
+	// ErrBadSignature: the delivery has no X-Hub-Signature-256 header (an X-Hub-Signature
+	// with HMAC-SHA1 alone is not enough), or it is not the HMAC-SHA256 of the body with
+	// the webhook secret. The delivery did not come from GitHub, or the secrets differ.
+	ErrBadSignature = errors.New("webhook signature missing or wrong: want X-Hub-Signature-256 with the HMAC-SHA256 of the body keyed with GITHUB_WEBHOOK_SECRET")
+	// ErrNoWebhookSecret: ReadWebhook was given an empty secret. Deliveries are never
+	// accepted unverified (go-github's ValidatePayload skips the check in that case).
+	ErrNoWebhookSecret = errors.New("no GitHub webhook secret: set GITHUB_WEBHOOK_SECRET; deliveries cannot be verified without one")
+	// ErrMalformedWebhook: a correctly signed delivery that cannot be read: an
+	// unsupported Content-Type, missing X-GitHub-Event or X-GitHub-Delivery headers, a
+	// body that is not a JSON object, or a workflow_run/workflow_job event without its run
+	// or job.
+	ErrMalformedWebhook = errors.New("malformed webhook delivery")
+)
+
+// WebhookEvent is a verified GitHub delivery the bot cares about, as plain data (it is
+// persisted as a job payload).
+type WebhookEvent struct {
+	// Delivery is X-GitHub-Delivery, the delivery's GUID; a redelivery gets a new one.
+	Delivery string `json:"delivery"`
+	// Event is X-GitHub-Event: "workflow_run", "workflow_job", "ping", or another event
+	// the caller acknowledges and ignores.
+	Event  string `json:"event"`
+	Action string `json:"action"`
+	// Repo is the repository as owner/name; empty for a ping of an App or organization
+	// hook, which names none.
+	Repo string `json:"repo"`
+	// Installation is the GitHub App installation that sent the delivery; zero for a
+	// repository or organization webhook.
+	Installation int64 `json:"installation,omitempty"`
+	// Run is set for workflow_run events, Job for workflow_job events.
+	Run *WebhookRun `json:"run,omitempty"`
+	Job *WebhookJob `json:"job,omitempty"`
+}
+
+// WebhookRun is the workflow_run of a workflow_run event.
+type WebhookRun struct {
+	ID      int64 `json:"id"`
+	Attempt int   `json:"attempt"`
+	Number  int   `json:"number"`
+	// Name is the workflow's name; Path the file that defined it
+	// (.github/workflows/publish.yml), which is what a trusted publisher names.
+	Name       string    `json:"name"`
+	Path       string    `json:"path"`
+	Event      string    `json:"event"`
+	Status     string    `json:"status"`
+	Conclusion string    `json:"conclusion"`
+	HeadBranch string    `json:"head_branch"`
+	HeadSHA    string    `json:"head_sha"`
+	HTMLURL    string    `json:"html_url"`
+	UpdatedAt  time.Time `json:"updated_at,omitzero"`
+}
+
+// WebhookJob is the workflow_job of a workflow_job event.
+type WebhookJob struct {
+	ID           int64  `json:"id"`
+	RunID        int64  `json:"run_id"`
+	RunAttempt   int    `json:"run_attempt"`
+	Name         string `json:"name"`
+	Status       string `json:"status"`
+	Conclusion   string `json:"conclusion"`
+	HTMLURL      string `json:"html_url"`
+	WorkflowName string `json:"workflow_name"`
+	HeadBranch   string `json:"head_branch"`
+	HeadSHA      string `json:"head_sha"`
+	// FailedSteps are the names of the steps whose conclusion is failure, in order.
+	FailedSteps []string `json:"failed_steps,omitempty"`
+}
+
+// Ref returns the RunRef of the event's run (or job's run). For a workflow_job event it
+// also names the job, so that FetchRun reads just that job; set JobID to zero to read
+// every failed job of the run. An event with neither run nor job gives only the
+// repository.
+func (e *WebhookEvent) Ref() RunRef {
+	if e == nil {
+		return RunRef{}
+	}
+	owner, repo, _ := strings.Cut(e.Repo, "/")
+	ref := RunRef{Owner: owner, Repo: repo}
+	switch {
+	case e.Run != nil:
+		ref.RunID = e.Run.ID
+		ref.Attempt = e.Run.Attempt
+	case e.Job != nil:
+		ref.RunID = e.Job.RunID
+		ref.JobID = e.Job.ID
+		ref.Attempt = e.Job.RunAttempt
+	}
+	return ref
+}
+
+// What GitHub puts in its delivery headers; anything else is refused before it reaches a
+// log line or the job table.
+var (
+	eventNameRE  = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+	deliveryIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$`)
+)
+
+const sha256SigPrefix = "sha256="
+
+// ReadWebhook verifies and decodes one delivery.
+//
+// The body is read through http.MaxBytesReader(max) (max <= 0 means
+// DefaultWebhookMaxBytes); a larger one is an error wrapping ErrTooLarge. The
+// X-Hub-Signature-256 header must be the HMAC-SHA256 of the exact body keyed with secret,
+// compared in constant time; an X-Hub-Signature (HMAC-SHA1) alone is refused, and so is
+// an empty secret (ErrNoWebhookSecret), unlike go-github's ValidatePayload, which skips
+// validation then. Nothing of the body is decoded before the signature has been checked.
+//
+// Content-Type application/json (the body is the payload) and
+// application/x-www-form-urlencoded (the payload is the payload= form field) are both
+// accepted. workflow_run and workflow_job events are decoded into Run or Job; other
+// events, ping included, are returned with Run and Job nil for the caller to acknowledge
+// and ignore. A signed delivery that cannot be read is an error wrapping
+// ErrMalformedWebhook.
+//
+// ReadWebhook writes nothing to w (MaxBytesReader uses it only to have the server close
+// the connection after an oversized body); the caller answers. Errors never carry the
+// secret, the signature sent or the one expected.
+func ReadWebhook(w http.ResponseWriter, r *http.Request, secret Secret, max int64) (*WebhookEvent, error) {
+	if secret == "" {
+		return nil, ErrNoWebhookSecret
+	}
+	if max <= 0 {
+		max = DefaultWebhookMaxBytes
+	}
+	want, err := signature(r.Header)
+	if err != nil {
+		return nil, err
+	}
+
+	var body []byte
+	if r.Body != nil {
+		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+		if err != nil {
+			if mbe, ok := errors.AsType[*http.MaxBytesError](err); ok {
+				return nil, &tooLargeError{limit: mbe.Limit, err: err}
+			}
+			return nil, fmt.Errorf("reading the webhook body: %w", err)
+		}
+	}
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(body)
+	if !hmac.Equal(mac.Sum(nil), want) {
+		return nil, fmt.Errorf("%w: X-Hub-Signature-256 does not match the body", ErrBadSignature)
+	}
+
+	event := github.WebHookType(r)
+	delivery := github.DeliveryID(r)
+	switch {
+	case event == "":
+		return nil, fmt.Errorf("%w: no X-GitHub-Event header", ErrMalformedWebhook)
+	case !eventNameRE.MatchString(event):
+		return nil, fmt.Errorf("%w: X-GitHub-Event %q is not an event name", ErrMalformedWebhook, clip(event, 64))
+	case delivery == "":
+		return nil, fmt.Errorf("%w: no X-GitHub-Delivery header", ErrMalformedWebhook)
+	case !deliveryIDRE.MatchString(delivery):
+		return nil, fmt.Errorf("%w: X-GitHub-Delivery %q is not a delivery id", ErrMalformedWebhook, clip(delivery, 64))
+	}
+	payload, err := webhookPayload(r.Header.Get("Content-Type"), body)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s delivery %s: %w", event, delivery, err)
+	}
+	ev, err := decodeWebhook(event, payload)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s delivery %s: %w", event, delivery, err)
+	}
+	ev.Delivery = delivery
+	return ev, nil
+}
+
+// signature returns the MAC that X-Hub-Signature-256 claims.
+func signature(h http.Header) ([]byte, error) {
+	sigs := h.Values(github.SHA256SignatureHeader)
+	switch {
+	case len(sigs) == 0 && h.Get(github.SHA1SignatureHeader) != "":
+		return nil, fmt.Errorf("%w: only an X-Hub-Signature (HMAC-SHA1) header, which is not accepted", ErrBadSignature)
+	case len(sigs) == 0:
+		return nil, fmt.Errorf("%w: no X-Hub-Signature-256 header", ErrBadSignature)
+	case len(sigs) > 1:
+		return nil, fmt.Errorf("%w: more than one X-Hub-Signature-256 header", ErrBadSignature)
+	}
+	hexMAC, ok := strings.CutPrefix(sigs[0], sha256SigPrefix)
+	if !ok || len(hexMAC) != hex.EncodedLen(sha256.Size) {
+		return nil, fmt.Errorf("%w: X-Hub-Signature-256 is not %q followed by %d hex digits", ErrBadSignature, sha256SigPrefix, hex.EncodedLen(sha256.Size))
+	}
+	mac, err := hex.DecodeString(hexMAC)
+	if err != nil {
+		return nil, fmt.Errorf("%w: X-Hub-Signature-256 is not %q followed by %d hex digits", ErrBadSignature, sha256SigPrefix, hex.EncodedLen(sha256.Size))
+	}
+	return mac, nil
+}
+
+// webhookPayload returns the JSON payload of a verified body.
+func webhookPayload(contentType string, body []byte) ([]byte, error) {
+	if contentType == "" {
+		return nil, fmt.Errorf("%w: no Content-Type header", ErrMalformedWebhook)
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return nil, fmt.Errorf("%w: Content-Type %q: %w", ErrMalformedWebhook, clip(contentType, 100), err)
+	}
+	switch mt {
+	case "application/json":
+		return body, nil
+	case "application/x-www-form-urlencoded":
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, fmt.Errorf("%w: the form-encoded body: %w", ErrMalformedWebhook, err)
+		}
+		p := form.Get("payload")
+		if p == "" {
+			return nil, fmt.Errorf("%w: the form-encoded body has no payload field", ErrMalformedWebhook)
+		}
+		return []byte(p), nil
+	default:
+		return nil, fmt.Errorf("%w: unsupported Content-Type %q; want application/json or application/x-www-form-urlencoded", ErrMalformedWebhook, clip(mt, 100))
+	}
+}
+
+// webhookEnvelope holds the fields every event this package reads has in common.
+type webhookEnvelope struct {
+	Action     string `json:"action"`
+	Repository *struct {
+		FullName string `json:"full_name"`
+	} `json:"repository"`
+	Installation *struct {
+		ID int64 `json:"id"`
+	} `json:"installation"`
+}
+
+func decodeWebhook(event string, payload []byte) (*WebhookEvent, error) {
+	if trimmed := bytes.TrimLeft(payload, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, fmt.Errorf("%w: the payload is not a JSON object", ErrMalformedWebhook)
+	}
+	var env webhookEnvelope
+	if err := json.Unmarshal(payload, &env); err != nil {
+		return nil, fmt.Errorf("%w: the payload is not valid JSON: %w", ErrMalformedWebhook, err)
+	}
+	ev := &WebhookEvent{Event: event, Action: env.Action}
+	if env.Repository != nil {
+		ev.Repo = env.Repository.FullName
+	}
+	if env.Installation != nil {
+		ev.Installation = env.Installation.ID
+	}
+	if ev.Repo != "" {
+		owner, repo, _ := strings.Cut(ev.Repo, "/")
+		if !ownerRE.MatchString(owner) || !repoRE.MatchString(repo) || repo == "." || repo == ".." {
+			return nil, fmt.Errorf("%w: repository.full_name %q is not owner/name", ErrMalformedWebhook, clip(ev.Repo, 100))
+		}
+	}
+	if event != EventWorkflowRun && event != EventWorkflowJob {
+		return ev, nil
+	}
+	if ev.Repo == "" {
+		return nil, fmt.Errorf("%w: the %s event names no repository", ErrMalformedWebhook, event)
+	}
+	parsed, err := github.ParseWebHook(event, payload)
+	if err != nil {
+		return nil, fmt.Errorf("%w: the %s payload: %w", ErrMalformedWebhook, event, err)
+	}
+	switch p := parsed.(type) {
+	case *github.WorkflowRunEvent:
+		wr := p.GetWorkflowRun()
+		if wr == nil || wr.GetID() <= 0 || wr.GetRunAttempt() < 0 {
+			return nil, fmt.Errorf("%w: the workflow_run event has no valid workflow_run", ErrMalformedWebhook)
+		}
+		ev.Run = &WebhookRun{
+			ID:         wr.GetID(),
+			Attempt:    wr.GetRunAttempt(),
+			Number:     wr.GetRunNumber(),
+			Name:       wr.GetName(),
+			Path:       wr.GetPath(),
+			Event:      wr.GetEvent(),
+			Status:     wr.GetStatus(),
+			Conclusion: wr.GetConclusion(),
+			HeadBranch: wr.GetHeadBranch(),
+			HeadSHA:    wr.GetHeadSHA(),
+			HTMLURL:    wr.GetHTMLURL(),
+		}
+		if t := wr.GetUpdatedAt(); !t.IsZero() {
+			ev.Run.UpdatedAt = t.UTC()
+		}
+	case *github.WorkflowJobEvent:
+		j := p.GetWorkflowJob()
+		if j == nil || j.GetID() <= 0 || j.GetRunID() <= 0 || j.GetRunAttempt() < 0 || j.GetRunAttempt() > 1<<20 {
+			return nil, fmt.Errorf("%w: the workflow_job event has no valid workflow_job", ErrMalformedWebhook)
+		}
+		ev.Job = &WebhookJob{
+			ID:           j.GetID(),
+			RunID:        j.GetRunID(),
+			RunAttempt:   int(j.GetRunAttempt()),
+			Name:         j.GetName(),
+			Status:       j.GetStatus(),
+			Conclusion:   j.GetConclusion(),
+			HTMLURL:      j.GetHTMLURL(),
+			WorkflowName: j.GetWorkflowName(),
+			HeadBranch:   j.GetHeadBranch(),
+			HeadSHA:      j.GetHeadSHA(),
+			FailedSteps:  failedSteps(j),
+		}
+	default:
+		return nil, fmt.Errorf("%w: go-github decoded a %s event as %T", ErrMalformedWebhook, event, parsed)
+	}
+	return ev, nil
+}
+
+// tooLargeError is a body over ReadWebhook's limit.
+type tooLargeError struct {
+	limit int64
+	err   error
+}
+
+func (e *tooLargeError) Error() string {
+	return fmt.Sprintf("the webhook body is larger than %d bytes", e.limit)
+}
+
+// Unwrap returns ErrTooLarge and the *http.MaxBytesError.
+func (e *tooLargeError) Unwrap() []error { return []error{ErrTooLarge, e.err} }

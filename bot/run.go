@@ -1,0 +1,203 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/pubdoc/pubdoc/bot/gha"
+	"github.com/pubdoc/pubdoc/bot/registry"
+	"github.com/pubdoc/pubdoc/diagnose"
+	"github.com/pubdoc/pubdoc/diagnose/workflow"
+)
+
+// DiagnoseRun is auto mode over a fetched run: each failed job's log is diagnosed with
+// the workflow at the failing commit (and the reusable workflow holding the publish job)
+// and, when reg is not nil and the log names a package on its registry, what the registry
+// says of the package and its trusted publishers. One result per failed job.
+func DiagnoseRun(ctx context.Context, eng *diagnose.Engine, run *gha.Run, reg *registry.Client, logger *slog.Logger) ([]*diagnose.Result, error) {
+	wfFacts := workflowFacts(run, logger)
+	var results []*diagnose.Result
+	for _, job := range run.FailedJobs {
+		out := &diagnose.Outside{}
+		out.Add(diagnose.OutsideFact{Name: "workflow_file", Value: path.Base(run.WorkflowPath), Source: "run", Text: "workflow_run.path: " + run.WorkflowPath})
+		out.Add(diagnose.OutsideFact{Name: "event", Value: run.Event, Source: "run", Text: "event: " + run.Event})
+		for _, f := range wfFacts {
+			out.Add(f)
+		}
+		first, err := eng.DiagnoseWith(bytes.NewReader(job.Log), out)
+		if err != nil {
+			return nil, fmt.Errorf("job %s: %w", job.Name, err)
+		}
+		res, note := first, ""
+		if name := first.Facts["package_name"]; reg != nil && name != "" && sameRegistry(first.Facts["registry"], reg.BaseURL()) {
+			note = registryFacts(ctx, reg, name, run.Ref, run, first, out, logger)
+			if res, err = eng.DiagnoseWith(bytes.NewReader(job.Log), out); err != nil {
+				return nil, fmt.Errorf("job %s: %w", job.Name, err)
+			}
+		}
+		if note != "" {
+			res.Summary += " " + note
+		}
+		res.Job = job.Name
+		if job.LogTruncated {
+			res.Summary += " (the job log was longer than the size cap; its start was read)"
+		}
+		results = append(results, res)
+	}
+	return results, nil
+}
+
+// Publishes reports whether the run's workflow (or a reusable workflow it calls from its
+// own repository) has a publish job: the runs Pubdoc watches by default.
+func Publishes(run *gha.Run) bool {
+	files := map[string][]byte{run.WorkflowPath: run.Workflow}
+	for p, src := range run.Callees {
+		files[p] = src
+	}
+	for p, src := range files {
+		if len(src) == 0 {
+			continue
+		}
+		if wf, err := workflow.Parse(p, src); err == nil && wf.PublishJob() != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// workflowFacts reads the workflow at the failing commit, and when its publish job is in a
+// called workflow, that one.
+func workflowFacts(run *gha.Run, logger *slog.Logger) []diagnose.OutsideFact {
+	if len(run.Workflow) == 0 {
+		return nil
+	}
+	wf, err := workflow.Parse(run.WorkflowPath, run.Workflow)
+	if err != nil {
+		logger.Warn("workflow file does not parse", "path", run.WorkflowPath, "err", err)
+		return nil
+	}
+	job := wf.PublishJob()
+	callee := false
+	if job == nil {
+		for p, src := range run.Callees {
+			cw, err := workflow.Parse(p, src)
+			if err != nil {
+				continue
+			}
+			if j := cw.PublishJob(); j != nil {
+				wf, job, callee = cw, j, true
+				break
+			}
+		}
+	}
+	var out []diagnose.OutsideFact
+	tokenEnv := false
+	for _, f := range wf.Facts(job) {
+		name, value := f.Name, f.Value
+		switch name {
+		case "node_version":
+			value = resolveNode(value)
+			if value == "" {
+				continue
+			}
+		case "token_env":
+			tokenEnv = true
+		case "triggers", "corepack", "workflow_file":
+			continue // shown by the run, or not a diagnosis fact
+		}
+		out = append(out, diagnose.OutsideFact{Name: name, Value: value, Source: "workflow", File: path.Base(f.File), Line: f.Line, Text: f.Name + ": " + f.Value})
+	}
+	if callee {
+		out = append(out, diagnose.OutsideFact{Name: "workflow_call", Value: "true", Source: "workflow", File: path.Base(wf.Path), Text: "the publish job is in a called (reusable) workflow"})
+	}
+	if job != nil && !tokenEnv {
+		out = append(out, diagnose.OutsideFact{Name: "oidc_intended", Value: "true", Source: "workflow", File: path.Base(wf.Path), Text: "the publish step gets no NODE_AUTH_TOKEN/NPM_TOKEN: a trusted (tokenless) publish"})
+	}
+	return out
+}
+
+var reMajor = regexp.MustCompile(`^v?(\d+)(?:\.x)?$`)
+
+// resolveNode turns a node-version input into a comparable version: setup-node resolves a
+// bare major ("22", "22.x") to the newest release of that line.
+func resolveNode(v string) string {
+	v = strings.Trim(strings.TrimSpace(v), `'"`)
+	if m := reMajor.FindStringSubmatch(v); m != nil {
+		return m[1] + ".99.0"
+	}
+	if strings.Count(v, ".") == 2 {
+		return strings.TrimPrefix(v, "v")
+	}
+	return "" // lts/*, node, expressions: unknown
+}
+
+// registryFacts asks the registry whether the package exists and, with NPM_TOKEN, whether its
+// trusted publishers match this run. When it cannot be asked, the diagnosis stands on the log
+// and the workflow, and the returned note says so.
+func registryFacts(ctx context.Context, reg *registry.Client, name string, ref gha.RunRef, run *gha.Run, first *diagnose.Result, out *diagnose.Outside, logger *slog.Logger) string {
+	info, err := reg.Package(ctx, name)
+	if err != nil {
+		logger.Warn("the registry could not be asked; diagnosing from the log", "package", name, "err", err)
+		return "(The registry could not be asked about " + name + "; this rests on the log and the workflow.)"
+	}
+	out.Add(diagnose.OutsideFact{Name: "package_exists", Value: fmt.Sprint(info.Exists), Source: "registry", Text: fmt.Sprintf("registry: %s exists: %v", name, info.Exists)})
+	if v := first.Facts["package_version"]; v != "" && info.HasVersion(v) {
+		out.Add(diagnose.OutsideFact{Name: "published", Value: "true", Source: "registry", Text: fmt.Sprintf("registry: %s@%s is published", name, v)})
+	}
+	if !info.Exists {
+		return ""
+	}
+	tps, err := reg.TrustedPublishers(ctx, name)
+	if errors.Is(err, registry.ErrNoToken) {
+		return "(Set NPM_TOKEN to compare the package's trusted publishers with this run.)"
+	}
+	if err != nil {
+		logger.Warn("trusted publishers could not be read", "package", name, "err", err)
+		return "(The package's trusted publishers could not be read: " + err.Error() + ")"
+	}
+	if len(tps) == 0 {
+		out.Add(diagnose.OutsideFact{Name: "trusted_publisher", Value: "none", Source: "registry", Text: "registry: no trusted publisher is configured for " + name})
+		return ""
+	}
+	identity := registry.RunIdentity{Repository: ref.Owner + "/" + ref.Repo, WorkflowFile: path.Base(run.WorkflowPath), Environment: first.Facts["environment"]}
+	cmp := registry.Compare(tps, identity)
+	if cmp.Match {
+		out.Add(diagnose.OutsideFact{Name: "trusted_publisher", Value: "match", Source: "registry", Text: "registry: a trusted publisher matches this run"})
+		return ""
+	}
+	out.Add(diagnose.OutsideFact{Name: "trusted_publisher", Value: "mismatch", Source: "registry", Text: "registry: " + strings.Join(cmp.Mismatches, "; ")})
+	if cmp.Closest != nil {
+		var fields []string
+		if cmp.Closest.Repository != identity.Repository {
+			fields = append(fields, "repository")
+		}
+		if cmp.Closest.WorkflowFile != identity.WorkflowFile {
+			fields = append(fields, "workflow")
+		}
+		if cmp.Closest.Environment != "" && cmp.Closest.Environment != identity.Environment {
+			fields = append(fields, "environment")
+		}
+		if len(fields) > 0 {
+			out.Add(diagnose.OutsideFact{Name: "tp_mismatch", Value: strings.Join(fields, ","), Source: "registry", Text: "registry: " + strings.Join(cmp.Mismatches, "; ")})
+		}
+	}
+	return ""
+}
+
+// sameRegistry reports whether the log's publish went to the registry Pubdoc can ask (an
+// unknown registry counts: most publishes go to the default one).
+func sameRegistry(logged, base string) bool {
+	if logged == "" {
+		return true
+	}
+	trim := func(u string) string {
+		return strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://"), "/")
+	}
+	return trim(logged) == trim(base)
+}

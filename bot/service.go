@@ -1,0 +1,321 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/pubdoc/pubdoc/bot/gha"
+	"github.com/pubdoc/pubdoc/bot/registry"
+	"github.com/pubdoc/pubdoc/diagnose"
+	"github.com/pubdoc/pubdoc/internal/metrics"
+	"github.com/pubdoc/pubdoc/store"
+)
+
+// Task kinds: what a durable job carries.
+const (
+	TaskSlack  = "slack_request"
+	TaskGitHub = "github_event"
+)
+
+// Store is what the bot needs of persistence and the job queue; *store.Store has it.
+type Store interface {
+	Accept(ctx context.Context, source, deliveryID string, t store.Task) (bool, error)
+	SaveDiagnosis(ctx context.Context, d *store.Diagnosis) (int64, error)
+	Diagnosis(ctx context.Context, id int64) (*store.Diagnosis, error)
+	SetDiagnosisMessage(ctx context.Context, id int64, channel, ts string, threadID int64) error
+	SaveFeedback(ctx context.Context, f store.Feedback) error
+	ClaimPost(ctx context.Context, key string, now time.Time) (store.Post, error)
+	FinishPost(ctx context.Context, key, channel, ts string) error
+	OpenThread(ctx context.Context, fingerprint, repo, workflow, branch, ruleID, channel string, since, now time.Time) (store.Thread, bool, error)
+	ReclaimThread(ctx context.Context, id int64, olderThan, now time.Time) (bool, error)
+	SetThreadParent(ctx context.Context, id int64, ts string, diagnosisID int64) error
+	AddToThread(ctx context.Context, id int64, memberKey string, now time.Time) (store.Thread, bool, error)
+	Thread(ctx context.Context, id int64) (store.Thread, error)
+	OpenThreadsFor(ctx context.Context, repo, workflow, branch string) ([]store.Thread, error)
+	ResolveThread(ctx context.Context, id, run int64, at time.Time) (bool, error)
+	AckThread(ctx context.Context, id int64, user string, at time.Time) (store.Thread, error)
+	Stats(ctx context.Context, now time.Time) (store.Stats, error)
+}
+
+// RunFetcher reads a run from GitHub; *gha.Client has it.
+type RunFetcher interface {
+	FetchRun(ctx context.Context, ref gha.RunRef) (*gha.Run, error)
+}
+
+var (
+	_ Store      = (*store.Store)(nil)
+	_ RunFetcher = (*gha.Client)(nil)
+)
+
+// Config wires a Service.
+type Config struct {
+	Engine    *diagnose.Engine
+	Store     Store
+	Messenger Messenger
+	// GitHub reads runs; nil when no GitHub credentials are configured (run URLs and
+	// webhooks then get a message saying so).
+	GitHub RunFetcher
+	// Registry answers package and trusted-publisher questions; nil to skip them.
+	Registry *registry.Client
+	Routes   *Routes
+	Metrics  *metrics.Metrics
+	// ThreadWindow: failures with one fingerprint within it share a triage thread.
+	ThreadWindow time.Duration
+	// MaxFileBytes caps a shared file.
+	MaxFileBytes int64
+	// Now is the clock (tests); default time.Now.
+	Now func() time.Time
+}
+
+// Service is the bot: it implements Backend for the chat adapter and Handle for the
+// store's workers.
+type Service struct {
+	cfg    Config
+	logger *slog.Logger
+}
+
+var _ Backend = (*Service)(nil)
+
+// New checks cfg and returns the bot.
+func New(cfg Config, logger *slog.Logger) (*Service, error) {
+	if cfg.Engine == nil || cfg.Store == nil || cfg.Messenger == nil {
+		return nil, errors.New("bot: an engine, a store and a messenger are required")
+	}
+	if cfg.Routes == nil {
+		cfg.Routes = &Routes{}
+	}
+	if cfg.ThreadWindow <= 0 {
+		cfg.ThreadWindow = 24 * time.Hour
+	}
+	if cfg.MaxFileBytes <= 0 {
+		cfg.MaxFileBytes = 32 << 20
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Service{cfg: cfg, logger: logger}, nil
+}
+
+// Accept persists a chat request as a job; false for a delivery seen before.
+func (s *Service) Accept(ctx context.Context, req Request) (bool, error) {
+	if req.DeliveryID == "" {
+		return false, errors.New("accepting a request: it has no delivery id")
+	}
+	s.cfg.Metrics.EventReceived("slack", req.Kind)
+	payload, err := json.Marshal(req)
+	if err != nil {
+		return false, fmt.Errorf("encoding a request: %w", err)
+	}
+	ok, err := s.cfg.Store.Accept(ctx, "slack", req.DeliveryID, store.Task{Kind: TaskSlack, Payload: payload})
+	if err != nil {
+		return false, fmt.Errorf("persisting a request: %w", err)
+	}
+	if !ok {
+		s.cfg.Metrics.EventDeduplicated("slack")
+	}
+	return ok, nil
+}
+
+// AcceptWebhook persists a verified GitHub delivery as a job; false for a delivery seen
+// before.
+func (s *Service) AcceptWebhook(ctx context.Context, ev *gha.WebhookEvent) (bool, error) {
+	s.cfg.Metrics.EventReceived("github", ev.Event)
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		return false, fmt.Errorf("encoding a delivery: %w", err)
+	}
+	ok, err := s.cfg.Store.Accept(ctx, "github", ev.Delivery, store.Task{Kind: TaskGitHub, Payload: payload})
+	if err != nil {
+		return false, fmt.Errorf("persisting a delivery: %w", err)
+	}
+	if !ok {
+		s.cfg.Metrics.EventDeduplicated("github")
+	}
+	return ok, nil
+}
+
+// Handle runs one job. Its error tells the store whether to retry (plain), wait
+// (RetryAfterError) or give up (PermanentError).
+func (s *Service) Handle(ctx context.Context, t store.Task) error {
+	var err error
+	switch t.Kind {
+	case TaskSlack:
+		var req Request
+		if err := json.Unmarshal(t.Payload, &req); err != nil {
+			return permanent(fmt.Errorf("decoding a request: %w", err))
+		}
+		err = s.handleRequest(ctx, req, t.Attempt, t.MaxAttempts)
+	case TaskGitHub:
+		var ev gha.WebhookEvent
+		if err := json.Unmarshal(t.Payload, &ev); err != nil {
+			return permanent(fmt.Errorf("decoding a delivery: %w", err))
+		}
+		err = s.handleWebhook(ctx, &ev, t.Attempt, t.MaxAttempts)
+	default:
+		return permanent(fmt.Errorf("unknown job kind %q", t.Kind))
+	}
+	s.cfg.Metrics.JobFinished(t.Kind, outcome(err))
+	s.logger.Info("job done", "kind", t.Kind, "job", t.ID, "attempt", t.Attempt, "outcome", outcome(err))
+	return err
+}
+
+func outcome(err error) string {
+	var ra RetryAfterError
+	var pe PermanentError
+	switch {
+	case err == nil:
+		return "completed"
+	case errors.As(err, &ra):
+		return "snoozed"
+	case errors.As(err, &pe) && pe.Permanent():
+		return "given_up"
+	}
+	return "retried"
+}
+
+// Help is the text of `/pubdoc help`.
+func (s *Service) Help() string {
+	return strings.Join([]string{
+		"*Pubdoc* reads a failed publish log and names the cause, with the evidence and the fix.",
+		"• `@pubdoc` + a pasted log (or a run link) — the answer comes in the thread",
+		"• share a `.log`, `.txt` or run-log `.zip` file in a channel with me, or DM me",
+		"• message shortcut *Diagnose this log* on anyone's message",
+		"• `/pubdoc <log text | run or job URL>` — diagnose",
+		"• `/pubdoc kb <words>` — search what I know (e.g. `/pubdoc kb token expired`)",
+		"• `/pubdoc stats` — causes over 7 and 30 days, time to fix, how often I was right",
+		"Run URLs are read only for repositories this channel is allowed to ask about (PUBDOC_ROUTES).",
+	}, "\n")
+}
+
+// SearchRules ranks rules by loose words; with no words, the first rules by id.
+func (s *Service) SearchRules(query string, limit int) []RuleOption {
+	kb := s.cfg.Engine.Knowledge()
+	var out []RuleOption
+	if strings.TrimSpace(query) == "" {
+		ids := make([]RuleOption, 0, len(kb.Rules))
+		for _, r := range kb.Rules {
+			ids = append(ids, RuleOption{ID: r.ID, Title: r.Title})
+		}
+		sort.Slice(ids, func(i, j int) bool { return ids[i].ID < ids[j].ID })
+		return ids[:min(limit, len(ids))]
+	}
+	for _, h := range kb.Search(query, limit) {
+		out = append(out, RuleOption{ID: h.Rule.ID, Title: h.Rule.Title})
+	}
+	return out
+}
+
+// Feedback records a verdict on a diagnosis.
+func (s *Service) Feedback(ctx context.Context, f Feedback) (string, error) {
+	if f.Kind != FeedbackFixed && f.Kind != FeedbackWrong {
+		return "", fmt.Errorf("feedback kind %q is neither fixed nor wrong", f.Kind)
+	}
+	if f.RuleID != "" && f.RuleID != "other" && s.cfg.Engine.Knowledge().Rule(f.RuleID) == nil {
+		return "", fmt.Errorf("feedback names rule %q, which does not exist", f.RuleID)
+	}
+	err := s.cfg.Store.SaveFeedback(ctx, store.Feedback{DiagnosisID: f.DiagnosisID, User: f.User, Kind: f.Kind, RuleID: f.RuleID, Note: diagnose.Redact(f.Note), CreatedAt: s.cfg.Now()})
+	if errors.Is(err, store.ErrNotFound) {
+		return "That diagnosis is no longer on record, so the feedback could not be kept.", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("saving feedback: %w", err)
+	}
+	if f.Kind == FeedbackFixed {
+		return "Thanks — recorded that the fix worked.", nil
+	}
+	switch f.RuleID {
+	case "", "other":
+		return "Thanks — recorded that the cause was something else.", nil
+	}
+	return "Thanks — recorded that the cause was `" + f.RuleID + "`.", nil
+}
+
+// Acknowledge records who took a triage thread and refreshes its parent.
+func (s *Service) Acknowledge(ctx context.Context, threadID int64, user string) error {
+	th, err := s.cfg.Store.AckThread(ctx, threadID, user, s.cfg.Now())
+	if err != nil {
+		return fmt.Errorf("acknowledging thread %d: %w", threadID, err)
+	}
+	return s.refreshParent(ctx, th)
+}
+
+// Stats is the text of `/pubdoc stats`.
+func (s *Service) Stats(ctx context.Context) (string, error) {
+	st, err := s.cfg.Store.Stats(ctx, s.cfg.Now())
+	if err != nil {
+		return "", fmt.Errorf("reading stats: %w", err)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "*Failures diagnosed:* %d in 7 days, %d in 30 days\n", st.Total7, st.Total30)
+	fmt.Fprintf(&b, "*Triage threads (30 days):* %d, %d fixed", st.Threads30, st.Resolved30)
+	if st.MedianTimeToFix > 0 {
+		fmt.Fprintf(&b, ", median time to fix %s", humanDuration(st.MedianTimeToFix))
+	}
+	b.WriteString("\n")
+	if len(st.Rules) == 0 {
+		b.WriteString("Nothing diagnosed yet.")
+		return b.String(), nil
+	}
+	b.WriteString("*Causes* (7d / 30d · feedback precision · median time to fix)\n")
+	for i, r := range st.Rules {
+		if i == 15 {
+			fmt.Fprintf(&b, "… and %d more", len(st.Rules)-i)
+			break
+		}
+		prec := "no feedback"
+		if n := r.Fixed + r.Wrong; n > 0 {
+			prec = fmt.Sprintf("%.0f%% right (%d of %d)", 100*float64(r.Fixed)/float64(n), r.Fixed, n)
+		}
+		ttf := ""
+		if r.MedianTimeToFix > 0 {
+			ttf = " · " + humanDuration(r.MedianTimeToFix)
+		}
+		fmt.Fprintf(&b, "• `%s` %d / %d · %s%s\n", r.RuleID, r.Count7, r.Count30, prec, ttf)
+	}
+	return b.String(), nil
+}
+
+func humanDuration(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("%.1f days", d.Hours()/24)
+	case d >= time.Hour:
+		return fmt.Sprintf("%.1f h", d.Hours())
+	case d >= time.Minute:
+		return fmt.Sprintf("%d min", int(d.Minutes()))
+	}
+	return d.Round(time.Second).String()
+}
+
+// permanentError marks an error no retry can mend.
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string   { return e.err.Error() }
+func (e *permanentError) Unwrap() error   { return e.err }
+func (e *permanentError) Permanent() bool { return true }
+
+func permanent(err error) error { return &permanentError{err} }
+
+// retryAfter asks the store to run the job again after d.
+type retryAfterError struct {
+	err error
+	d   time.Duration
+}
+
+func (e *retryAfterError) Error() string             { return e.err.Error() }
+func (e *retryAfterError) Unwrap() error             { return e.err }
+func (e *retryAfterError) RetryAfter() time.Duration { return e.d }
+
+func retryAfter(d time.Duration, err error) error { return &retryAfterError{err, d} }
+
+// isPermanent reports whether err says retrying cannot help.
+func isPermanent(err error) bool {
+	var pe PermanentError
+	return errors.As(err, &pe) && pe.Permanent()
+}

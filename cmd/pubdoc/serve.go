@@ -1,0 +1,254 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pubdoc/pubdoc/bot"
+	"github.com/pubdoc/pubdoc/bot/gha"
+	"github.com/pubdoc/pubdoc/bot/registry"
+	"github.com/pubdoc/pubdoc/bot/slackbot"
+	"github.com/pubdoc/pubdoc/diagnose"
+	"github.com/pubdoc/pubdoc/internal/metrics"
+	"github.com/pubdoc/pubdoc/internal/secret"
+	"github.com/pubdoc/pubdoc/knowledge"
+	"github.com/pubdoc/pubdoc/store"
+)
+
+// drainTimeout is how long SIGTERM waits for in-flight jobs before sending them back to
+// the queue; Kubernetes' default grace period is 30 s.
+const drainTimeout = 25 * time.Second
+
+// serveConfig is pubdoc serve's environment.
+type serveConfig struct {
+	addr          string
+	store         store.Config
+	routes        string
+	window        time.Duration
+	webhookSecret secret.Secret
+}
+
+func serveConfigFromEnv(getenv func(string) string, readFile func(string) ([]byte, error)) (serveConfig, error) {
+	cfg := serveConfig{addr: getenv("PUBDOC_ADDR"), routes: getenv("PUBDOC_ROUTES"), window: 24 * time.Hour}
+	if cfg.addr == "" {
+		cfg.addr = ":8080"
+	}
+	cfg.store.DataDir = getenv("PUBDOC_DATA_DIR")
+	if cfg.store.DataDir == "" {
+		cfg.store.DataDir = "./data"
+	}
+	dbURL, err := secret.FromEnv(getenv, readFile, "PUBDOC_DATABASE_URL")
+	if err != nil {
+		return cfg, err
+	}
+	cfg.store.DatabaseURL = strings.TrimSpace(string(dbURL))
+	if cfg.webhookSecret, err = secret.FromEnv(getenv, readFile, "GITHUB_WEBHOOK_SECRET"); err != nil {
+		return cfg, err
+	}
+	if w := getenv("PUBDOC_THREAD_WINDOW"); w != "" {
+		d, err := time.ParseDuration(w)
+		if err != nil || d <= 0 {
+			return cfg, fmt.Errorf("PUBDOC_THREAD_WINDOW must be a duration such as 24h, not %q", w)
+		}
+		cfg.window = d
+	}
+	return cfg, nil
+}
+
+// cmdServe runs the bot until SIGTERM or SIGINT.
+func cmdServe(args []string, logger *slog.Logger) error {
+	if len(args) > 0 {
+		return usagef("serve takes no arguments; it is configured by environment (see docs/deploy.md)")
+	}
+	logger = serveLogger(os.Getenv("PUBDOC_LOG_LEVEL"))
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	return serve(ctx, os.Getenv, os.ReadFile, logger, nil)
+}
+
+// serve wires the bot from the environment and runs it until ctx ends. ready, when not
+// nil, receives the listening address (tests).
+func serve(ctx context.Context, getenv func(string) string, readFile func(string) ([]byte, error), logger *slog.Logger, ready chan<- string) error {
+	cfg, err := serveConfigFromEnv(getenv, readFile)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	slackCfg, err := slackbot.ConfigFromEnv(getenv, readFile)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	if slackCfg.BotToken == "" {
+		return usagef("serve needs SLACK_BOT_TOKEN (and SLACK_SIGNING_SECRET, or SLACK_APP_TOKEN for Socket Mode); see docs/slack.md")
+	}
+	if slackCfg.SigningSecret == "" && slackCfg.AppToken == "" {
+		return usagef("serve needs SLACK_SIGNING_SECRET for Slack's HTTP requests, or SLACK_APP_TOKEN for Socket Mode; see docs/slack.md")
+	}
+	routes, err := bot.LoadRoutes(cfg.routes)
+	if err != nil {
+		return usagef("PUBDOC_ROUTES: %v", err)
+	}
+	kb, err := knowledge.Load()
+	if err != nil {
+		return fmt.Errorf("knowledge base: %w", err)
+	}
+	eng, err := diagnose.New(kb, logger, diagnose.Options{})
+	if err != nil {
+		return fmt.Errorf("engine: %w", err)
+	}
+	slack, err := slackbot.New(slackCfg, logger)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	gh, err := githubFromEnv(getenv, readFile, logger)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	var reg *registry.Client
+	if u := getenv("PUBDOC_NPM_REGISTRY_URL"); u != "" || getenv("NPM_TOKEN") != "" {
+		npmToken, err := secret.FromEnv(getenv, readFile, "NPM_TOKEN")
+		if err != nil {
+			return usagef("%v", err)
+		}
+		reg = registry.New(u, npmToken, nil, logger)
+	}
+	m := metrics.New()
+
+	st, err := store.Open(ctx, cfg.store, logger)
+	if err != nil {
+		return fmt.Errorf("opening the store: %w", err)
+	}
+	defer func() { _ = st.Close() }() // after Stop: nothing left to flush
+
+	var fetcher bot.RunFetcher
+	if gh != nil {
+		fetcher = gh
+	}
+	svc, err := bot.New(bot.Config{
+		Engine: eng, Store: st, Messenger: slack, GitHub: fetcher, Routes: routes, Metrics: m,
+		Registry: reg, ThreadWindow: cfg.window, MaxFileBytes: slackCfg.MaxFileBytes,
+	}, logger)
+	if err != nil {
+		return err
+	}
+
+	mux := http.NewServeMux()
+	if slackCfg.SigningSecret != "" {
+		slack.Routes(mux, svc)
+	}
+	if cfg.webhookSecret != "" {
+		mux.Handle("POST /github/webhook", svc.WebhookHandler(cfg.webhookSecret))
+	} else {
+		mux.HandleFunc("POST /github/webhook", func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, "the GitHub webhook is off: set GITHUB_WEBHOOK_SECRET", http.StatusNotFound)
+		})
+	}
+	mux.Handle("POST /api/diagnose", svc.APIHandler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		pctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := st.Ping(pctx); err != nil {
+			http.Error(w, "store unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	mux.Handle("GET /metrics", m.Handler())
+
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", cfg.addr, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
+
+	if err := st.Start(ctx, svc.Handle); err != nil {
+		return fmt.Errorf("starting the workers: %w", err)
+	}
+	go reportJobs(ctx, st, m)
+	if slackCfg.AppToken != "" {
+		go func() {
+			if err := slack.RunSocketMode(ctx, svc); err != nil && !errors.Is(err, context.Canceled) {
+				logger.Error("Socket Mode stopped", "err", err)
+			}
+		}()
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	logger.Info("pubdoc serve listening", "addr", ln.Addr().String(), "store", st.Driver(),
+		"slack_http", slackCfg.SigningSecret != "", "socket_mode", slackCfg.AppToken != "",
+		"github_webhook", cfg.webhookSecret != "", "github_api", gh != nil, "routes", len(routes.Routes))
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+
+	select {
+	case err = <-serveErr:
+		err = fmt.Errorf("serving HTTP: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: no new requests; in-flight jobs finish or go back to the queue")
+	sctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+	defer cancel()
+	if serr := srv.Shutdown(sctx); serr != nil {
+		logger.Warn("HTTP shutdown", "err", serr)
+	}
+	if serr := st.Stop(sctx); serr != nil {
+		logger.Warn("stopping the workers", "err", serr)
+	}
+	logger.Info("stopped")
+	return err
+}
+
+// serveLogger logs JSON lines on stderr, at info unless PUBDOC_LOG_LEVEL says otherwise:
+// a server's log is read by machines.
+func serveLogger(level string) *slog.Logger {
+	l := slog.LevelInfo
+	switch strings.ToLower(level) {
+	case "debug":
+		l = slog.LevelDebug
+	case "warn":
+		l = slog.LevelWarn
+	case "error":
+		l = slog.LevelError
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}
+
+// githubFromEnv builds the GitHub client, or nil when no credentials are set.
+func githubFromEnv(getenv func(string) string, readFile func(string) ([]byte, error), logger *slog.Logger) (*gha.Client, error) {
+	cfg, err := gha.ConfigFromEnv(getenv, readFile)
+	if err != nil {
+		return nil, err
+	}
+	gh, err := gha.New(cfg, logger)
+	if errors.Is(err, gha.ErrNoCredentials) {
+		logger.Warn("no GitHub credentials: run URLs and webhooks cannot be read (set GITHUB_TOKEN or a GitHub App)")
+		return nil, nil
+	}
+	return gh, err
+}
+
+// reportJobs keeps the jobs-by-state gauge current.
+func reportJobs(ctx context.Context, st *store.Store, m *metrics.Metrics) {
+	t := time.NewTicker(10 * time.Second)
+	defer t.Stop()
+	for {
+		if counts, err := st.JobCounts(ctx); err == nil {
+			m.SetJobCounts(counts)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

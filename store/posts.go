@@ -1,0 +1,79 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Post makes a side effect (a Slack message) happen once across retries and crashes:
+// a job claims the post's key before posting and finishes it after.
+type Post struct {
+	Key string
+	// Channel and TS locate the message once Done.
+	Channel string
+	TS      string
+	// Done is set by FinishPost: the message exists.
+	Done bool
+	// Claims counts ClaimPost calls before Done; above 1, an earlier attempt may have
+	// posted without recording it, so the caller looks before posting again.
+	Claims int
+	// ClaimedAt is when the post was first claimed.
+	ClaimedAt time.Time
+}
+
+// ClaimPost claims key: the first call creates the post with Claims 1 and ClaimedAt now;
+// later calls count another claim while it is not Done; a Done post is returned unchanged.
+func (s *Store) ClaimPost(ctx context.Context, key string, now time.Time) (Post, error) {
+	if key == "" {
+		return Post{}, errors.New("claiming a post: no key")
+	}
+	if now.IsZero() {
+		now = time.Now()
+	}
+	var p Post
+	err := s.db.inTx(ctx, func(q querier, _ any) error {
+		var err error
+		p, err = scanPost(q.queryRow(ctx, `INSERT INTO pubdoc_posts (post_key, claims, claimed_at) VALUES ($1, 1, $2)
+			ON CONFLICT (post_key) DO UPDATE SET claims = pubdoc_posts.claims + 1 WHERE pubdoc_posts.done = 0
+			RETURNING `+postColumns, key, ms(now)))
+		if errNoRows(err) { // done: the upsert's WHERE left it alone
+			p, err = scanPost(q.queryRow(ctx, `SELECT `+postColumns+` FROM pubdoc_posts WHERE post_key = $1`, key))
+		}
+		return err
+	})
+	if err != nil {
+		return Post{}, fmt.Errorf("claiming post %q: %w", key, s.scrubbed(err))
+	}
+	return p, nil
+}
+
+// FinishPost marks key's post Done, recording where the message is. Finishing a post
+// never claimed creates it Done.
+func (s *Store) FinishPost(ctx context.Context, key, channel, ts string) error {
+	if key == "" {
+		return errors.New("finishing a post: no key")
+	}
+	now := time.Now().UnixMilli()
+	_, err := s.db.q().exec(ctx, `INSERT INTO pubdoc_posts (post_key, channel, ts, done, claims, claimed_at, done_at)
+		VALUES ($1, $2, $3, 1, 0, $4, $4)
+		ON CONFLICT (post_key) DO UPDATE SET channel = excluded.channel, ts = excluded.ts, done = 1, done_at = excluded.done_at`,
+		key, channel, ts, now)
+	if err != nil {
+		return fmt.Errorf("finishing post %q: %w", key, s.scrubbed(err))
+	}
+	return nil
+}
+
+const postColumns = `post_key, channel, ts, done, claims, claimed_at`
+
+func scanPost(r row) (Post, error) {
+	var p Post
+	var done, claims, claimed int64
+	if err := r.Scan(&p.Key, &p.Channel, &p.TS, &done, &claims, &claimed); err != nil {
+		return Post{}, err
+	}
+	p.Done, p.Claims, p.ClaimedAt = done != 0, int(claims), fromMS(claimed)
+	return p, nil
+}
