@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -247,18 +248,7 @@ func TestSlackRateLimitWaits(t *testing.T) {
 }
 
 func asRetryAfter(err error, ra *RetryAfterError) bool {
-	for e := err; e != nil; {
-		if r, ok := e.(RetryAfterError); ok {
-			*ra = r
-			return true
-		}
-		u, ok := e.(interface{ Unwrap() error })
-		if !ok {
-			return false
-		}
-		e = u.Unwrap()
-	}
-	return false
+	return errors.As(err, ra)
 }
 
 const publishingWorkflow = `name: Release
@@ -314,6 +304,15 @@ func TestFailedRunsShareOneThreadUntilFixed(t *testing.T) {
 		t.Fatalf("first failure: posts %+v, want one parent in C0PUBDOC", posts)
 	}
 	parent := posts[0]
+	// The job run again (rescued after a crash past its post): the parent is not posted twice
+	// and no reply to itself appears.
+	payload, _ := json.Marshal(runEvent(101, 11, "failure"))
+	if err := h.svc.Handle(context.Background(), store.Task{Kind: TaskGitHub, Payload: payload, Attempt: 2, MaxAttempts: 10}); err != nil {
+		t.Fatal(err)
+	}
+	if posts, _, _ := h.msg.snapshot(); len(posts) != 1 {
+		t.Fatalf("the first failure's job run twice posted %d messages, want 1", len(posts))
+	}
 	if parent.Reply.Thread == nil || parent.Reply.Thread.Count != 1 || parent.Reply.Result.Diagnoses[0].ID != "oidc-npm-too-old" {
 		t.Fatalf("parent reply %+v, want oidc-npm-too-old with a thread status of 1", parent.Reply)
 	}

@@ -170,6 +170,10 @@ func (s *Service) triage(ctx context.Context, ev *gha.WebhookEvent, run *gha.Run
 	if err != nil {
 		return fmt.Errorf("opening a triage thread: %w", err)
 	}
+	if !created && th.ParentDiagnosisID == id && th.ParentTS != "" {
+		// This job posted the parent before it was stopped: nothing is left to post.
+		return s.cfg.Store.SetDiagnosisMessage(ctx, id, channel, th.ParentTS, th.ID)
+	}
 	if th.ParentTS == "" && !created {
 		took, err := s.cfg.Store.ReclaimThread(ctx, th.ID, now.Add(-parentWait), now)
 		if err != nil {

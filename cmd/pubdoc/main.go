@@ -95,7 +95,7 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer, logger *
 	case "check":
 		return cmdCheck(args[1:], stdout)
 	case "serve":
-		return cmdServe(args[1:], logger)
+		return cmdServe(args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

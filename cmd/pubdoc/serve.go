@@ -65,11 +65,11 @@ func serveConfigFromEnv(getenv func(string) string, readFile func(string) ([]byt
 }
 
 // cmdServe runs the bot until SIGTERM or SIGINT.
-func cmdServe(args []string, logger *slog.Logger) error {
+func cmdServe(args []string) error {
 	if len(args) > 0 {
 		return usagef("serve takes no arguments; it is configured by environment (see docs/deploy.md)")
 	}
-	logger = serveLogger(os.Getenv("PUBDOC_LOG_LEVEL"))
+	logger := serveLogger(os.Getenv("PUBDOC_LOG_LEVEL"))
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	return serve(ctx, os.Getenv, os.ReadFile, logger, nil)

@@ -47,7 +47,7 @@ func pubdocBinary(t *testing.T) string {
 		binPath = filepath.Join(dir, "pubdoc")
 		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
 		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+			buildErr = fmt.Errorf("go build: %w\n%s", err, out)
 		}
 	})
 	if buildErr != nil {
@@ -445,7 +445,7 @@ func fakeRunsAPI(t *testing.T, workflowYAML, jobLog string) *httptest.Server {
 	repo := "/repos/acme/widgets"
 	var srv *httptest.Server
 	sha := "9f2c4e1d7a3b5c6e8f0a1b2c3d4e5f60718293a4"
-	mux.HandleFunc("GET "+repo+"/actions/runs/{id}", func(w http.ResponseWriter, r *http.Request) {
+	runHandler := func(w http.ResponseWriter, r *http.Request) {
 		id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
 		_ = json.NewEncoder(w).Encode(map[string]any{
 			"id": id, "run_number": id, "name": "Release", "path": ".github/workflows/release.yml", "event": "push",
@@ -453,7 +453,9 @@ func fakeRunsAPI(t *testing.T, workflowYAML, jobLog string) *httptest.Server {
 			"html_url":   fmt.Sprintf("https://github.com/acme/widgets/actions/runs/%d", id),
 			"repository": map[string]any{"full_name": "acme/widgets", "name": "widgets", "owner": map[string]any{"login": "acme"}},
 		})
-	})
+	}
+	mux.HandleFunc("GET "+repo+"/actions/runs/{id}", runHandler)
+	mux.HandleFunc("GET "+repo+"/actions/runs/{id}/attempts/{n}", runHandler)
 	jobs := func(w http.ResponseWriter, r *http.Request) {
 		id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
 		_ = json.NewEncoder(w).Encode(map[string]any{"total_count": 1, "jobs": []map[string]any{{
@@ -671,6 +673,11 @@ func TestServeKill9LosesNothing(t *testing.T) {
 	for run, c := range postedRuns(slack) {
 		if c != 1 {
 			t.Errorf("run #%d posted %d times, want 1", run, c)
+			for _, p := range slack.posts() {
+				if strings.Contains(p.Params.Get("text")+p.Params.Get("blocks"), fmt.Sprintf("run #%d)", run)) {
+					t.Logf("  thread_ts=%q metadata=%s text=%.120q", p.Params.Get("thread_ts"), p.Params.Get("metadata"), p.Params.Get("text"))
+				}
+			}
 		}
 	}
 	if got := len(postedRuns(slack)); got != acked {
