@@ -454,10 +454,18 @@ func TestWebhookHandler(t *testing.T) {
 	h := newHarness(t)
 	srv := httptest.NewServer(h.svc.WebhookHandler("s3cret"))
 	defer srv.Close()
-	body, err := os.ReadFile(filepath.Join("..", "..", "shared", "payloads", "octokit-webhooks", "workflow_run.completed.payload.json"))
+	// A real delivery (pytorch/test-infra's recorded fixture), unwrapped from its envelope.
+	env, err := os.ReadFile(filepath.Join("gha", "testdata", "webhook", "workflow_run.completed.failure.probot-envelope.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	var envelope struct {
+		Payload json.RawMessage `json:"payload"`
+	}
+	if err := json.Unmarshal(env, &envelope); err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(envelope.Payload)
 	post := func(sig, delivery string) (int, string) {
 		req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(string(body)))
 		req.Header.Set("Content-Type", "application/json")
