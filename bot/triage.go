@@ -16,7 +16,7 @@ import (
 
 // parentWait is how long a thread's parent may stay unposted before another job takes
 // over posting it (its first poster died).
-const parentWait = 30 * time.Second
+const parentWait = 10 * time.Second
 
 // failed are the conclusions that count as a failed run.
 var failed = map[string]bool{"failure": true, "timed_out": true}
@@ -170,11 +170,24 @@ func (s *Service) triage(ctx context.Context, ev *gha.WebhookEvent, run *gha.Run
 	if err != nil {
 		return fmt.Errorf("opening a triage thread: %w", err)
 	}
-	if !created && th.ParentDiagnosisID == id && th.ParentTS != "" {
-		// This job posted the parent before it was stopped: nothing is left to post.
-		return s.cfg.Store.SetDiagnosisMessage(ctx, id, channel, th.ParentTS, th.ID)
+	if !created && th.ParentDiagnosisID == id {
+		// This job is the parent's poster, run again after a crash or a stop.
+		if th.ParentTS != "" {
+			return s.cfg.Store.SetDiagnosisMessage(ctx, id, channel, th.ParentTS, th.ID)
+		}
+		created = true
 	}
-	if th.ParentTS == "" && !created {
+	if !created && th.ParentTS == "" {
+		// The parent's poster may have died between Slack's answer and recording it in the
+		// thread: its post record then has the ts, and the thread can be completed now.
+		if p, err := s.cfg.Store.ClaimPost(ctx, fmt.Sprintf("parent:%d", th.ID), now); err == nil && p.Done && p.TS != "" {
+			if err := s.cfg.Store.SetThreadParent(ctx, th.ID, p.TS, th.ParentDiagnosisID); err != nil {
+				return fmt.Errorf("recording a thread's parent: %w", err)
+			}
+			th.ParentTS = p.TS
+		}
+	}
+	if !created && th.ParentTS == "" {
 		took, err := s.cfg.Store.ReclaimThread(ctx, th.ID, now.Add(-parentWait), now)
 		if err != nil {
 			return fmt.Errorf("reclaiming a triage thread: %w", err)
@@ -190,6 +203,11 @@ func (s *Service) triage(ctx context.Context, ev *gha.WebhookEvent, run *gha.Run
 		th, _, err = s.cfg.Store.AddToThread(ctx, th.ID, member, now)
 		if err != nil {
 			return fmt.Errorf("adding to a thread: %w", err)
+		}
+		// The parent's diagnosis is recorded before the post, so that a job finding the
+		// post done but the thread unfinished can complete it.
+		if err := s.cfg.Store.SetThreadParent(ctx, th.ID, "", id); err != nil {
+			return fmt.Errorf("recording a thread's parent: %w", err)
 		}
 		reply.Thread = &ThreadStatus{ThreadID: th.ID, Count: max(th.Count, 1), Since: th.FirstAt}
 		ts, err := s.postOnce(ctx, fmt.Sprintf("parent:%d", th.ID), Target{Channel: channel}, reply)
