@@ -102,7 +102,7 @@ func (s *Service) gather(ctx context.Context, req Request) (results []*diagnose.
 	for _, f := range req.Files {
 		data, err := s.cfg.Messenger.Download(ctx, f, s.cfg.MaxFileBytes)
 		if err != nil {
-			if errors.Is(err, gha.ErrTooLarge) || strings.Contains(err.Error(), "too large") {
+			if errors.Is(err, ErrTooLarge) {
 				return nil, "", "", tell("%s is too large for me (the limit is %d MB): share the failing job's log alone, or give me the run URL.", f.Name, s.cfg.MaxFileBytes>>20)
 			}
 			return nil, "", "", fmt.Errorf("downloading %s: %w", f.Name, err)

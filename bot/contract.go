@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/pubdoc/pubdoc/diagnose"
@@ -108,6 +109,9 @@ type Messenger interface {
 	// Download fetches a shared file's bytes, at most max of them (ErrTooLarge beyond).
 	Download(ctx context.Context, f File, max int64) ([]byte, error)
 }
+
+// ErrTooLarge is wrapped by Messenger.Download's error when a file is over the cap.
+var ErrTooLarge = errors.New("file too large")
 
 // RetryAfterError is implemented by errors that say when to try again (Slack 429 with
 // Retry-After, GitHub rate limits). The store snoozes the job for that long.

@@ -80,7 +80,7 @@ func (m *fakeMessenger) Download(_ context.Context, f File, limit int64) ([]byte
 		return nil, errors.New("no such file")
 	}
 	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("file too large (%d bytes)", len(b))
+		return nil, fmt.Errorf("downloading %s: %d bytes: %w", f.Name, len(b), ErrTooLarge)
 	}
 	return b, nil
 }

@@ -32,6 +32,7 @@ type Store interface {
 	SaveFeedback(ctx context.Context, f store.Feedback) error
 	ClaimPost(ctx context.Context, key string, now time.Time) (store.Post, error)
 	FinishPost(ctx context.Context, key, channel, ts string) error
+	LookupPost(ctx context.Context, key string) (store.Post, error)
 	OpenThread(ctx context.Context, fingerprint, repo, workflow, branch, ruleID, channel string, since, now time.Time) (store.Thread, bool, error)
 	ReclaimThread(ctx context.Context, id int64, olderThan, now time.Time) (bool, error)
 	SetThreadParent(ctx context.Context, id int64, ts string, diagnosisID int64) error

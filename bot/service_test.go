@@ -507,3 +507,16 @@ func TestWebhookHandler(t *testing.T) {
 		t.Errorf("%d jobs persisted for one delivery, want 1 (%v)", total, counts)
 	}
 }
+
+func TestTooLargeFileIsSaid(t *testing.T) {
+	h := newHarness(t)
+	h.svc.cfg.MaxFileBytes = 1 << 20
+	h.msg.files["https://files.example/huge.log"] = make([]byte, 2<<20)
+	if err := h.ask(t, Request{Kind: "dm", DeliveryID: "EvBig", Channel: "D1", User: "U1", ThreadTS: "1.6", Files: []File{{Name: "huge.log", URL: "https://files.example/huge.log"}}}); err != nil {
+		t.Fatal(err)
+	}
+	posts, _, eph := h.msg.snapshot()
+	if len(posts) != 0 || len(eph) != 1 || !strings.Contains(eph[0].Reply.Text, "huge.log is too large") || !strings.Contains(eph[0].Reply.Text, "limit is 1 MB") {
+		t.Fatalf("posts %d ephemerals %+v: want one message saying the file is too large", len(posts), eph)
+	}
+}

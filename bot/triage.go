@@ -180,7 +180,7 @@ func (s *Service) triage(ctx context.Context, ev *gha.WebhookEvent, run *gha.Run
 	if !created && th.ParentTS == "" {
 		// The parent's poster may have died between Slack's answer and recording it in the
 		// thread: its post record then has the ts, and the thread can be completed now.
-		if p, err := s.cfg.Store.ClaimPost(ctx, fmt.Sprintf("parent:%d", th.ID), now); err == nil && p.Done && p.TS != "" {
+		if p, err := s.cfg.Store.LookupPost(ctx, fmt.Sprintf("parent:%d", th.ID)); err == nil && p.Done && p.TS != "" {
 			if err := s.cfg.Store.SetThreadParent(ctx, th.ID, p.TS, th.ParentDiagnosisID); err != nil {
 				return fmt.Errorf("recording a thread's parent: %w", err)
 			}

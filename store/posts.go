@@ -49,6 +49,19 @@ func (s *Store) ClaimPost(ctx context.Context, key string, now time.Time) (Post,
 	return p, nil
 }
 
+// LookupPost reads key's post without claiming it; ErrNotFound when nobody claimed or
+// finished it yet.
+func (s *Store) LookupPost(ctx context.Context, key string) (Post, error) {
+	p, err := scanPost(s.db.q().queryRow(ctx, `SELECT `+postColumns+` FROM pubdoc_posts WHERE post_key = $1`, key))
+	if errNoRows(err) {
+		return Post{}, fmt.Errorf("post %q: %w", key, ErrNotFound)
+	}
+	if err != nil {
+		return Post{}, fmt.Errorf("reading post %q: %w", key, s.scrubbed(err))
+	}
+	return p, nil
+}
+
 // FinishPost marks key's post Done, recording where the message is. Finishing a post
 // never claimed creates it Done.
 func (s *Store) FinishPost(ctx context.Context, key, channel, ts string) error {

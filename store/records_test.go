@@ -246,8 +246,17 @@ func TestPosts(t *testing.T) {
 		if err != nil || p.Claims != 2 || p.Done || !p.ClaimedAt.Equal(t0) {
 			t.Fatalf("second claim: %+v, %v; want Claims 2 and the first claim's time", p, err)
 		}
+		if _, err := s.LookupPost(ctx, "reply:none"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("LookupPost of an unclaimed key: %v, want ErrNotFound", err)
+		}
+		if p, err := s.LookupPost(ctx, "reply:abc"); err != nil || p.Claims != 2 || p.Done {
+			t.Fatalf("LookupPost: %+v, %v; want the post with Claims 2, not done", p, err)
+		}
 		if err := s.FinishPost(ctx, "reply:abc", "C1", "1700.01"); err != nil {
 			t.Fatal(err)
+		}
+		if p, err := s.LookupPost(ctx, "reply:abc"); err != nil || !p.Done || p.TS != "1700.01" || p.Claims != 2 {
+			t.Fatalf("LookupPost after finish: %+v, %v; want done with its ts and no claim counted", p, err)
 		}
 		p, err = s.ClaimPost(ctx, "reply:abc", t0.Add(2*time.Minute))
 		if err != nil || !p.Done || p.Claims != 2 || p.Channel != "C1" || p.TS != "1700.01" {

@@ -12,7 +12,7 @@ import (
 )
 
 // ErrTooLarge is wrapped by Download's error when a file is larger than allowed.
-var ErrTooLarge = errors.New("file too large")
+var ErrTooLarge = bot.ErrTooLarge
 
 // defaultRetryAfter is how long to wait after a 429 that did not say.
 const defaultRetryAfter = 30 * time.Second
