@@ -6,14 +6,19 @@ import (
 	"testing"
 )
 
-// docs/rules.md is generated; it must match the rules it describes.
+// docs/rules.md and docs/sources.md are generated; they must match the rules they describe.
 func TestDocsAreFresh(t *testing.T) {
 	b, err := Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("..", "docs", "rules.md")
-	want := b.Docs()
+	for name, want := range map[string]string{"rules.md": b.Docs(), "sources.md": b.SourcesDoc()} {
+		t.Run(name, func(t *testing.T) { checkFresh(t, filepath.Join("..", "docs", name), want) })
+	}
+}
+
+func checkFresh(t *testing.T, path, want string) {
+	t.Helper()
 	if os.Getenv("UPDATE") == "1" {
 		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
 			t.Fatal(err)
@@ -24,7 +29,7 @@ func TestDocsAreFresh(t *testing.T) {
 		t.Fatalf("%v (run `make docs`)", err)
 	}
 	if string(got) != want {
-		t.Fatal("docs/rules.md is stale: run `make docs` (or `go run ./cmd/pubdoc kb docs`)")
+		t.Fatalf("%s is stale: run `make docs` (or `go run ./cmd/pubdoc kb docs`)", path)
 	}
 }
 

@@ -234,6 +234,9 @@ func (b *Base) loadPatterns(fsys fs.FS) (map[string]*Anchor, error) {
 		if err != nil {
 			return nil, fmt.Errorf("patterns.yaml:%d: pattern %s: %w", lineOf(data, name+":"), name, err)
 		}
+		if a.Source == nil {
+			a.Source = c.Source
+		}
 		out[name] = a
 	}
 	return out, nil
@@ -388,10 +391,21 @@ func (b *Base) compileCond(c *Cond, patterns map[string]*Anchor) error {
 	if kinds != 1 {
 		return fmt.Errorf("a condition needs exactly one of literal, regex, pattern, fact, check, all, any, not (has %d)", kinds)
 	}
+	if c.Source != nil {
+		switch {
+		case c.Literal == "" && c.Regex == "":
+			return fmt.Errorf("source belongs on a literal or regex anchor")
+		case strings.TrimSpace(c.Source.Repo) == "" || strings.TrimSpace(c.Source.File) == "" || strings.TrimSpace(c.Source.Versions) == "":
+			return fmt.Errorf("source needs repo, file and versions")
+		}
+	}
 	var err error
 	switch {
 	case c.Literal != "" || c.Regex != "":
 		c.Anchor, err = b.anchor(c.Literal, c.Regex)
+		if err == nil && c.Anchor.Source == nil {
+			c.Anchor.Source = c.Source
+		}
 		return err
 	case c.Pattern != "":
 		a, ok := patterns[c.Pattern]

@@ -53,6 +53,9 @@ type Cond struct {
 	Regex   string `yaml:"regex"`
 	// Pattern names an anchor of patterns.yaml.
 	Pattern string `yaml:"pattern"`
+	// Source says which code prints the text a literal or regex anchor looks for, and since
+	// (and until) which versions; docs/sources.md is generated from it.
+	Source *Source `yaml:"source"`
 
 	Fact string `yaml:"fact"`
 	// Operators on Fact. Version facts compare as versions and their bounds are honoured
@@ -86,6 +89,16 @@ type Cond struct {
 	Constraint Constraint `yaml:"-"`
 }
 
+// Source names the code that prints an anchor's text: the repository, the file, and the
+// versions of the tool that print it ("6.0.0 - 10.5.2", ">= 11.5.0", "all").
+type Source struct {
+	Repo     string `yaml:"repo"`
+	File     string `yaml:"file"`
+	Versions string `yaml:"versions"`
+	// Note says what differs between wordings, when several anchors cover one message.
+	Note string `yaml:"note"`
+}
+
 // Anchor is a compiled literal or regex matched against normalized log lines. Identical
 // anchors of different rules share one Anchor so each is searched once per line.
 type Anchor struct {
@@ -95,6 +108,8 @@ type Anchor struct {
 	// Required are literals one of which every match of Regex contains (nil if none could be
 	// derived); the engine runs the regex only on lines that contain one of them.
 	Required []string
+	// Source is where the anchor's text comes from, when a rule or patterns.yaml says.
+	Source *Source
 	// InMatch is true when some rule's match (not only a raise or lower) uses the anchor:
 	// only those decide which lines of a huge log are worth keeping.
 	InMatch bool

@@ -100,7 +100,11 @@ func cmdKB(args []string, stdout io.Writer, logger *slog.Logger) error {
 		if err := os.WriteFile(*out, []byte(kb.Docs()), 0o644); err != nil {
 			return fmt.Errorf("writing %s: %w", *out, err)
 		}
-		fmt.Fprintf(stdout, "wrote %s (%d rules)\n", *out, len(kb.Rules))
+		sources := filepath.Join(filepath.Dir(*out), "sources.md")
+		if err := os.WriteFile(sources, []byte(kb.SourcesDoc()), 0o644); err != nil {
+			return fmt.Errorf("writing %s: %w", sources, err)
+		}
+		fmt.Fprintf(stdout, "wrote %s and %s (%d rules)\n", *out, sources, len(kb.Rules))
 		return nil
 	}
 	return usagef("kb: unknown subcommand %q", args[0])
