@@ -40,7 +40,7 @@ func (e *Engine) DiagnoseWith(r io.Reader, out *Outside) (*Result, error) {
 	if stats.Blank {
 		return nil, ErrEmpty
 	}
-	lines := e.normalize(raw)
+	lines := e.normalize(unwrapColumns(raw))
 	ctx := e.analyze(lines)
 	if out != nil {
 		if err := e.join(ctx, out); err != nil {

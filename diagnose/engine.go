@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/pubdoc/pubdoc/knowledge"
 )
@@ -215,8 +216,9 @@ func (e *Engine) normalize(raw []rawLine) []Line {
 	step := ""
 	for _, r := range raw {
 		l := normalizeLine(r.text, style)
-		l.N = r.n
+		l.N, l.End = r.n, r.end
 		l.Text = red.line(l.Text)
+		l.Match = matchText(l.Text)
 		if l.Step == "" {
 			if l.Marker == "group" && strings.HasPrefix(l.Text, "Run ") {
 				step = strings.TrimPrefix(l.Text, "Run ")
@@ -269,7 +271,7 @@ func (e *Engine) analyze(lines []Line) *evalContext {
 	seenAnchor := make([]bool, len(e.kb.Anchors))
 	var found, tried []int
 	for i := range lines {
-		t := lines[i].Text
+		t := lines[i].Match
 		found = found[:0]
 		e.keys.each(t, func(k int32, _ int) {
 			if !seenKey[k] {
@@ -310,7 +312,9 @@ func (e *Engine) analyze(lines []Line) *evalContext {
 var reErrorish = regexp.MustCompile(`(?i)(?:^|[\s:\[])(?:error|err!|failed|fatal)(?:$|[\s:\]!])`)
 
 // joinedHits finds anchors that only match once a wrapped line is joined to the next one or
-// two: humans and wrappers (release-it, changesets, semantic-release) break long npm lines.
+// two: humans and wrappers (release-it, changesets, semantic-release) break long npm lines
+// between words, terminals and some pastes break them at a column, inside a word. Both
+// joins are tried.
 func (e *Engine) joinedHits(ctx *evalContext, addHit func(a, i int)) {
 	lines := ctx.lines
 	// Wrapping is a paste and wrapper habit: it is looked for near the end, where failures
@@ -319,42 +323,59 @@ func (e *Engine) joinedHits(ctx *evalContext, addHit func(a, i int)) {
 	var b strings.Builder
 	tried := map[int]bool{}
 	for i := from; i < len(lines); i++ {
-		first := strings.TrimRight(lines[i].Text, " \t")
+		first := strings.TrimRight(lines[i].Match, " \t")
 		if first == "" {
 			continue
 		}
-		b.Reset()
-		b.WriteString(first)
-		for w := 1; w <= 2 && i+w < len(lines) && lines[i+w].N == lines[i].N+w; w++ {
-			next := strings.TrimSpace(lines[i+w].Text)
-			if next == "" {
-				break
+		for _, sep := range []string{" ", ""} {
+			if sep == "" && utf8.RuneCountInString(lines[i].Text) < minColumnWrap {
+				continue // nobody's terminal is this narrow
 			}
-			boundary := b.Len()
-			b.WriteByte(' ')
-			b.WriteString(next)
-			joined := b.String()
-			clear(tried)
-			e.keys.each(joined, func(k int32, end int) {
-				start := end - len(e.keys.keys[k])
-				if start < boundary && end > boundary+1 {
-					for _, a := range e.keyLits[k] {
-						addHit(a, i)
-					}
+			b.Reset()
+			b.WriteString(first)
+			for w, j := 1, i+1; w <= 2 && j < len(lines) && lines[j].N == lines[j-1].last()+1; w, j = w+1, j+1 {
+				next := strings.TrimSpace(lines[j].Match)
+				if next == "" && j+1 < len(lines) && utf8.RuneCountInString(lines[j-1].Text) >= minColumnWrap && lines[j+1].N == lines[j].N+1 {
+					// The empty row a terminal shows when a cut falls on a line's trailing blank.
+					j++
+					next = strings.TrimSpace(lines[j].Match)
 				}
-				for _, a := range e.keyRegex[k] {
-					if tried[a] || len(ctx.hits[a]) > 0 && ctx.hits[a][len(ctx.hits[a])-1] >= i {
-						continue
-					}
-					tried[a] = true
-					if loc := e.kb.Anchors[a].Regex.FindStringIndex(joined); loc != nil && loc[0] < boundary && loc[1] > boundary+1 {
-						addHit(a, i)
-					}
+				if next == "" {
+					break
 				}
-			})
+				boundary := b.Len()
+				b.WriteString(sep)
+				b.WriteString(next)
+				e.joinedAnchors(ctx, b.String(), boundary, len(sep), i, tried, addHit)
+			}
 		}
 	}
 }
+
+// joinedAnchors records the anchors that match across the boundary of a joined line.
+func (e *Engine) joinedAnchors(ctx *evalContext, joined string, boundary, sepLen, i int, tried map[int]bool, addHit func(a, i int)) {
+	clear(tried)
+	e.keys.each(joined, func(k int32, end int) {
+		start := end - len(e.keys.keys[k])
+		if start < boundary && end > boundary+sepLen {
+			for _, a := range e.keyLits[k] {
+				addHit(a, i)
+			}
+		}
+		for _, a := range e.keyRegex[k] {
+			if tried[a] || len(ctx.hits[a]) > 0 && ctx.hits[a][len(ctx.hits[a])-1] >= i {
+				continue
+			}
+			tried[a] = true
+			if loc := e.kb.Anchors[a].Regex.FindStringIndex(joined); loc != nil && loc[0] < boundary && loc[1] > boundary+sepLen {
+				addHit(a, i)
+			}
+		}
+	})
+}
+
+// minColumnWrap is the narrowest line taken for one a terminal or paste cut inside a word.
+const minColumnWrap = 40
 
 // maxJoinedLines bounds the wrapped-line search to the last lines kept.
 const maxJoinedLines = 4000

@@ -16,6 +16,13 @@ type Line struct {
 	Marker string
 	// Step is the step the line belongs to, when the input says (gh run view --log, zips).
 	Step string
+	// End is the number of the last input line this one spans when a cut line was joined
+	// (unwrapColumns); 0 means N.
+	End int
+	// Match is what anchors are matched against: Text without a tool's or CI's level prefix
+	// ("[ERROR]", "ERROR:", "🦋 error"), without indentation, runs of blanks collapsed to one
+	// space. Facts read Text, where layout still means something (an env block's indent).
+	Match string
 }
 
 // docStyle is what a first pass over the kept lines learned about the input as a whole.
@@ -28,7 +35,17 @@ var (
 	reGHRunView   = regexp.MustCompile(`^([^\t]+)\t([^\t]*)\t\x{FEFF}?\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z ?`)
 	reMarker      = regexp.MustCompile(`^##\[(group|endgroup|error|warning|notice|debug|command|section)\]`)
 	reWorkflowCmd = regexp.MustCompile(`^::(group|endgroup|error|warning|notice|debug)(?: [^:]*)?::`)
-	reANSI        = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[=>]`)
+	reANSI        = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[\]_][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[=>]`)
+	// A colour or erase code whose ESC byte a copy lost: "[31m", "[0;1m", "[0K".
+	reLostESC = regexp.MustCompile(`\[(?:\d{1,3}(?:;\d{1,3})*)?m|\[[012]?K`)
+	// Line prefixes of other CIs: Jenkins' timestamper ("[2024-05-01T10:00:01.123Z] ",
+	// "10:00:01  "), GitLab's timestamps with stream tag ("2024-05-01T10:00:01.123456Z 01O "; the timestamp is GitHub's form),
+	// what is left of GitLab's once its timestamp is gone ("01O "), Buildkite's timestamp escape once its ESC is gone ("_bk;t=1714557601000"), Travis's
+	// fold and timer markers.
+	reCIPrefix = regexp.MustCompile(`^(?:\[\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?\] ?|\d\d[OE]\+? |\[?\d\d:\d\d:\d\d(?:[.,]\d{1,6})?\]?(?: +|$)|_bk;t=\d+\x07?|travis_(?:fold|time):[a-z]+:[^\s\r]*\r?)`)
+	// A tool's or CI's level word in front of the message, for matching only: Maven's
+	// "[ERROR]", AppVeyor's and buildx's "ERROR:", changesets' "🦋  error".
+	reLevelPrefix = regexp.MustCompile(`^(?:\[(?:INFO|ERROR|WARNING|WARN|DEBUG|FATAL|error|info|warn|warning)\] ?|ERROR:? |🦋 +(?:error|info|warn|success) +)`)
 	reGitLabSect  = regexp.MustCompile(`^(?:\x1b\[0K)?section_(start|end):\d+:[A-Za-z0-9_.\-]+(?:\[[^\]]*\])?\r?(?:\x1b\[0K)?`)
 	reBuildKit    = regexp.MustCompile(`^#\d+ \d+\.\d+ `)
 	reDebugLog    = regexp.MustCompile(`^(\d+) (verbose|silly|timing|error|warn|notice|http|info) `)
@@ -107,6 +124,10 @@ func normalizeLine(raw string, st docStyle) Line {
 	if n := timestampLen(s); n > 0 {
 		s = s[n:]
 	}
+	s = stripCIPrefixes(s)
+	if t := strings.TrimLeft(s, " \t"); len(t) < len(s) && (strings.HasPrefix(t, "##[") || strings.HasPrefix(t, "::")) {
+		s = t // a re-indented paste of a raw log
+	}
 	if strings.HasPrefix(s, "##[") {
 		if m := reMarker.FindStringSubmatch(s); m != nil {
 			ln.Marker = m[1]
@@ -131,6 +152,77 @@ func normalizeLine(raw string, st docStyle) Line {
 	}
 	ln.Text = strings.TrimRight(s, " \t")
 	return ln
+}
+
+// stripCIPrefixes removes the line prefixes other CIs add and the colour codes a copy left
+// without their ESC byte. It is cheap on lines that have neither.
+func stripCIPrefixes(s string) string {
+	for range 3 {
+		if s == "" || !(s[0] >= '0' && s[0] <= '9' || s[0] == '[' || s[0] == '_' || s[0] == 't') {
+			break
+		}
+		m := reCIPrefix.FindStringIndex(s)
+		if m == nil || m[1] == 0 {
+			break
+		}
+		s = s[m[1]:]
+		if n := timestampLen(s); n > 0 {
+			s = s[n:]
+		}
+	}
+	if strings.Contains(s, "[") && (strings.Contains(s, "m") || strings.Contains(s, "K")) {
+		s = reLostESC.ReplaceAllString(s, "")
+	}
+	return s
+}
+
+// matchText is the form anchors are matched against: no indentation, no level prefix, one
+// space between words.
+func matchText(s string) string {
+	s = strings.TrimLeft(s, " \t")
+	for range 2 {
+		if s == "" || !(s[0] == '[' || s[0] == 'E' || s[0] == 0xF0) {
+			break
+		}
+		m := reLevelPrefix.FindStringIndex(s)
+		if m == nil {
+			break
+		}
+		s = strings.TrimLeft(s[m[1]:], " \t")
+	}
+	return squeeze(s)
+}
+
+// squeeze collapses every run of blanks to one space; it allocates only when it must.
+func squeeze(s string) string {
+	prev := false
+	clean := true
+	for i := 0; i < len(s); i++ {
+		b := s[i] == ' ' || s[i] == '\t'
+		if b && (prev || s[i] == '\t') {
+			clean = false
+			break
+		}
+		prev = b
+	}
+	if clean {
+		return s
+	}
+	var w strings.Builder
+	w.Grow(len(s))
+	prev = false
+	for i := 0; i < len(s); i++ {
+		if s[i] == ' ' || s[i] == '\t' {
+			if !prev {
+				w.WriteByte(' ')
+			}
+			prev = true
+			continue
+		}
+		prev = false
+		w.WriteByte(s[i])
+	}
+	return w.String()
 }
 
 // timestampLen is the length of a leading GitHub Actions timestamp
@@ -218,4 +310,97 @@ func repairPaste(s string) string {
 		s = reSlackLink.ReplaceAllString(s, "$1")
 	}
 	return s
+}
+
+// unwrapColumns rejoins lines that a terminal or a paste cut at a fixed column: when the
+// longest lines of the input all have the same width (in characters, colour codes aside), no
+// line is longer, and most long lines have exactly that width, every line of that width
+// continues on the next one. A log that was not wrapped has lines of many lengths near its
+// longest, so it is left alone; so are ruler lines ("=====…") that fill a terminal's width.
+// The joined line keeps the number of its first part.
+func unwrapColumns(raw []rawLine) []rawLine {
+	width, atWidth := 0, 0
+	widths := make([]int, len(raw))
+	for i, l := range raw {
+		n := visibleWidth(l.text)
+		widths[i] = n
+		switch {
+		case n > width:
+			width, atWidth = n, 1
+		case n == width:
+			atWidth++
+		}
+	}
+	if width < minColumnWrap || atWidth < 2 || width > 400 {
+		return raw
+	}
+	long := 0
+	for _, n := range widths {
+		if n*4 > width*3 {
+			long++
+		}
+	}
+	if atWidth*10 < long*4 {
+		return raw
+	}
+	out := raw[:0:0]
+	for i := 0; i < len(raw); i++ {
+		l := raw[i]
+		if widths[i] == width && !isRuler(l.text) {
+			var b strings.Builder
+			b.WriteString(l.text)
+			for i+1 < len(raw) && raw[i+1].n == raw[i].n+1 && widths[i] == width && continues(l.text, raw[i+1].text) {
+				i++
+				b.WriteString(raw[i].text)
+				l.end = raw[i].n
+			}
+			l.text = b.String()
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// continues reports whether next can be the rest of a line cut from first: it is not blank,
+// not a ruler, and does not open the way first opened ("npm error", a timestamp, "* `"):
+// that is a new record, not a remainder.
+func continues(first, next string) bool {
+	if strings.TrimSpace(next) == "" || isRuler(next) || strings.HasPrefix(next, "  ") || next[0] == '\t' {
+		return false // an indented line is a line of its own (one blank is a cut before a word)
+	}
+	const k = 3
+	return len(first) < k || len(next) < k || first[:k] != next[:k]
+}
+
+// isRuler reports a line drawn with one repeated character ("=====", "-----", "─────").
+func isRuler(s string) bool {
+	run, prev := 0, rune(0)
+	for _, r := range s {
+		if r == prev && r != ' ' {
+			run++
+			if run >= 12 {
+				return true
+			}
+		} else {
+			run, prev = 0, r
+		}
+	}
+	return false
+}
+
+// last is the number of the last input line l spans.
+func (l *Line) last() int {
+	if l.End > 0 {
+		return l.End
+	}
+	return l.N
+}
+
+// visibleWidth is the number of characters a terminal shows for a line.
+func visibleWidth(s string) int {
+	s = strings.TrimRight(s, "\r")
+	if strings.IndexByte(s, 0x1b) >= 0 {
+		s = reANSI.ReplaceAllString(s, "")
+	}
+	return utf8.RuneCountInString(s)
 }

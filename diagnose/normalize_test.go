@@ -98,15 +98,15 @@ func TestNormalizeLine(t *testing.T) {
 }
 
 func TestDetectStyle(t *testing.T) {
-	quoted := []rawLine{{1, "> npm error code E404"}, {2, "> npm error 404 Not Found"}, {3, ""}, {4, "> x"}}
+	quoted := []rawLine{{n: 1, text: "> npm error code E404"}, {n: 2, text: "> npm error 404 Not Found"}, {n: 3, text: ""}, {n: 4, text: "> x"}}
 	if !detectStyle(quoted).quoted {
 		t.Error("a quoted paste was not detected")
 	}
-	gradle := []rawLine{{1, "> Task :publish FAILED"}, {2, "Execution failed for task ':publish'."}, {3, "* Try:"}, {4, "BUILD FAILED"}}
+	gradle := []rawLine{{n: 1, text: "> Task :publish FAILED"}, {n: 2, text: "Execution failed for task ':publish'."}, {n: 3, text: "* Try:"}, {n: 4, text: "BUILD FAILED"}}
 	if detectStyle(gradle).quoted {
 		t.Error("gradle's '> Task' lines are not a quote")
 	}
-	debug := []rawLine{{1, "0 verbose cli /usr/bin/node"}, {2, "1 info using npm@10.8.2"}, {3, "2 error code E404"}}
+	debug := []rawLine{{n: 1, text: "0 verbose cli /usr/bin/node"}, {n: 2, text: "1 info using npm@10.8.2"}, {n: 3, text: "2 error code E404"}}
 	if !detectStyle(debug).debugLog {
 		t.Error("an npm debug log was not detected")
 	}

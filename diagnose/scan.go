@@ -12,6 +12,9 @@ import (
 type rawLine struct {
 	n    int
 	text string
+	// end is the number of the last physical line when unwrapColumns joined several; 0
+	// means n.
+	end int
 }
 
 // scanConfig tells the scanner which lines are worth keeping. A log of any size is read in
