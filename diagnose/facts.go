@@ -100,7 +100,7 @@ var (
 	reNPMPrefixOld   = regexp.MustCompile(`(?:^|\s)npm ERR! `)
 	reNPMPrefixNew   = regexp.MustCompile(`(?:^|\s)npm (?:error|warn|verbose|silly) `)
 	reOld404         = regexp.MustCompile(`404 +'(\S+)@([^'@\s]+)' is not in this registry`)
-	reNew404         = regexp.MustCompile(`404 +The requested resource '(\S+)@([^'@\s]+)' could not be found or you do not have permission`)
+	reNew404         = regexp.MustCompile(`404 +The requested resource '(\S+)@([^'@\s]+)' could not be found`)
 	reErrorCode      = regexp.MustCompile(`npm (?:ERR!|error) code (\S+)`)
 	reHTTPLine       = regexp.MustCompile(`\b(\d{3}) [A-Za-z][A-Za-z ]*? - (GET|PUT|POST|DELETE|PATCH) (https?://\S+)`)
 	reHTTPFetch      = regexp.MustCompile(`npm http fetch (GET|PUT|POST|DELETE) (\d{3}) (https?://\S+)`)
