@@ -106,7 +106,9 @@ var pasteDamage = []struct {
 	{"wrapped at 80 columns", func(s string) string { return hardWrap(s, 80) }},
 	{"re-indented", func(s string) string { return eachLine(s, func(_ int, l string) string { return "    " + l }) }},
 	{"Jenkins timestamper", func(s string) string {
-		return eachLine(s, func(i int, l string) string { return fmt.Sprintf("[2026-05-01T10:%02d:%02d.%03dZ] %s", i/60%60, i%60, i%1000, l) })
+		return eachLine(s, func(i int, l string) string {
+			return fmt.Sprintf("[2026-05-01T10:%02d:%02d.%03dZ] %s", i/60%60, i%60, i%1000, l)
+		})
 	}},
 	{"Jenkins clock", func(s string) string {
 		return eachLine(s, func(i int, l string) string { return fmt.Sprintf("10:%02d:%02d  %s", i/60%60, i%60, l) })
