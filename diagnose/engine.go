@@ -110,7 +110,7 @@ func New(kb *knowledge.Base, logger *slog.Logger, opt Options) (*Engine, error) 
 			trig[k] = max(trig[k], 0)
 		}
 	}
-	for _, set := range []map[string]int{factTriggers, ecosystemTriggers} {
+	for _, set := range []map[string]int{factTriggers, ecosystemTriggers, specTriggers()} {
 		for k, after := range set {
 			trig[k] = max(trig[k], after)
 		}
