@@ -187,7 +187,7 @@ func TestCatalogueCovered(t *testing.T) {
 
 func TestEvalCountsAndTable(t *testing.T) {
 	e := testEngine(t)
-	rep, err := e.Eval(filepath.Join("testdata", "cases", "negative"))
+	rep, err := e.Eval(filepath.Join("testdata", "cases", "negative"), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +202,7 @@ func TestEvalCountsAndTable(t *testing.T) {
 	if !strings.Contains(b.String(), "top-1 12/12 (100.0%)") || !strings.Contains(b.String(), "none ") {
 		t.Fatalf("report:\n%s", b.String())
 	}
-	if _, err := e.Eval(t.TempDir()); err == nil {
+	if _, err := e.Eval(t.TempDir(), false); err == nil {
 		t.Fatal("Eval of a folder without labels.tsv succeeded")
 	}
 }
