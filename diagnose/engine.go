@@ -570,6 +570,17 @@ func (e *Engine) rank(ctx *evalContext) *Result {
 	}
 	byConfidence(cands)
 
+	second := secondFailure(cands, s.SecondFailure)
+	if second != nil {
+		// The second failure follows the first: the rivals of the first come after both.
+		rest := []*candidate{cands[0], second}
+		for _, c := range cands[1:] {
+			if c != second {
+				rest = append(rest, c)
+			}
+		}
+		cands = rest
+	}
 	res := &Result{Facts: map[string]string{}, FactEvidence: map[string]FactRef{}, Diagnoses: []Diagnosis{}, NextChecks: []string{}}
 	for name, f := range ctx.facts {
 		res.Facts[name] = f.Value
@@ -591,6 +602,19 @@ func (e *Engine) rank(ctx *evalContext) *Result {
 		res.JobFailed = ctx.fail.Marker == "error"
 	}
 	switch {
+	case second != nil:
+		// Two failures, each with its own evidence: both are named, and the answer is sure
+		// only if each is.
+		a, b := cands[0], second
+		res.Failures = []string{a.rule.ID, b.rule.ID}
+		res.Verdict = Inconclusive
+		if b.conf >= s.Diagnosed {
+			res.Verdict = Diagnosed
+		} else {
+			res.NextChecks = e.nextChecks(ctx, cands)
+		}
+		res.Summary = fmt.Sprintf("Two failures: %s (%s, confidence %.2f) and %s (%s, confidence %.2f).",
+			a.rule.Title, a.rule.ID, round2(a.conf), b.rule.Title, b.rule.ID, round2(b.conf))
 	case len(cands) > 0 && cands[0].conf >= s.Diagnosed:
 		res.Verdict = Diagnosed
 		res.Summary = fmt.Sprintf("%s (%s, confidence %.2f).", r0(cands).Title, r0(cands).ID, round2(cands[0].conf))
@@ -607,6 +631,41 @@ func (e *Engine) rank(ctx *evalContext) *Result {
 		res.Summary = noCauseSummary(ctx, len(ctx.lines))
 	}
 	return res
+}
+
+// secondFailure finds, after the leader, a candidate that is a failure of its own: of
+// another family and registry-or-family than the leader and every candidate ranked between,
+// not a refinement of it, at least minConf sure, and resting on log lines the leader does
+// not cite. Rival readings of one symptom share their lines (or their family); two failures
+// do not.
+func secondFailure(cands []*candidate, minConf float64) *candidate {
+	if len(cands) < 2 || minConf <= 0 || cands[0].conf < minConf {
+		return nil
+	}
+	lead := cands[0]
+	leadLines := map[int]bool{}
+	for _, ev := range lead.ev {
+		leadLines[ev.Line] = true
+	}
+	for _, c := range cands[1:] {
+		if c.conf < minConf {
+			return nil
+		}
+		if c.rule.Generic || related(lead.rule, c.rule) || c.rule.Family != "" && c.rule.Family == lead.rule.Family || len(c.ev) == 0 {
+			continue
+		}
+		disjoint := true
+		for _, ev := range c.ev {
+			if leadLines[ev.Line] || ev.Source != "log" {
+				disjoint = false
+				break
+			}
+		}
+		if disjoint {
+			return c
+		}
+	}
+	return nil
 }
 
 // byConfidence orders candidates most likely first: confidence, then raw score, then a

@@ -17,12 +17,19 @@ type labelledCase struct {
 	set, name, label, text string
 }
 
+// negativeAccept is the accept column of negative-2: a fair answer for a log whose failure
+// is not a publish cause (a build script run by the publish, say).
+var negativeAccept = map[string]string{}
+
 func loadCases(t testing.TB, sets ...string) []labelledCase {
 	t.Helper()
 	var out []labelledCase
 	for _, set := range sets {
 		dir := filepath.Join("testdata", "cases", set)
 		labels := readLabelsTB(t, dir)
+		if set == "negative-2" {
+			readAccept(t, dir)
+		}
 		files, _ := filepath.Glob(filepath.Join(dir, "*.log"))
 		if len(files) == 0 {
 			t.Fatalf("no cases in %s", dir)
@@ -53,6 +60,19 @@ func readLabelsTB(t testing.TB, dir string) map[string]string {
 		}
 	}
 	return labels
+}
+
+func readAccept(t testing.TB, dir string) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "labels.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		if cols := strings.Split(line, "\t"); i > 0 && len(cols) > 3 && strings.TrimSpace(cols[3]) != "" {
+			negativeAccept[cols[0]] = strings.TrimSpace(cols[3])
+		}
+	}
 }
 
 // hardWrap cuts every line longer than width characters the way a terminal does, inside
@@ -170,4 +190,102 @@ func TestPasteDamageKeepsTheAnswer(t *testing.T) {
 	for _, n := range names {
 		t.Errorf("%s changed %d of %d answers:\n  %s", n, len(failures[n]), len(cases), strings.Join(failures[n], "\n  "))
 	}
+}
+
+// TestPasteWindows cuts from every shared case longer than eight lines the windows a person
+// pastes (PasteWindows) and holds each to three promises: no wrong answer at confidence
+// >= 0.8; no "no known cause" when the window holds a line the whole log's diagnosis cites
+// (a registry's or publish tool's error); the label among the first three whenever the
+// window holds every line the whole log cited for it.
+// "A line the whole log's diagnosis cites" is an error line among the evidence of the whole
+// log's answer: the test's stand-in for "a registry's or publish tool's error line".
+func TestPasteWindows(t *testing.T) {
+	e := testEngine(t)
+	windows := 0
+	for _, c := range loadCases(t, caseSets...) {
+		full, err := e.DiagnoseText(c.text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cited, labelCited []int // cited: error lines the whole log's answer rests on
+		lines := strings.Split(c.text, "\n")
+		if full.Verdict != NoKnownCause && !strings.HasPrefix(c.set, "negative") {
+			for _, ev := range full.Diagnoses[0].Evidence {
+				if ev.Line <= len(lines) && isErrorLine(lines[ev.Line-1]) {
+					cited = append(cited, ev.Line)
+				}
+			}
+		}
+		for _, d := range full.Diagnoses {
+			if labelMatches(d.ID, c.label) {
+				for _, ev := range d.Evidence {
+					labelCited = append(labelCited, ev.Line)
+				}
+				break
+			}
+		}
+		for _, w := range PasteWindows(c.text) {
+			windows++
+			res, err := e.DiagnoseText(w.Text)
+			if err != nil {
+				t.Fatalf("%s/%s [%s]: %v", c.set, c.name, w.Name, err)
+			}
+			where := fmt.Sprintf("%s/%s [%s]", c.set, c.name, w.Name)
+			top := ""
+			if len(res.Diagnoses) > 0 {
+				top = res.Diagnoses[0].ID
+			}
+			if res.Verdict == Diagnosed && !labelMatches(top, c.label) && !labelMatches(top, acceptOf(c)) {
+				t.Errorf("%s: confident and wrong: %s", where, ranking(res))
+			}
+			if res.Verdict == NoKnownCause && holdsAny(w, cited) {
+				t.Errorf("%s: no known cause, but the window holds line(s) %v the whole log cites for %s", where, cited, full.Diagnoses[0].ID)
+			}
+			if c.label != NoCauseLabel && len(labelCited) > 0 && holdsAll(w, labelCited) && !inTop3(res, c.label) {
+				t.Errorf("%s: holds every line the whole log cites for %s, but it is not in the first three: %s", where, c.label, ranking(res))
+			}
+		}
+	}
+	if windows < 300 {
+		t.Fatalf("only %d windows were cut", windows)
+	}
+	t.Logf("%d windows", windows)
+}
+
+func labelMatches(id, label string) bool {
+	return label != "" && (id == label || strings.HasPrefix(id, label+"-"))
+}
+
+func acceptOf(c labelledCase) string {
+	if c.set == "negative-2" {
+		return negativeAccept[c.name]
+	}
+	return ""
+}
+
+func inTop3(res *Result, label string) bool {
+	for i, d := range res.Diagnoses {
+		if i < 3 && labelMatches(d.ID, label) {
+			return true
+		}
+	}
+	return false
+}
+
+func holdsAny(w Window, lines []int) bool {
+	for _, n := range lines {
+		if w.Holds(n) {
+			return true
+		}
+	}
+	return false
+}
+
+func holdsAll(w Window, lines []int) bool {
+	for _, n := range lines {
+		if !w.Holds(n) {
+			return false
+		}
+	}
+	return true
 }

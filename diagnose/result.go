@@ -19,6 +19,9 @@ type Result struct {
 
 	// Summary is one sentence for people: the cause, or why there is none.
 	Summary string `json:"summary"`
+	// Failures names the independent failures when the log holds more than one (each with
+	// its own evidence); they lead Diagnoses in this order.
+	Failures []string `json:"failures,omitempty"`
 	// FactEvidence says where each fact came from.
 	FactEvidence map[string]FactRef `json:"fact_evidence,omitempty"`
 	// Failure is where the job failed, when the log shows it.

@@ -49,6 +49,9 @@ type Scoring struct {
 	Floor          float64 `yaml:"floor"`
 	Ceiling        float64 `yaml:"ceiling"`
 	CandidateMin   float64 `yaml:"candidate_min"`
+	// SecondFailure is the confidence from which a candidate of another family, resting on
+	// other lines than the leader's, is read as a second failure of the same log.
+	SecondFailure float64 `yaml:"second_failure"`
 }
 
 // Rule returns the rule with that id, or nil.
