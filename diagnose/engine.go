@@ -611,7 +611,7 @@ func (e *Engine) rank(ctx *evalContext) *Result {
 		if b.conf >= s.Diagnosed {
 			res.Verdict = Diagnosed
 		} else {
-			res.NextChecks = e.nextChecks(ctx, cands)
+			res.NextChecks = e.nextChecks(ctx, cands, "")
 		}
 		res.Summary = fmt.Sprintf("Two failures: %s (%s, confidence %.2f) and %s (%s, confidence %.2f).",
 			a.rule.Title, a.rule.ID, round2(a.conf), b.rule.Title, b.rule.ID, round2(b.conf))
@@ -620,7 +620,12 @@ func (e *Engine) rank(ctx *evalContext) *Result {
 		res.Summary = fmt.Sprintf("%s (%s, confidence %.2f).", r0(cands).Title, r0(cands).ID, round2(cands[0].conf))
 	case len(cands) > 0:
 		res.Verdict = Inconclusive
-		res.NextChecks = e.nextChecks(ctx, cands)
+		var asked string
+		if g, fact := e.group(ctx, cands); g != nil {
+			res.Groups = []Group{*g}
+			asked = fact
+		}
+		res.NextChecks = e.nextChecks(ctx, cands, asked)
 		ids := []string{}
 		for _, c := range cands[:min(3, len(cands))] {
 			ids = append(ids, c.rule.ID)
@@ -722,9 +727,12 @@ func clip(s string, n int) string {
 
 // nextChecks lists the questions that would separate the remaining candidates, asked only
 // about facts the log did not settle.
-func (e *Engine) nextChecks(ctx *evalContext, cands []*candidate) []string {
+func (e *Engine) nextChecks(ctx *evalContext, cands []*candidate, already string) []string {
 	var out []string
 	asked := map[string]bool{} // one question per fact, from the most likely candidate asking
+	if already != "" {
+		asked[already] = true // the grouping question asks it
+	}
 	for _, c := range cands[:min(len(cands), 8)] {
 		for _, ch := range c.rule.Checks {
 			if ch.Fact != "" {
@@ -743,6 +751,43 @@ func (e *Engine) nextChecks(ctx *evalContext, cands []*candidate) []string {
 		}
 	}
 	return out[:min(len(out), 4)]
+}
+
+// group divides the candidates by the split of the leader's family (tables.yaml splits)
+// when the log does not answer its question and the candidates fall on both sides of it. It
+// returns the group and the fact the question asks about.
+func (e *Engine) group(ctx *evalContext, cands []*candidate) (*Group, string) {
+	fam := cands[0].rule.Family
+	for _, sp := range e.kb.Splits {
+		if sp.Family != fam || fam == "" {
+			continue
+		}
+		if f := ctx.facts[sp.Fact]; f != nil && f.Kind == "exact" {
+			return nil, ""
+		}
+		g := &Group{Question: sp.Question}
+		sides := 0
+		for _, br := range sp.Branches {
+			in := map[string]bool{}
+			for _, id := range br.Rules {
+				in[id] = true
+			}
+			gb := GroupBranch{Answer: br.Answer, Check: br.Check, Candidates: []string{}}
+			for _, c := range cands {
+				if in[c.rule.ID] {
+					gb.Candidates = append(gb.Candidates, c.rule.ID)
+				}
+			}
+			if len(gb.Candidates) > 0 {
+				sides++
+				g.Branches = append(g.Branches, gb)
+			}
+		}
+		if sides >= 2 {
+			return g, sp.Fact
+		}
+	}
+	return nil, ""
 }
 
 // matchEvidence lists the lines that satisfied a rule's positive anchors.

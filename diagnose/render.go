@@ -53,6 +53,9 @@ func RenderText(w io.Writer, r *Result, opt TextOptions) error {
 	default:
 		fmt.Fprintf(&b, "%s%sNO KNOWN CAUSE%s %s\n", c.bold, c.green, c.reset, r.Summary)
 	}
+	if r.Verdict == Inconclusive {
+		writeGroupsText(&b, r, c)
+	}
 	if r.Verdict == Inconclusive && len(r.NextChecks) > 0 {
 		fmt.Fprintf(&b, "\n%sNext check%s\n", c.bold, c.reset)
 		for _, q := range r.NextChecks {
@@ -83,6 +86,26 @@ func RenderText(w io.Writer, r *Result, opt TextOptions) error {
 	fmt.Fprintf(&b, "\n%sScanned %d lines (%d bytes), kept %d.%s\n", c.dim, r.Scanned.Lines, r.Scanned.Bytes, r.Scanned.Kept, c.reset)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeGroupsText shows the question that splits the candidates, each answer with the
+// candidates it leaves and the check that separates them.
+func writeGroupsText(b *strings.Builder, r *Result, c palette) {
+	byID := map[string]Diagnosis{}
+	for _, d := range r.Diagnoses {
+		byID[d.ID] = d
+	}
+	for _, g := range r.Groups {
+		fmt.Fprintf(b, "\n%sFirst question%s  %s\n", c.bold, c.reset, g.Question)
+		for _, br := range g.Branches {
+			fmt.Fprintf(b, "  %sIf %s:%s\n", c.bold, br.Answer, c.reset)
+			for _, id := range br.Candidates {
+				d := byID[id]
+				fmt.Fprintf(b, "    %.2f  %s  %s[%s]%s\n", d.Confidence, d.Title, c.dim, d.ID, c.reset)
+			}
+			fmt.Fprintf(b, "    → %s\n", br.Check)
+		}
+	}
 }
 
 // shownInFull is how many diagnoses an answer shows whole: the top one when sure, both
@@ -155,6 +178,19 @@ func RenderMarkdown(w io.Writer, r *Result) error {
 		fmt.Fprintf(&b, "**Inconclusive:** %s\n", r.Summary)
 	default:
 		fmt.Fprintf(&b, "**No known cause:** %s\n", r.Summary)
+	}
+	for _, g := range r.Groups {
+		fmt.Fprintf(&b, "\n### First question: %s\n", g.Question)
+		for _, br := range g.Branches {
+			fmt.Fprintf(&b, "\n**If %s:** %s\n\n", br.Answer, br.Check)
+			for _, id := range br.Candidates {
+				for _, d := range r.Diagnoses {
+					if d.ID == id {
+						fmt.Fprintf(&b, "- %.2f %s (`%s`)\n", d.Confidence, d.Title, d.ID)
+					}
+				}
+			}
+		}
 	}
 	if len(r.NextChecks) > 0 {
 		b.WriteString("\n### Next check\n")
