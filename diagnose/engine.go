@@ -110,7 +110,7 @@ func New(kb *knowledge.Base, logger *slog.Logger, opt Options) (*Engine, error) 
 			trig[k] = max(trig[k], 0)
 		}
 	}
-	for _, set := range []map[string]int{factTriggers, ecosystemTriggers} {
+	for _, set := range []map[string]int{factTriggers, ecosystemTriggers, specTriggers()} {
 		for k, after := range set {
 			trig[k] = max(trig[k], after)
 		}
@@ -570,6 +570,17 @@ func (e *Engine) rank(ctx *evalContext) *Result {
 	}
 	byConfidence(cands)
 
+	second := secondFailure(cands, s.SecondFailure)
+	if second != nil {
+		// The second failure follows the first: the rivals of the first come after both.
+		rest := []*candidate{cands[0], second}
+		for _, c := range cands[1:] {
+			if c != second {
+				rest = append(rest, c)
+			}
+		}
+		cands = rest
+	}
 	res := &Result{Facts: map[string]string{}, FactEvidence: map[string]FactRef{}, Diagnoses: []Diagnosis{}, NextChecks: []string{}}
 	for name, f := range ctx.facts {
 		res.Facts[name] = f.Value
@@ -591,12 +602,30 @@ func (e *Engine) rank(ctx *evalContext) *Result {
 		res.JobFailed = ctx.fail.Marker == "error"
 	}
 	switch {
+	case second != nil:
+		// Two failures, each with its own evidence: both are named, and the answer is sure
+		// only if each is.
+		a, b := cands[0], second
+		res.Failures = []string{a.rule.ID, b.rule.ID}
+		res.Verdict = Inconclusive
+		if b.conf >= s.Diagnosed {
+			res.Verdict = Diagnosed
+		} else {
+			res.NextChecks = e.nextChecks(ctx, cands, "")
+		}
+		res.Summary = fmt.Sprintf("Two failures: %s (%s, confidence %.2f) and %s (%s, confidence %.2f).",
+			a.rule.Title, a.rule.ID, round2(a.conf), b.rule.Title, b.rule.ID, round2(b.conf))
 	case len(cands) > 0 && cands[0].conf >= s.Diagnosed:
 		res.Verdict = Diagnosed
 		res.Summary = fmt.Sprintf("%s (%s, confidence %.2f).", r0(cands).Title, r0(cands).ID, round2(cands[0].conf))
 	case len(cands) > 0:
 		res.Verdict = Inconclusive
-		res.NextChecks = e.nextChecks(ctx, cands)
+		var asked string
+		if g, fact := e.group(ctx, cands); g != nil {
+			res.Groups = []Group{*g}
+			asked = fact
+		}
+		res.NextChecks = e.nextChecks(ctx, cands, asked)
 		ids := []string{}
 		for _, c := range cands[:min(3, len(cands))] {
 			ids = append(ids, c.rule.ID)
@@ -607,6 +636,41 @@ func (e *Engine) rank(ctx *evalContext) *Result {
 		res.Summary = noCauseSummary(ctx, len(ctx.lines))
 	}
 	return res
+}
+
+// secondFailure finds, after the leader, a candidate that is a failure of its own: of
+// another family and registry-or-family than the leader and every candidate ranked between,
+// not a refinement of it, at least minConf sure, and resting on log lines the leader does
+// not cite. Rival readings of one symptom share their lines (or their family); two failures
+// do not.
+func secondFailure(cands []*candidate, minConf float64) *candidate {
+	if len(cands) < 2 || minConf <= 0 || cands[0].conf < minConf {
+		return nil
+	}
+	lead := cands[0]
+	leadLines := map[int]bool{}
+	for _, ev := range lead.ev {
+		leadLines[ev.Line] = true
+	}
+	for _, c := range cands[1:] {
+		if c.conf < minConf {
+			return nil
+		}
+		if c.rule.Generic || related(lead.rule, c.rule) || c.rule.Family != "" && c.rule.Family == lead.rule.Family || len(c.ev) == 0 {
+			continue
+		}
+		disjoint := true
+		for _, ev := range c.ev {
+			if leadLines[ev.Line] || ev.Source != "log" {
+				disjoint = false
+				break
+			}
+		}
+		if disjoint {
+			return c
+		}
+	}
+	return nil
 }
 
 // byConfidence orders candidates most likely first: confidence, then raw score, then a
@@ -663,9 +727,12 @@ func clip(s string, n int) string {
 
 // nextChecks lists the questions that would separate the remaining candidates, asked only
 // about facts the log did not settle.
-func (e *Engine) nextChecks(ctx *evalContext, cands []*candidate) []string {
+func (e *Engine) nextChecks(ctx *evalContext, cands []*candidate, already string) []string {
 	var out []string
 	asked := map[string]bool{} // one question per fact, from the most likely candidate asking
+	if already != "" {
+		asked[already] = true // the grouping question asks it
+	}
 	for _, c := range cands[:min(len(cands), 8)] {
 		for _, ch := range c.rule.Checks {
 			if ch.Fact != "" {
@@ -684,6 +751,43 @@ func (e *Engine) nextChecks(ctx *evalContext, cands []*candidate) []string {
 		}
 	}
 	return out[:min(len(out), 4)]
+}
+
+// group divides the candidates by the split of the leader's family (tables.yaml splits)
+// when the log does not answer its question and the candidates fall on both sides of it. It
+// returns the group and the fact the question asks about.
+func (e *Engine) group(ctx *evalContext, cands []*candidate) (*Group, string) {
+	fam := cands[0].rule.Family
+	for _, sp := range e.kb.Splits {
+		if sp.Family != fam || fam == "" {
+			continue
+		}
+		if f := ctx.facts[sp.Fact]; f != nil && f.Kind == "exact" {
+			return nil, ""
+		}
+		g := &Group{Question: sp.Question}
+		sides := 0
+		for _, br := range sp.Branches {
+			in := map[string]bool{}
+			for _, id := range br.Rules {
+				in[id] = true
+			}
+			gb := GroupBranch{Answer: br.Answer, Check: br.Check, Candidates: []string{}}
+			for _, c := range cands {
+				if in[c.rule.ID] {
+					gb.Candidates = append(gb.Candidates, c.rule.ID)
+				}
+			}
+			if len(gb.Candidates) > 0 {
+				sides++
+				g.Branches = append(g.Branches, gb)
+			}
+		}
+		if sides >= 2 {
+			return g, sp.Fact
+		}
+	}
+	return nil, ""
 }
 
 // matchEvidence lists the lines that satisfied a rule's positive anchors.

@@ -16,8 +16,13 @@ const NoCauseLabel = "none"
 
 // EvalCase is one labelled log and what the engine said.
 type EvalCase struct {
-	File       string
-	Label      string
+	File  string
+	Label string
+	// Accept is another answer that is fair for a log whose label is "none" (a negative
+	// whose real failure is, say, a build script run by the publish).
+	Accept string
+	// Window names the cut when the case is a paste window of the log, not the log.
+	Window     string
 	Top        string
 	Confidence float64
 	Verdict    string
@@ -37,7 +42,7 @@ func (c EvalCase) ConfidentWrong() bool { return c.Verdict == Diagnosed && !c.Co
 
 func (c EvalCase) within(n int) bool {
 	if c.Label == NoCauseLabel {
-		return c.Verdict == NoKnownCause
+		return c.Verdict == NoKnownCause || c.Accept != "" && (c.Top == c.Accept || strings.HasPrefix(c.Top, c.Accept+"-"))
 	}
 	return c.Rank > 0 && c.Rank <= n
 }
@@ -48,8 +53,10 @@ type EvalReport struct {
 }
 
 // Eval diagnoses every file listed in dir/labels.tsv (first column the file, a column named
-// root_cause_id or label the expected id; "none" for logs without a publish cause).
-func (e *Engine) Eval(dir string) (*EvalReport, error) {
+// root_cause_id or label the expected id; "none" for logs without a publish cause; an
+// optional accept column names another fair answer). With windows, the paste windows cut
+// from each log (PasteWindows) are scored too, as cases of their own.
+func (e *Engine) Eval(dir string, windows bool) (*EvalReport, error) {
 	f, err := os.Open(filepath.Join(dir, "labels.tsv"))
 	if err != nil {
 		return nil, fmt.Errorf("reading labels: %w", err)
@@ -57,15 +64,19 @@ func (e *Engine) Eval(dir string) (*EvalReport, error) {
 	defer func() { _ = f.Close() }() // read-only
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	labelCol := -1
+	labelCol, acceptCol := -1, -1
 	rep := &EvalReport{}
 	for line := 0; sc.Scan(); line++ {
 		cols := strings.Split(sc.Text(), "\t")
 		if line == 0 {
 			for i, c := range cols {
-				if c == "root_cause_id" || c == "label" {
-					labelCol = i
-					break
+				switch c {
+				case "root_cause_id", "label":
+					if labelCol < 0 {
+						labelCol = i
+					}
+				case "accept":
+					acceptCol = i
 				}
 			}
 			if labelCol < 0 {
@@ -76,7 +87,11 @@ func (e *Engine) Eval(dir string) (*EvalReport, error) {
 		if len(cols) <= labelCol || strings.TrimSpace(cols[0]) == "" {
 			continue
 		}
-		rep.Cases = append(rep.Cases, e.evalOne(filepath.Join(dir, cols[0]), cols[0], strings.TrimSpace(cols[labelCol])))
+		accept := ""
+		if acceptCol >= 0 && acceptCol < len(cols) {
+			accept = strings.TrimSpace(cols[acceptCol])
+		}
+		rep.Cases = append(rep.Cases, e.evalOne(filepath.Join(dir, cols[0]), cols[0], strings.TrimSpace(cols[labelCol]), accept, windows)...)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("reading labels: %w", err)
@@ -84,20 +99,38 @@ func (e *Engine) Eval(dir string) (*EvalReport, error) {
 	return rep, nil
 }
 
-func (e *Engine) evalOne(path, name, label string) EvalCase {
-	c := EvalCase{File: name, Label: label}
+func (e *Engine) evalOne(path, name, label, accept string, windows bool) []EvalCase {
+	c := EvalCase{File: name, Label: label, Accept: accept}
 	f, err := os.Open(path)
 	if err != nil {
 		c.Err = err.Error()
-		return c
+		return []EvalCase{c}
 	}
 	defer func() { _ = f.Close() }() // read-only
 	text, _, err := TextReader(f)
 	if err != nil {
 		c.Err = err.Error()
-		return c
+		return []EvalCase{c}
 	}
-	res, err := e.Diagnose(text)
+	data, err := io.ReadAll(io.LimitReader(text, 64<<20))
+	if err != nil {
+		c.Err = err.Error()
+		return []EvalCase{c}
+	}
+	out := []EvalCase{e.score(c, string(data))}
+	if windows {
+		for _, w := range PasteWindows(string(data)) {
+			wc := c
+			wc.Window = w.Name
+			out = append(out, e.score(wc, w.Text))
+		}
+	}
+	return out
+}
+
+// score diagnoses text and records the answer in c.
+func (e *Engine) score(c EvalCase, text string) EvalCase {
+	res, err := e.DiagnoseText(text)
 	if err != nil {
 		c.Err = err.Error()
 		return c
@@ -107,12 +140,83 @@ func (e *Engine) evalOne(path, name, label string) EvalCase {
 		c.Top, c.Confidence = res.Diagnoses[0].ID, res.Diagnoses[0].Confidence
 	}
 	for i, d := range res.Diagnoses {
-		if d.ID == label || strings.HasPrefix(d.ID, label+"-") {
+		if d.ID == c.Label || strings.HasPrefix(d.ID, c.Label+"-") {
 			c.Rank = i + 1
 			break
 		}
 	}
 	return c
+}
+
+// Merge adds the cases of other reports to r.
+func (r *EvalReport) Merge(others ...*EvalReport) {
+	for _, o := range others {
+		r.Cases = append(r.Cases, o.Cases...)
+	}
+}
+
+// Band is one row of the reliability table: answers whose top confidence falls in
+// [Lo, Hi), and how many of them were right.
+type Band struct {
+	Name       string
+	Lo, Hi     float64
+	N, Right   int
+	NoCause    bool
+	Confidents bool
+}
+
+// Reliability groups the answers by the confidence of their top candidate and counts the
+// right ones: a calibrated engine is right about as often as it says, and at 0.8 and above
+// (a "diagnosed" verdict) nearly always.
+func (r *EvalReport) Reliability() []Band {
+	bands := []Band{
+		{Name: "no known cause", NoCause: true},
+		{Name: "0.00-0.40", Lo: 0, Hi: 0.4},
+		{Name: "0.40-0.60", Lo: 0.4, Hi: 0.6},
+		{Name: "0.60-0.80", Lo: 0.6, Hi: 0.8},
+		{Name: "0.80-0.90", Lo: 0.8, Hi: 0.9, Confidents: true},
+		{Name: "0.90-1.00", Lo: 0.9, Hi: 1.01, Confidents: true},
+	}
+	for _, c := range r.Cases {
+		if c.Err != "" {
+			continue
+		}
+		for i := range bands {
+			b := &bands[i]
+			in := b.NoCause && c.Verdict == NoKnownCause || !b.NoCause && c.Verdict != NoKnownCause && c.Confidence >= b.Lo && c.Confidence < b.Hi
+			if in {
+				b.N++
+				if c.Correct() {
+					b.Right++
+				}
+				break
+			}
+		}
+	}
+	return bands
+}
+
+// WriteReliability prints the reliability table.
+func (r *EvalReport) WriteReliability(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-16s %7s %7s %7s\n", "top confidence", "answers", "right", "share")
+	conf, confRight := 0, 0
+	for _, band := range r.Reliability() {
+		share := "-"
+		if band.N > 0 {
+			share = fmt.Sprintf("%.1f%%", 100*float64(band.Right)/float64(band.N))
+		}
+		fmt.Fprintf(&b, "%-16s %7d %7d %7s\n", band.Name, band.N, band.Right, share)
+		if band.Confidents {
+			conf += band.N
+			confRight += band.Right
+		}
+	}
+	if conf > 0 {
+		fmt.Fprintf(&b, "at >= 0.80: %d/%d right (%.1f%%)\n", confRight, conf, 100*float64(confRight)/float64(conf))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 // Totals returns top-1, top-3 and confident-wrong counts.
@@ -172,6 +276,10 @@ func (r *EvalReport) Write(w io.Writer, verbose bool) error {
 		a := per[l]
 		fmt.Fprintf(&b, "%-44s %5d %6d %6d %6d\n", l, a.n, a.top1, a.top3, a.cw)
 	}
+	b.WriteString("\n")
+	if err := r.WriteReliability(&b); err != nil {
+		return err
+	}
 	misses := 0
 	for _, c := range r.Cases {
 		if !c.Correct() {
@@ -192,7 +300,11 @@ func (r *EvalReport) Write(w io.Writer, verbose bool) error {
 				fmt.Fprintf(&b, "  %s: error %s\n", c.File, c.Err)
 				continue
 			}
-			fmt.Fprintf(&b, "  %s: want %s, got %s %s %.2f (label rank %d)%s\n", c.File, c.Label, c.Verdict, c.Top, c.Confidence, c.Rank, flag)
+			file := c.File
+			if c.Window != "" {
+				file += " [" + c.Window + "]"
+			}
+			fmt.Fprintf(&b, "  %s: want %s, got %s %s %.2f (label rank %d)%s\n", file, c.Label, c.Verdict, c.Top, c.Confidence, c.Rank, flag)
 		}
 	}
 	_, err := io.WriteString(w, b.String())

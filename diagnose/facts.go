@@ -49,16 +49,16 @@ func (f Facts) setVersion(name string, v knowledge.Version, l *Line) {
 	f[name] = &Fact{Name: name, Value: v.String(), Line: l.N, Text: l.Text, Kind: "exact", Source: "log", Range: knowledge.Exact(v)}
 }
 
-// Triggers are the literals the fact extractor needs to see; the scanner keeps lines that
-// contain them even deep inside a huge log. The number is how many lines after a hit to
-// keep (a group's body).
+// factTriggers are the literals of the facts read in code (groups, env dumps, HTTP lines):
+// the scanner keeps lines that contain them even deep inside a huge log. The one-line facts
+// of factSpecs add theirs (specTriggers). The number is how many lines after a hit to keep
+// (a group's body).
 var factTriggers = map[string]int{
 	"GITHUB_TOKEN Permissions":   30,
 	"Environment details":        6,
 	"Runner Image":               4,
 	"Runner name:":               2,
 	"Hosted Compute Agent":       0,
-	"npm info using":             0,
 	"npm verb":                   0,
 	"npm ERR!":                   0,
 	"npm error":                  0,
@@ -68,9 +68,6 @@ var factTriggers = map[string]int{
 	"npm --version":              3,
 	"node -v":                    3,
 	"node --version":             3,
-	"node: v":                    0,
-	"npm: ":                      0,
-	"hostedtoolcache/node/":      0,
 	"_AUTH_TOKEN:":               0,
 	"NPM_TOKEN:":                 0,
 	" oidc ":                     0,
@@ -91,16 +88,12 @@ var factTriggers = map[string]int{
 }
 
 var (
-	reNPMInfoUsing   = regexp.MustCompile(`npm (?:info|verb|verbose) (?:using npm@|npm +v)(\d+\.\d+\.\d+\S*)`)
-	reNodeInfoUsing  = regexp.MustCompile(`npm (?:info|verb|verbose) (?:using node@|node +)v(\d+\.\d+\.\d+)`)
-	reEnvTool        = regexp.MustCompile(`(?:^|\s)(node|npm|yarn|pnpm): v?(\d+\.\d+\.\d+)\s*$`)
-	reToolcacheNode  = regexp.MustCompile(`(?:hostedtoolcache|_tool)/node/(\d+\.\d+\.\d+)/`)
 	reVersionOnly    = regexp.MustCompile(`^\s*v?(\d+\.\d+\.\d+)\s*$`)
 	reVersionCmd     = regexp.MustCompile(`(?:^|[\s$>+])(npm|node) (?:-v|--version)\s*$`)
 	reNPMPrefixOld   = regexp.MustCompile(`(?:^|\s)npm ERR! `)
 	reNPMPrefixNew   = regexp.MustCompile(`(?:^|\s)npm (?:error|warn|verbose|silly) `)
 	reOld404         = regexp.MustCompile(`404 +'(\S+)@([^'@\s]+)' is not in this registry`)
-	reNew404         = regexp.MustCompile(`404 +The requested resource '(\S+)@([^'@\s]+)' could not be found or you do not have permission`)
+	reNew404         = regexp.MustCompile(`404 +The requested resource '(\S+)@([^'@\s]+)' could not be found`)
 	reErrorCode      = regexp.MustCompile(`npm (?:ERR!|error) code (\S+)`)
 	reHTTPLine       = regexp.MustCompile(`\b(\d{3}) [A-Za-z][A-Za-z ]*? - (GET|PUT|POST|DELETE|PATCH) (https?://\S+)`)
 	reHTTPFetch      = regexp.MustCompile(`npm http fetch (GET|PUT|POST|DELETE) (\d{3}) (https?://\S+)`)
@@ -114,12 +107,6 @@ var (
 	reOIDCLog        = regexp.MustCompile(`npm (?:silly|sill|verbose|verb|notice|warn|info) oidc (.+)`)
 	reNPMUpgrade     = regexp.MustCompile(`\bnpm (?:install|i|add|update|up) (?:[^|&;]*\s)?(?:-g|--global)(?:\s[^|&;]*)?\snpm@(\S+)|\bnpm (?:install|i) npm@(\S+) (?:-g|--global)`)
 	rePerm           = regexp.MustCompile(`^\s*([A-Za-z]+): (read|write|none)\s*$`)
-	reLerna          = regexp.MustCompile(`lerna (?:notice|info) cli v(\d+\.\d+\.\d+)`)
-	reSemrel         = regexp.MustCompile(`Running semantic-release version (\d+\.\d+\.\d+)`)
-	reYarnBerry      = regexp.MustCompile(`YN0000: .{0,4}Yarn (\d+\.\d+\.\d+)`)
-	reYarnClassic    = regexp.MustCompile(`yarn (?:publish|install|run) v(\d+\.\d+\.\d+)`)
-	reChangesets     = regexp.MustCompile(`@changesets/cli@(\d+\.\d+\.\d+)`)
-	rePnpmVersion    = regexp.MustCompile(`pnpm(?:@| v| version )(\d+\.\d+\.\d+)`)
 	rePublishCmd     = regexp.MustCompile(`(?:^|[\s$>+])((?:npm|pnpm|yarn(?: npm)?|lerna|npx lerna|changeset|npx changeset|pnpm changeset|npx semantic-release|semantic-release|release-it|npx release-it|nx release)(?: -r| -ws| --workspaces| run)? publish\b.*|npx semantic-release.*|npx release-it.*|nx release.*)$`)
 	reRunnerName     = regexp.MustCompile(`Runner name: '([^']*)'`)
 	reImage          = regexp.MustCompile(`^\s*Image: (\S+)`)
@@ -213,19 +200,7 @@ func (x *extractor) line(l *Line) {
 			x.wantVer = m[1]
 		}
 	}
-	if hasVer && strings.Contains(t, ": ") {
-		if m := reEnvTool.FindStringSubmatch(t); m != nil {
-			x.exactVersion(m[1], knowledge.MustVersion(m[2]), l)
-		}
-	}
-	if hasVer && f["node_version"] == nil && strings.Contains(t, "/node/") {
-		if m := reToolcacheNode.FindStringSubmatch(t); m != nil {
-			x.exactVersion("node", knowledge.MustVersion(m[1]), l)
-		}
-	}
-	if hasVer {
-		x.toolVersions(t, l)
-	}
+	x.applySpecs(t, l)
 	if hasNPM {
 		x.npmLine(t, l)
 	}
@@ -290,8 +265,6 @@ func (x *extractor) line(l *Line) {
 		if f["runner"] == nil {
 			f.set("runner", "self-hosted", l, "inferred")
 		}
-	case strings.Contains(t, `runner environment: "self-hosted"`):
-		f.set("runner", "self-hosted", l, "exact")
 	}
 	if f["ci"] == nil {
 		switch {
@@ -307,37 +280,6 @@ func (x *extractor) line(l *Line) {
 			}
 		}
 	}
-}
-
-func (x *extractor) toolVersions(t string, l *Line) {
-	f := x.facts
-	if strings.Contains(t, "using ") || strings.Contains(t, "verb") {
-		if m := reNPMInfoUsing.FindStringSubmatch(t); m != nil {
-			x.exactVersion("npm", knowledge.MustVersion(m[1]), l)
-		}
-		if m := reNodeInfoUsing.FindStringSubmatch(t); m != nil {
-			x.exactVersion("node", knowledge.MustVersion(m[1]), l)
-		}
-	}
-	for _, tv := range toolVersionRes {
-		if strings.Contains(t, tv.hint) {
-			if m := tv.re.FindStringSubmatch(t); m != nil {
-				f.setVersion(tv.fact, knowledge.MustVersion(m[1]), l)
-			}
-		}
-	}
-}
-
-var toolVersionRes = []struct {
-	hint, fact string
-	re         *regexp.Regexp
-}{
-	{"lerna", "lerna_version", reLerna},
-	{"semantic-release version", "semantic_release_version", reSemrel},
-	{"Yarn ", "yarn_version", reYarnBerry},
-	{"yarn ", "yarn_version", reYarnClassic},
-	{"@changesets/cli@", "changesets_version", reChangesets},
-	{"pnpm", "pnpm_version", rePnpmVersion},
 }
 
 // npmLine reads what only lines mentioning npm can say.

@@ -42,7 +42,7 @@ var (
 	// "10:00:01  "), GitLab's timestamps with stream tag ("2024-05-01T10:00:01.123456Z 01O "; the timestamp is GitHub's form),
 	// what is left of GitLab's once its timestamp is gone ("01O "), Buildkite's timestamp escape once its ESC is gone ("_bk;t=1714557601000"), Travis's
 	// fold and timer markers.
-	reCIPrefix = regexp.MustCompile(`^(?:\[\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?\] ?|\d\d[OE]\+? |\[?\d\d:\d\d:\d\d(?:[.,]\d{1,6})?\]?(?: +|$)|_bk;t=\d+\x07?|travis_(?:fold|time):[a-z]+:[^\s\r]*\r?)`)
+	reCIPrefix = regexp.MustCompile(`^(?:\[\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?\] ?|\d\d[OE]\+? |\[?\d\d:\d\d:\d\d(?:[.,]\d{1,6})?\]?(?: +|$)|_bk;t=\d{13}\x07?|travis_(?:fold|time):[a-z]+:[^\s\r]*\r?)`)
 	// A tool's or CI's level word in front of the message, for matching only: Maven's
 	// "[ERROR]", AppVeyor's and buildx's "ERROR:", changesets' "🦋  error".
 	reLevelPrefix = regexp.MustCompile(`^(?:\[(?:INFO|ERROR|WARNING|WARN|DEBUG|FATAL|error|info|warn|warning)\] ?|ERROR:? |🦋 +(?:error|info|warn|success) +)`)
@@ -157,21 +157,23 @@ func normalizeLine(raw string, st docStyle) Line {
 // stripCIPrefixes removes the line prefixes other CIs add and the colour codes a copy left
 // without their ESC byte. It is cheap on lines that have neither.
 func stripCIPrefixes(s string) string {
+	if strings.IndexByte(s, '[') >= 0 && strings.ContainsAny(s, "mK") {
+		s = reLostESC.ReplaceAllString(s, "")
+	}
 	for range 3 {
-		if s == "" || !(s[0] >= '0' && s[0] <= '9' || s[0] == '[' || s[0] == '_' || s[0] == 't') {
+		t := strings.TrimLeft(s, " \t")
+		if n := timestampLen(t); n > 0 {
+			s = t[n:]
+			continue
+		}
+		if t == "" || !(t[0] >= '0' && t[0] <= '9' || t[0] == '[' || t[0] == '_' || t[0] == 't') {
 			break
 		}
-		m := reCIPrefix.FindStringIndex(s)
+		m := reCIPrefix.FindStringIndex(t)
 		if m == nil || m[1] == 0 {
 			break
 		}
-		s = s[m[1]:]
-		if n := timestampLen(s); n > 0 {
-			s = s[n:]
-		}
-	}
-	if strings.Contains(s, "[") && (strings.Contains(s, "m") || strings.Contains(s, "K")) {
-		s = reLostESC.ReplaceAllString(s, "")
+		s = t[m[1]:]
 	}
 	return s
 }
@@ -367,6 +369,9 @@ func unwrapColumns(raw []rawLine) []rawLine {
 func continues(first, next string) bool {
 	if strings.TrimSpace(next) == "" || isRuler(next) || strings.HasPrefix(next, "  ") || next[0] == '\t' {
 		return false // an indented line is a line of its own (one blank is a cut before a word)
+	}
+	if first[0] == '>' && next[0] == '>' {
+		return false // quoted lines: a cut's remainder carries no quote mark
 	}
 	const k = 3
 	return len(first) < k || len(next) < k || first[:k] != next[:k]

@@ -41,14 +41,20 @@ func RenderText(w io.Writer, r *Result, opt TextOptions) error {
 	if r.Job != "" {
 		fmt.Fprintf(&b, "%s== job: %s ==%s\n", c.bold, r.Job, c.reset)
 	}
-	switch r.Verdict {
-	case Diagnosed:
+	full := shownInFull(r)
+	switch {
+	case r.Verdict == Diagnosed && len(r.Failures) > 1:
+		fmt.Fprintf(&b, "%s%sDIAGNOSED%s %s\n", c.bold, c.red, c.reset, r.Summary)
+	case r.Verdict == Diagnosed:
 		d := r.Diagnoses[0]
 		fmt.Fprintf(&b, "%s%sDIAGNOSED%s %s%s%s  [%s] confidence %.2f\n", c.bold, c.red, c.reset, c.bold, d.Title, c.reset, d.ID, d.Confidence)
-	case Inconclusive:
+	case r.Verdict == Inconclusive:
 		fmt.Fprintf(&b, "%s%sINCONCLUSIVE%s %s\n", c.bold, c.yellow, c.reset, r.Summary)
 	default:
 		fmt.Fprintf(&b, "%s%sNO KNOWN CAUSE%s %s\n", c.bold, c.green, c.reset, r.Summary)
+	}
+	if r.Verdict == Inconclusive {
+		writeGroupsText(&b, r, c)
 	}
 	if r.Verdict == Inconclusive && len(r.NextChecks) > 0 {
 		fmt.Fprintf(&b, "\n%sNext check%s\n", c.bold, c.reset)
@@ -56,17 +62,10 @@ func RenderText(w io.Writer, r *Result, opt TextOptions) error {
 			fmt.Fprintf(&b, "  → %s\n", q)
 		}
 	}
-	for i, d := range r.Diagnoses {
-		if i == 0 || r.Verdict == Inconclusive && i < 3 {
-			writeDiagnosisText(&b, d, i, r.Verdict, c)
-		}
+	for i, d := range r.Diagnoses[:full] {
+		writeDiagnosisText(&b, d, i, full > 1, c)
 	}
-	rest := r.Diagnoses
-	if r.Verdict == Inconclusive {
-		rest = rest[min(3, len(rest)):]
-	} else if len(rest) > 0 {
-		rest = rest[1:]
-	}
+	rest := r.Diagnoses[full:]
 	if len(rest) > 0 {
 		fmt.Fprintf(&b, "\n%sAlso considered%s\n", c.bold, c.reset)
 		for _, d := range rest {
@@ -89,8 +88,41 @@ func RenderText(w io.Writer, r *Result, opt TextOptions) error {
 	return err
 }
 
-func writeDiagnosisText(b *strings.Builder, d Diagnosis, i int, verdict string, c palette) {
-	if verdict == Inconclusive {
+// writeGroupsText shows the question that splits the candidates, each answer with the
+// candidates it leaves and the check that separates them.
+func writeGroupsText(b *strings.Builder, r *Result, c palette) {
+	byID := map[string]Diagnosis{}
+	for _, d := range r.Diagnoses {
+		byID[d.ID] = d
+	}
+	for _, g := range r.Groups {
+		fmt.Fprintf(b, "\n%sFirst question%s  %s\n", c.bold, c.reset, g.Question)
+		for _, br := range g.Branches {
+			fmt.Fprintf(b, "  %sIf %s:%s\n", c.bold, br.Answer, c.reset)
+			for _, id := range br.Candidates {
+				d := byID[id]
+				fmt.Fprintf(b, "    %.2f  %s  %s[%s]%s\n", d.Confidence, d.Title, c.dim, d.ID, c.reset)
+			}
+			fmt.Fprintf(b, "    → %s\n", br.Check)
+		}
+	}
+}
+
+// shownInFull is how many diagnoses an answer shows whole: the top one when sure, both
+// failures of a log that holds two, the first three candidates otherwise.
+func shownInFull(r *Result) int {
+	n := 1
+	switch {
+	case r.Verdict == Inconclusive:
+		n = 3
+	case len(r.Failures) > 1:
+		n = len(r.Failures)
+	}
+	return min(n, len(r.Diagnoses))
+}
+
+func writeDiagnosisText(b *strings.Builder, d Diagnosis, i int, numbered bool, c palette) {
+	if numbered {
 		fmt.Fprintf(b, "\n%s%d. %s%s  [%s] confidence %.2f\n", c.bold, i+1, d.Title, c.reset, d.ID, d.Confidence)
 	}
 	if d.Cause != "" {
@@ -135,14 +167,30 @@ func RenderMarkdown(w io.Writer, r *Result) error {
 	if r.Job != "" {
 		fmt.Fprintf(&b, "## Job: %s\n\n", r.Job)
 	}
-	switch r.Verdict {
-	case Diagnosed:
+	full := shownInFull(r)
+	switch {
+	case r.Verdict == Diagnosed && len(r.Failures) > 1:
+		fmt.Fprintf(&b, "**Diagnosed:** %s\n", r.Summary)
+	case r.Verdict == Diagnosed:
 		d := r.Diagnoses[0]
 		fmt.Fprintf(&b, "**Diagnosed:** %s — `%s` (confidence %.2f)\n", d.Title, d.ID, d.Confidence)
-	case Inconclusive:
+	case r.Verdict == Inconclusive:
 		fmt.Fprintf(&b, "**Inconclusive:** %s\n", r.Summary)
 	default:
 		fmt.Fprintf(&b, "**No known cause:** %s\n", r.Summary)
+	}
+	for _, g := range r.Groups {
+		fmt.Fprintf(&b, "\n### First question: %s\n", g.Question)
+		for _, br := range g.Branches {
+			fmt.Fprintf(&b, "\n**If %s:** %s\n\n", br.Answer, br.Check)
+			for _, id := range br.Candidates {
+				for _, d := range r.Diagnoses {
+					if d.ID == id {
+						fmt.Fprintf(&b, "- %.2f %s (`%s`)\n", d.Confidence, d.Title, d.ID)
+					}
+				}
+			}
+		}
 	}
 	if len(r.NextChecks) > 0 {
 		b.WriteString("\n### Next check\n")
@@ -150,11 +198,8 @@ func RenderMarkdown(w io.Writer, r *Result) error {
 			fmt.Fprintf(&b, "- %s\n", q)
 		}
 	}
-	for i, d := range r.Diagnoses {
-		if i > 0 && (r.Verdict != Inconclusive || i >= 3) {
-			break
-		}
-		if r.Verdict == Inconclusive {
+	for i, d := range r.Diagnoses[:full] {
+		if full > 1 {
 			fmt.Fprintf(&b, "\n### %d. %s — `%s` (%.2f)\n", i+1, d.Title, d.ID, d.Confidence)
 		}
 		if d.Cause != "" {
@@ -190,10 +235,7 @@ func RenderMarkdown(w io.Writer, r *Result) error {
 			b.WriteString("\n")
 		}
 	}
-	shown := 1
-	if r.Verdict == Inconclusive {
-		shown = 3
-	}
+	shown := full
 	if len(r.Diagnoses) > shown {
 		b.WriteString("\n<details><summary>Also considered</summary>\n\n")
 		for _, d := range r.Diagnoses[shown:] {

@@ -19,6 +19,13 @@ type Result struct {
 
 	// Summary is one sentence for people: the cause, or why there is none.
 	Summary string `json:"summary"`
+	// Groups divide the candidates of an inconclusive answer by the question that splits
+	// them (token or trusted publishing?), each branch with the check that separates what is
+	// left in it.
+	Groups []Group `json:"groups,omitempty"`
+	// Failures names the independent failures when the log holds more than one (each with
+	// its own evidence); they lead Diagnoses in this order.
+	Failures []string `json:"failures,omitempty"`
 	// FactEvidence says where each fact came from.
 	FactEvidence map[string]FactRef `json:"fact_evidence,omitempty"`
 	// Failure is where the job failed, when the log shows it.
@@ -43,6 +50,20 @@ type Diagnosis struct {
 	// Reasons are the facts and lines that raised or lowered the confidence.
 	Reasons []Reason `json:"reasons,omitempty"`
 	Family  string   `json:"family,omitempty"`
+}
+
+// Group is a question and the candidates each answer leaves.
+type Group struct {
+	Question string        `json:"question"`
+	Branches []GroupBranch `json:"branches"`
+}
+
+// GroupBranch is one answer: its candidates (ids, most likely first) and the check that
+// separates them.
+type GroupBranch struct {
+	Answer     string   `json:"answer"`
+	Candidates []string `json:"candidates"`
+	Check      string   `json:"check"`
 }
 
 // Evidence is one line that supports a diagnosis.

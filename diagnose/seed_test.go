@@ -32,9 +32,35 @@ func TestSeedBarePasteIsInconclusive(t *testing.T) {
 	if res.Verdict != Inconclusive {
 		t.Fatalf("verdict %s (%s), want inconclusive", res.Verdict, ranking(res))
 	}
+	// The three seed causes and an expired token lead; the catch-alls come after them.
+	for _, id := range []string{"oidc-npm-too-old", "oidc-missing-id-token-permission", "oidc-trusted-publisher-mismatch", "token-expired-or-revoked"} {
+		if p := position(res, id); p == 0 || p > 4 {
+			t.Errorf("candidate %s at position %d, want in the first four: %s", id, p, ranking(res))
+		}
+	}
+	for i, d := range res.Diagnoses {
+		if r := e.kb.Rule(d.ID); r != nil && r.Generic && i < 4 {
+			t.Errorf("catch-all %s at position %d, above a seed cause: %s", d.ID, i+1, ranking(res))
+		}
+	}
+	// Grouped by the question that splits them: a token, or trusted publishing?
+	if len(res.Groups) != 1 || !strings.Contains(res.Groups[0].Question, "token") || !strings.Contains(res.Groups[0].Question, "trusted publishing") {
+		t.Fatalf("groups %+v: want the token-or-trusted-publishing question", res.Groups)
+	}
+	sides := map[string][]string{}
+	for _, br := range res.Groups[0].Branches {
+		sides[br.Answer] = br.Candidates
+		if br.Check == "" {
+			t.Errorf("branch %q has no check", br.Answer)
+		}
+	}
+	if tok := sides["a token"]; len(tok) == 0 || tok[0] != "token-expired-or-revoked" {
+		t.Errorf("token branch %v: want token-expired-or-revoked first", tok)
+	}
+	oidc := strings.Join(sides["trusted publishing (OIDC)"], " ")
 	for _, id := range []string{"oidc-npm-too-old", "oidc-missing-id-token-permission", "oidc-trusted-publisher-mismatch"} {
-		if position(res, id) == 0 {
-			t.Errorf("candidate %s missing: %s", id, ranking(res))
+		if !strings.Contains(oidc, id) {
+			t.Errorf("OIDC branch %q lacks %s", oidc, id)
 		}
 	}
 	if len(res.NextChecks) == 0 {

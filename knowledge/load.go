@@ -29,9 +29,31 @@ type Base struct {
 	Constraints map[string]Constraint
 	NodeNPM     []NodeNPM
 	Scoring     Scoring
+	// Splits are the questions that divide a family's candidates (tables.yaml splits).
+	Splits []Split
 
 	byID    map[string]*Rule
 	anchors map[string]*Anchor
+}
+
+// Split is a question that divides the candidates of one family into branches, each with
+// the check that separates the candidates within it: "token or trusted publishing?", then
+// "which npm, which permissions, which workflow file?". An answer that cannot tell the
+// candidates apart is grouped by it.
+type Split struct {
+	Family string `yaml:"family"`
+	// Fact answers the question; when the log states it, the split is not asked.
+	Fact     string   `yaml:"fact"`
+	Question string   `yaml:"question"`
+	Branches []Branch `yaml:"branches"`
+}
+
+// Branch is one answer to a Split's question and the rules it leaves.
+type Branch struct {
+	Answer string   `yaml:"answer"`
+	Rules  []string `yaml:"rules"`
+	// Check separates the rules of this branch.
+	Check string `yaml:"check"`
 }
 
 // NodeNPM is one row of the bundled-npm table.
@@ -49,6 +71,9 @@ type Scoring struct {
 	Floor          float64 `yaml:"floor"`
 	Ceiling        float64 `yaml:"ceiling"`
 	CandidateMin   float64 `yaml:"candidate_min"`
+	// SecondFailure is the confidence from which a candidate of another family, resting on
+	// other lines than the leader's, is read as a second failure of the same log.
+	SecondFailure float64 `yaml:"second_failure"`
 }
 
 // Rule returns the rule with that id, or nil.
@@ -143,6 +168,11 @@ func LoadFS(fsys fs.FS) (*Base, error) {
 			errs = append(errs, fmt.Errorf("%s: refines %s, itself a refinement: refine the broadest rule", r.File, r.Refines))
 		}
 	}
+	if len(errs) == 0 {
+		if err := b.checkSplits(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -178,6 +208,7 @@ func (b *Base) loadTables(fsys fs.FS) error {
 			NPMMax string `yaml:"npm_max"`
 		} `yaml:"node_npm"`
 		Scoring Scoring `yaml:"scoring"`
+		Splits  []Split `yaml:"splits"`
 	}
 	if err := decodeStrict(data, &t); err != nil {
 		return fmt.Errorf("tables.yaml: %w", err)
@@ -213,7 +244,38 @@ func (b *Base) loadTables(fsys fs.FS) error {
 		return errors.New("tables.yaml: scoring knobs missing or out of range")
 	}
 	b.Scoring = s
+	b.Splits = t.Splits
 	return nil
+}
+
+// checkSplits validates tables.yaml's splits once the rules are loaded.
+func (b *Base) checkSplits() error {
+	var errs []error
+	for i, sp := range b.Splits {
+		if _, ok := Facts[sp.Fact]; !ok || strings.TrimSpace(sp.Question) == "" || len(sp.Branches) < 2 {
+			errs = append(errs, fmt.Errorf("tables.yaml: splits[%d]: needs a known fact, a question and two branches", i))
+			continue
+		}
+		seen := map[string]bool{}
+		for _, br := range sp.Branches {
+			if strings.TrimSpace(br.Answer) == "" || strings.TrimSpace(br.Check) == "" {
+				errs = append(errs, fmt.Errorf("tables.yaml: splits[%d]: a branch needs an answer and a check", i))
+			}
+			for _, id := range br.Rules {
+				r := b.byID[id]
+				switch {
+				case r == nil:
+					errs = append(errs, fmt.Errorf("tables.yaml: splits[%d]: unknown rule %q", i, id))
+				case r.Family != sp.Family:
+					errs = append(errs, fmt.Errorf("tables.yaml: splits[%d]: rule %s is not in family %s", i, id, sp.Family))
+				case seen[id]:
+					errs = append(errs, fmt.Errorf("tables.yaml: splits[%d]: rule %s is in two branches", i, id))
+				}
+				seen[id] = true
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (b *Base) loadPatterns(fsys fs.FS) (map[string]*Anchor, error) {

@@ -63,20 +63,40 @@ func cmdKB(args []string, stdout io.Writer, logger *slog.Logger) error {
 		fs := flag.NewFlagSet("kb eval", flag.ContinueOnError)
 		fs.SetOutput(io.Discard)
 		verbose := fs.Bool("v", false, "list every miss")
+		windows := fs.Bool("windows", false, "also score the paste windows cut from each log")
 		if err := fs.Parse(args[1:]); err != nil {
 			return usagef("kb eval: %v", err)
 		}
-		if fs.NArg() != 1 {
-			return usagef("kb eval: want one DIR holding labels.tsv")
+		if fs.NArg() == 0 {
+			return usagef("kb eval: want one or more DIRs holding labels.tsv")
 		}
-		rep, err := eng.Eval(fs.Arg(0))
-		if err != nil {
-			if errors.Is(err, os.ErrNotExist) {
-				return usagef("kb eval: %v", err)
+		all := &diagnose.EvalReport{}
+		for i, dir := range fs.Args() {
+			rep, err := eng.Eval(dir, *windows)
+			if err != nil {
+				if errors.Is(err, os.ErrNotExist) {
+					return usagef("kb eval: %v", err)
+				}
+				return err
 			}
-			return err
+			if fs.NArg() > 1 {
+				if i > 0 {
+					fmt.Fprintln(stdout)
+				}
+				fmt.Fprintf(stdout, "== %s\n", dir)
+			}
+			if err := rep.Write(stdout, *verbose); err != nil {
+				return err
+			}
+			all.Merge(rep)
 		}
-		return rep.Write(stdout, *verbose)
+		if fs.NArg() > 1 {
+			top1, top3, cw := all.Totals()
+			n := len(all.Cases)
+			fmt.Fprintf(stdout, "\n== all %d sets: cases %d  top-1 %d  top-3 %d  confident-wrong %d\n", fs.NArg(), n, top1, top3, cw)
+			return all.WriteReliability(stdout)
+		}
+		return nil
 	case "search":
 		if len(args) < 2 {
 			return usagef("kb search: give some words, e.g. pubdoc kb search e404 token expired")
