@@ -92,8 +92,10 @@ var (
 	reVersionCmd     = regexp.MustCompile(`(?:^|[\s$>+])(npm|node) (?:-v|--version)\s*$`)
 	reNPMPrefixOld   = regexp.MustCompile(`(?:^|\s)npm ERR! `)
 	reNPMPrefixNew   = regexp.MustCompile(`(?:^|\s)npm (?:error|warn|verbose|silly) `)
-	reOld404         = regexp.MustCompile(`404 +'(\S+)@([^'@\s]+)' is not in this registry`)
+	reOld404         = regexp.MustCompile(`404 +'(\S+)@([^'@\s]+)' is not in (?:this|the npm) registry`)
 	reNew404         = regexp.MustCompile(`404 +The requested resource '(\S+)@([^'@\s]+)' could not be found`)
+	reActualNPM      = regexp.MustCompile(`Actual: +\{.*"npm": ?"v?(\d+\.\d+\.\d+[^"]*)"`)
+	reActualNode     = regexp.MustCompile(`Actual: +\{.*"node": ?"v?(\d+\.\d+\.\d+[^"]*)"`)
 	reErrorCode      = regexp.MustCompile(`npm (?:ERR!|error) code (\S+)`)
 	reHTTPLine       = regexp.MustCompile(`\b(\d{3}) [A-Za-z][A-Za-z ]*? - (GET|PUT|POST|DELETE|PATCH) (https?://\S+)`)
 	reHTTPFetch      = regexp.MustCompile(`npm http fetch (GET|PUT|POST|DELETE) (\d{3}) (https?://\S+)`)
@@ -301,6 +303,27 @@ func (x *extractor) npmLine(t string, l *Line) {
 		} else if m := reNew404.FindStringSubmatch(t); m != nil {
 			x.bound(l, knowledge.Range{Min: x.kb.Thresholds["npm_new_404_wording"], HasMin: true})
 			x.pkg(m[1], m[2], l)
+		}
+	}
+	// Wordings only some npm versions print bound the version (npm/cli error-message.js,
+	// npm-registry-client): "publish Failed PUT" up to 6.5, "You should bug the author" up to 8.
+	if strings.Contains(t, "publish Failed PUT") {
+		x.bound(l, knowledge.Range{Max: below(x.kb.Thresholds["npm_registry_fetch"]), HasMax: true})
+	}
+	if strings.Contains(t, "You should bug the author") {
+		x.bound(l, knowledge.Range{Max: below(x.kb.Thresholds["npm9"]), HasMax: true})
+	}
+	// EBADENGINE's "Actual:" line names the npm and Node that ran.
+	if strings.Contains(t, "Actual:") && strings.Contains(t, `"npm"`) {
+		if m := reActualNPM.FindStringSubmatch(t); m != nil {
+			if v, err := knowledge.ParseVersion(m[1]); err == nil {
+				x.exactVersion("npm", v, l)
+			}
+		}
+		if m := reActualNode.FindStringSubmatch(t); m != nil {
+			if v, err := knowledge.ParseVersion(m[1]); err == nil {
+				x.exactVersion("node", v, l)
+			}
 		}
 	}
 	if strings.Contains(t, " code ") {
