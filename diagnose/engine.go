@@ -225,6 +225,17 @@ func (e *Engine) normalize(raw []rawLine) []Line {
 			}
 			l.Step = step
 		}
+		if l.Marker != "" && strings.Contains(l.Text, "%0A") {
+			// A workflow command (::error::) carries its newlines escaped, as
+			// gh-action-pypi-publish prints its explanation: match each part as a line of
+			// its own, all under the command's line number.
+			for part := range strings.SplitSeq(l.Text, "%0A") {
+				p := l
+				p.Text, p.Match = part, matchText(part)
+				lines = append(lines, p)
+			}
+			continue
+		}
 		lines = append(lines, l)
 	}
 	return lines
