@@ -37,7 +37,8 @@ var (
 	reWorkflowCmd = regexp.MustCompile(`^::(group|endgroup|error|warning|notice|debug)(?: [^:]*)?::`)
 	reANSI        = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[\]_][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[=>]`)
 	// A colour or erase code whose ESC byte a copy lost: "[31m", "[0;1m", "[0K".
-	reLostESC = regexp.MustCompile(`\[(?:\d{1,3}(?:;\d{1,3})*)?m|\[[012]?K`)
+	// Digits are required: "[m" and "[K" are too often text ("error[missing-license]", "[main]").
+	reLostESC = regexp.MustCompile(`\[\d{1,3}(?:;\d{1,3})*m|\[[012]K`)
 	// Line prefixes of other CIs: Jenkins' timestamper ("[2024-05-01T10:00:01.123Z] ",
 	// "10:00:01  "), GitLab's timestamps with stream tag ("2024-05-01T10:00:01.123456Z 01O "; the timestamp is GitHub's form),
 	// what is left of GitLab's once its timestamp is gone ("01O "), Buildkite's timestamp escape once its ESC is gone ("_bk;t=1714557601000"), Travis's

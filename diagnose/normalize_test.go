@@ -111,3 +111,17 @@ func TestDetectStyle(t *testing.T) {
 		t.Error("an npm debug log was not detected")
 	}
 }
+
+func TestLostEscapeCodesOnlyWithDigits(t *testing.T) {
+	for in, want := range map[string]string{
+		"[0;31mnpm error code E404[0m":        "npm error code E404",
+		"[1m[31mERROR[0m: denied":             "ERROR: denied",
+		"[0Ksection text":                     "section text",
+		"error[missing-license]: no license":  "error[missing-license]: no license",
+		"[main] pushing to [Kotlin] registry": "[main] pushing to [Kotlin] registry",
+	} {
+		if got := stripCIPrefixes(in); got != want {
+			t.Errorf("stripCIPrefixes(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
