@@ -43,6 +43,8 @@ type golden struct {
 	Top        []goldenDiag      `json:"top"`
 	Facts      map[string]string `json:"facts"`
 	NextChecks []string          `json:"next_checks,omitempty"`
+	Groups     []Group           `json:"groups,omitempty"`
+	Failures   []string          `json:"failures,omitempty"`
 	Failure    string            `json:"failure,omitempty"`
 }
 
@@ -53,7 +55,7 @@ type goldenDiag struct {
 }
 
 func toGolden(r *Result) golden {
-	g := golden{Verdict: r.Verdict, Facts: r.Facts, NextChecks: r.NextChecks}
+	g := golden{Verdict: r.Verdict, Facts: r.Facts, NextChecks: r.NextChecks, Groups: r.Groups, Failures: r.Failures}
 	for _, d := range r.Diagnoses[:min(3, len(r.Diagnoses))] {
 		gd := goldenDiag{ID: d.ID, Confidence: d.Confidence}
 		for _, e := range d.Evidence {

@@ -194,7 +194,8 @@ func TestPasteDamageKeepsTheAnswer(t *testing.T) {
 
 // TestPasteWindows cuts from every shared case longer than eight lines the windows a person
 // pastes (PasteWindows) and holds each to three promises: no wrong answer at confidence
-// >= 0.8; no "no known cause" when the window holds a line the whole log's diagnosis cites
+// >= 0.8 (an answer naming another failure the whole log holds, from its own lines in the
+// window, is not wrong when the lines that prove the labelled failure are not all in view); no "no known cause" when the window holds a line the whole log's diagnosis cites
 // (a registry's or publish tool's error); the label among the first three whenever the
 // window holds every line the whole log cited for it.
 // "A line the whole log's diagnosis cites" is an error line among the evidence of the whole
@@ -235,7 +236,7 @@ func TestPasteWindows(t *testing.T) {
 			if len(res.Diagnoses) > 0 {
 				top = res.Diagnoses[0].ID
 			}
-			if res.Verdict == Diagnosed && !labelMatches(top, c.label) && !labelMatches(top, acceptOf(c)) {
+			if res.Verdict == Diagnosed && !labelMatches(top, c.label) && !labelMatches(top, acceptOf(c)) && !otherFailureInView(full, top, w, labelCited) {
 				t.Errorf("%s: confident and wrong: %s", where, ranking(res))
 			}
 			if res.Verdict == NoKnownCause && holdsAny(w, cited) {
@@ -250,6 +251,27 @@ func TestPasteWindows(t *testing.T) {
 		t.Fatalf("only %d windows were cut", windows)
 	}
 	t.Logf("%d windows", windows)
+}
+
+// otherFailureInView: a window that does not show all of the labelled failure's lines but shows
+// another failure the whole log also holds (a Central Portal deployment refused both for a
+// namespace and for components that exist, pasted from the part listing the components)
+// is rightly answered with that other failure.
+func otherFailureInView(full *Result, top string, w Window, labelCited []int) bool {
+	if len(labelCited) == 0 || holdsAll(w, labelCited) {
+		return false
+	}
+	for _, d := range full.Diagnoses {
+		if d.ID != top {
+			continue
+		}
+		for _, ev := range d.Evidence {
+			if w.Holds(ev.Line) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func labelMatches(id, label string) bool {
