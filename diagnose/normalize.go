@@ -167,7 +167,7 @@ func stripCIPrefixes(s string) string {
 			s = t[n:]
 			continue
 		}
-		if t == "" || !(t[0] >= '0' && t[0] <= '9' || t[0] == '[' || t[0] == '_' || t[0] == 't') {
+		if t == "" || !mayOpenCIPrefix(t[0]) {
 			break
 		}
 		m := reCIPrefix.FindStringIndex(t)
@@ -179,12 +179,22 @@ func stripCIPrefixes(s string) string {
 	return s
 }
 
+// mayOpenCIPrefix: the first bytes reCIPrefix can match (a digit, '[', '_', 't').
+func mayOpenCIPrefix(b byte) bool {
+	return b >= '0' && b <= '9' || b == '[' || b == '_' || b == 't'
+}
+
+// mayOpenLevelPrefix: the first bytes reLevelPrefix can match ('[', 'E', the emoji's lead byte).
+func mayOpenLevelPrefix(b byte) bool {
+	return b == '[' || b == 'E' || b == 0xF0
+}
+
 // matchText is the form anchors are matched against: no indentation, no level prefix, one
 // space between words.
 func matchText(s string) string {
 	s = strings.TrimLeft(s, " \t")
 	for range 2 {
-		if s == "" || !(s[0] == '[' || s[0] == 'E' || s[0] == 0xF0) {
+		if s == "" || !mayOpenLevelPrefix(s[0]) {
 			break
 		}
 		m := reLevelPrefix.FindStringIndex(s)
