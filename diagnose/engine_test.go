@@ -108,51 +108,26 @@ func diagnoseFile(t *testing.T, e *Engine, path string) *Result {
 	return res
 }
 
-func readLabels(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(dir, "labels.tsv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	labels := map[string]string{}
-	for i, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		cols := strings.Split(line, "\t")
-		if i > 0 && len(cols) > 1 {
-			labels[cols[0]] = cols[1]
-		}
-	}
-	return labels
-}
-
 // TestRealCases runs every real case of shared/cases (copied into testdata) against its
 // reviewed golden result.
 func TestRealCases(t *testing.T) {
 	e := testEngine(t)
-	for _, set := range caseSets {
-		dir := filepath.Join("testdata", "cases", set)
-		labels := readLabels(t, dir)
-		if set == "negative-2" {
-			readAccept(t, dir)
-		}
-		files, _ := filepath.Glob(filepath.Join(dir, "*.log"))
-		if len(files) == 0 {
-			t.Fatalf("no cases in %s", dir)
-		}
-		for _, f := range files {
-			name := filepath.Base(f)
-			t.Run(set+"/"+name, func(t *testing.T) {
-				res := diagnoseFile(t, e, f)
-				negative := strings.HasPrefix(set, "negative")
-				accepted := len(res.Diagnoses) > 0 && labelMatches(res.Diagnoses[0].ID, negativeAccept[name])
-				if negative && res.Verdict != NoKnownCause && !accepted {
-					t.Errorf("a log whose failure is not a publish cause got %s (%s)", res.Verdict, ranking(res))
-				}
-				if label := labels[name]; !negative && label != "" && res.Verdict == Diagnosed && res.Diagnoses[0].ID != label && !strings.HasPrefix(res.Diagnoses[0].ID, label+"-") {
-					t.Errorf("confident and wrong: labelled %s, got %s", label, ranking(res))
-				}
-				checkGolden(t, filepath.Join("testdata", "golden", set, strings.TrimSuffix(name, ".log")+".json"), toGolden(res))
-			})
-		}
+	for _, c := range loadCases(t, caseSets...) {
+		t.Run(c.set+"/"+c.name, func(t *testing.T) {
+			res, err := e.DiagnoseText(c.text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			negative := strings.HasPrefix(c.set, "negative")
+			accepted := len(res.Diagnoses) > 0 && labelMatches(res.Diagnoses[0].ID, acceptOf(c))
+			if negative && res.Verdict != NoKnownCause && !accepted {
+				t.Errorf("a log whose failure is not a publish cause got %s (%s)", res.Verdict, ranking(res))
+			}
+			if !negative && c.label != "" && res.Verdict == Diagnosed && !labelMatches(res.Diagnoses[0].ID, c.label) {
+				t.Errorf("confident and wrong: labelled %s, got %s", c.label, ranking(res))
+			}
+			checkGolden(t, filepath.Join("testdata", "golden", c.set, strings.TrimSuffix(c.name, ".log")+".json"), toGolden(res))
+		})
 	}
 }
 

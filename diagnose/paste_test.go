@@ -26,7 +26,7 @@ func loadCases(t testing.TB, sets ...string) []labelledCase {
 	var out []labelledCase
 	for _, set := range sets {
 		dir := filepath.Join("testdata", "cases", set)
-		labels := readLabelsTB(t, dir)
+		labels := readLabels(t, dir)
 		if set == "negative-2" {
 			readAccept(t, dir)
 		}
@@ -46,7 +46,7 @@ func loadCases(t testing.TB, sets ...string) []labelledCase {
 	return out
 }
 
-func readLabelsTB(t testing.TB, dir string) map[string]string {
+func readLabels(t testing.TB, dir string) map[string]string {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(dir, "labels.tsv"))
 	if err != nil {
