@@ -163,9 +163,15 @@ func (m *matcher) first(b []byte, from int) (end int, pid int32) {
 	return -1, -1
 }
 
-// prefixLen is how much of a pattern the automata hold. Longer patterns are found by their
-// prefix and then verified: the automaton stays small enough for the CPU caches.
-const prefixLen = 16
+// prefixLen is how much of a trigger the scanner's automaton holds: enough to decide that a
+// line of a huge log is worth keeping, short enough that the automaton stays small for the
+// CPU caches and is built in about a millisecond at start-up.
+const prefixLen = 12
+
+// keyPrefixLen is how much of a key the keys' automaton holds; the rest of a key is
+// compared at each prefix hit. Keys are looked for in kept lines only, so a short prefix
+// (a smaller automaton, built faster) costs little.
+const keyPrefixLen = 8
 
 // keyMatcher finds every occurrence of a set of keys of any length: an automaton over their
 // prefixes, and a comparison of the rest at each prefix hit.
@@ -180,7 +186,7 @@ func newKeyMatcher(keys []string) *keyMatcher {
 	index := map[string]int{}
 	var prefixes []string
 	for k, key := range keys {
-		p := key[:min(len(key), prefixLen)]
+		p := key[:min(len(key), keyPrefixLen)]
 		i, ok := index[p]
 		if !ok {
 			i = len(prefixes)
@@ -200,7 +206,7 @@ func (km *keyMatcher) each(s string, fn func(k int32, end int)) {
 		start := end - len(km.ac.patterns[pid])
 		for _, k := range km.byPrefix[pid] {
 			key := km.keys[k]
-			if len(key) <= prefixLen {
+			if len(key) <= keyPrefixLen {
 				fn(k, end)
 			} else if strings.HasPrefix(s[start:], key) {
 				fn(k, start+len(key))

@@ -1,6 +1,7 @@
 package knowledge
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -62,4 +63,66 @@ func TestSearchFindsRulesByLooseWords(t *testing.T) {
 	if hits := b.Search("   ", 5); hits != nil {
 		t.Errorf("blank query found %d rules", len(hits))
 	}
+}
+
+// rules.gob must match the YAML it was decoded from, or every start-up decodes the YAML
+// again (correct, but ~25 ms slower).
+func TestCompiledIsFresh(t *testing.T) {
+	want, err := Compiled()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join("rules.gob")
+	if os.Getenv("UPDATE") == "1" {
+		if err := os.WriteFile(path, want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if !IsCompiledFresh() {
+		t.Fatal("knowledge/rules.gob does not match the rule YAML: run `make kb` (or `UPDATE=1 go test ./knowledge`)")
+	}
+}
+
+// A base loaded from rules.gob is the base loaded from YAML: same rules, same anchors, same
+// compiled conditions.
+func TestCompiledLoadsTheSameBase(t *testing.T) {
+	if !IsCompiledFresh() {
+		t.Skip("rules.gob is stale (TestCompiledIsFresh says so)")
+	}
+	fromGob, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromYAML, err := LoadFS(yamlOnly{embedded})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fromGob.Rules) != len(fromYAML.Rules) || len(fromGob.Anchors) != len(fromYAML.Anchors) {
+		t.Fatalf("gob: %d rules, %d anchors; YAML: %d rules, %d anchors", len(fromGob.Rules), len(fromGob.Anchors), len(fromYAML.Rules), len(fromYAML.Anchors))
+	}
+	for i, a := range fromGob.Anchors {
+		if a.Text() != fromYAML.Anchors[i].Text() || a.InMatch != fromYAML.Anchors[i].InMatch {
+			t.Fatalf("anchor %d: gob %q, YAML %q", i, a.Text(), fromYAML.Anchors[i].Text())
+		}
+	}
+	if fromGob.Docs() != fromYAML.Docs() || fromGob.SourcesDoc() != fromYAML.SourcesDoc() {
+		t.Fatal("the docs generated from the gob and from the YAML differ")
+	}
+	for i, r := range fromGob.Rules {
+		y := fromYAML.Rules[i]
+		if r.ID != y.ID || len(r.Examples) != len(y.Examples) || len(r.NearMisses) != len(y.NearMisses) || r.Cause != y.Cause || r.Base != y.Base || len(r.Raise) != len(y.Raise) || len(r.Lower) != len(y.Lower) {
+			t.Fatalf("rule %d differs: gob %s, YAML %s", i, r.ID, y.ID)
+		}
+	}
+}
+
+// yamlOnly hides rules.gob, so LoadFS decodes the YAML.
+type yamlOnly struct{ fs.FS }
+
+func (y yamlOnly) Open(name string) (fs.File, error) {
+	if name == compiledFile {
+		return nil, fs.ErrNotExist
+	}
+	return y.FS.Open(name)
 }

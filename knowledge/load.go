@@ -11,14 +11,14 @@ import (
 	"regexp"
 	"regexp/syntax"
 	"runtime"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
 
-//go:embed tables.yaml patterns.yaml rules
+//go:embed tables.yaml patterns.yaml rules rules.gob
 var embedded embed.FS
 
 // Base is the loaded, compiled knowledge base.
@@ -34,6 +34,14 @@ type Base struct {
 
 	byID    map[string]*Rule
 	anchors map[string]*Anchor
+	// regexes are the rules' regexes compiled ahead, on every core (precompileRegexes).
+	regexes map[string]compiledRegex
+}
+
+type compiledRegex struct {
+	rx       *regexp.Regexp
+	required []string
+	err      error
 }
 
 // Split is a question that divides the candidates of one family into branches, each with
@@ -114,28 +122,31 @@ func LoadFS(fsys fs.FS) (*Base, error) {
 	if err != nil {
 		return nil, err
 	}
-	files, err := fs.Glob(fsys, "rules/*/*.yaml")
+	files, err := ruleFiles(fsys)
 	if err != nil {
-		return nil, fmt.Errorf("listing rules: %w", err)
+		return nil, err
 	}
-	sort.Strings(files)
-	// Decoding YAML is most of start-up; do it on every core, then compile in order (the
-	// shared anchors are not safe for concurrent use).
-	decoded := make([]*Rule, len(files))
+	decoded := precompiled(fsys, files)
 	derrs := make([]error, len(files))
 	raws := make([][]byte, len(files))
-	var wg sync.WaitGroup
-	workers := max(1, min(runtime.GOMAXPROCS(0), 8))
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < len(files); i += workers {
-				raws[i], decoded[i], derrs[i] = decodeRule(fsys, files[i])
-			}
-		}()
+	if decoded == nil {
+		// Decoding YAML is most of start-up; do it on every core, then compile in order
+		// (the shared anchors are not safe for concurrent use).
+		decoded = make([]*Rule, len(files))
+		var wg sync.WaitGroup
+		workers := max(1, min(runtime.GOMAXPROCS(0), 8))
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := w; i < len(files); i += workers {
+					raws[i], decoded[i], derrs[i] = decodeRule(fsys, files[i])
+				}
+			}()
+		}
+		wg.Wait()
 	}
-	wg.Wait()
+	b.precompileRegexes(decoded)
 	var errs []error
 	for i, f := range files {
 		if derrs[i] != nil {
@@ -288,7 +299,13 @@ func (b *Base) loadPatterns(fsys fs.FS) (map[string]*Anchor, error) {
 		return nil, fmt.Errorf("patterns.yaml: %w", err)
 	}
 	out := map[string]*Anchor{}
-	for name, c := range raw {
+	names := make([]string, 0, len(raw))
+	for name := range raw {
+		names = append(names, name)
+	}
+	slices.Sort(names) // anchor indexes do not depend on map order
+	for _, name := range names {
+		c := raw[name]
 		if (c.Literal == "") == (c.Regex == "") {
 			return nil, fmt.Errorf("patterns.yaml:%d: pattern %s needs exactly one of literal or regex", lineOf(data, name+":"), name)
 		}
@@ -513,7 +530,7 @@ func (b *Base) compileFact(c *Cond) error {
 		c.Op = "in"
 		n++
 	}
-	if c.Known != nil {
+	if c.Known != FlagUnset {
 		c.Op = "known"
 		n++
 	}
@@ -572,16 +589,80 @@ func (b *Base) anchor(lit, re string) (*Anchor, error) {
 	}
 	a := &Anchor{Index: len(b.Anchors), Literal: lit}
 	if re != "" {
-		rx, err := regexp.Compile(re)
-		if err != nil {
-			return nil, fmt.Errorf("regex %q: %w", re, err)
+		c, ok := b.regexes[re]
+		if !ok {
+			c = compileRegex(re)
 		}
-		a.Regex = rx
-		a.Required = requiredLiterals(re)
+		if c.err != nil {
+			return nil, fmt.Errorf("regex %q: %w", re, c.err)
+		}
+		a.Regex, a.Required = c.rx, c.required
 	}
 	b.anchors[key] = a
 	b.Anchors = append(b.Anchors, a)
 	return a, nil
+}
+
+func compileRegex(re string) compiledRegex {
+	rx, err := regexp.Compile(re)
+	if err != nil {
+		return compiledRegex{err: err}
+	}
+	return compiledRegex{rx: rx, required: requiredLiterals(re)}
+}
+
+// precompileRegexes compiles every regex of the rules on every core before the rules are
+// checked in order (anchors are shared, so that part stays sequential).
+func (b *Base) precompileRegexes(rules []*Rule) {
+	seen := map[string]bool{}
+	var list []string
+	var walk func(c *Cond)
+	walk = func(c *Cond) {
+		if c.Regex != "" && !seen[c.Regex] {
+			seen[c.Regex] = true
+			list = append(list, c.Regex)
+		}
+		for i := range c.All {
+			walk(&c.All[i])
+		}
+		for i := range c.Any {
+			walk(&c.Any[i])
+		}
+		if c.Not != nil {
+			walk(c.Not)
+		}
+	}
+	for _, r := range rules {
+		if r == nil {
+			continue
+		}
+		walk(&r.Match)
+		for i := range r.Require {
+			walk(&r.Require[i])
+		}
+		for _, adj := range [][]Adjust{r.Raise, r.Lower} {
+			for i := range adj {
+				walk(&adj[i].If)
+			}
+		}
+	}
+	out := make([]compiledRegex, len(list))
+	var wg sync.WaitGroup
+	workers := max(1, min(runtime.GOMAXPROCS(0), 8))
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(list); i += workers {
+				out[i] = compileRegex(list[i])
+			}
+		}()
+	}
+	wg.Wait()
+	b.regexes = make(map[string]compiledRegex, len(list))
+	for i, re := range list {
+		b.regexes[re] = out[i]
+	}
 }
 
 // requiredLiterals returns literals one of which every match of re contains, or nil.

@@ -1,6 +1,34 @@
 package knowledge
 
-import "regexp"
+import (
+	"regexp"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Flag is a YAML boolean that remembers whether it was given at all. (A *bool would do in
+// YAML, but rules.gob drops a pointer to false, gob's zero value.)
+type Flag int8
+
+// The values of a Flag.
+const (
+	FlagUnset Flag = iota
+	FlagTrue
+	FlagFalse
+)
+
+// UnmarshalYAML reads true or false.
+func (f *Flag) UnmarshalYAML(n *yaml.Node) error {
+	var b bool
+	if err := n.Decode(&b); err != nil {
+		return err
+	}
+	*f = FlagFalse
+	if b {
+		*f = FlagTrue
+	}
+	return nil
+}
 
 // Rule is one failure cause of the catalogue. The YAML field names are the schema; every
 // field is documented in docs/rules.md's preamble and checked by Load.
@@ -72,7 +100,7 @@ type Cond struct {
 	// Satisfies tests a version fact against an npm engines range ("^22.22.2 || >=26").
 	Satisfies string `yaml:"satisfies"`
 	// Known is true to test that the fact was found, false that it was not.
-	Known *bool `yaml:"known"`
+	Known Flag `yaml:"known"`
 
 	// Check names a condition registered in Go (package diagnose) for what YAML cannot say.
 	Check string `yaml:"check"`

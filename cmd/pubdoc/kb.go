@@ -16,7 +16,7 @@ import (
 
 func cmdKB(args []string, stdout io.Writer, logger *slog.Logger) error {
 	if len(args) == 0 {
-		return usagef("kb: want one of lint, test, eval DIR, search WORDS, docs")
+		return usagef("kb: want one of lint, test, eval DIR..., search WORDS, docs, compile")
 	}
 	kb, err := knowledge.Load()
 	if err != nil {
@@ -109,6 +109,22 @@ func cmdKB(args []string, stdout io.Writer, logger *slog.Logger) error {
 		for _, h := range hits {
 			fmt.Fprintf(stdout, "%-44s %s\n", h.Rule.ID, h.Rule.Title)
 		}
+		return nil
+	case "compile":
+		fs := flag.NewFlagSet("kb compile", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		out := fs.String("o", filepath.Join("knowledge", "rules.gob"), "where to write")
+		if err := fs.Parse(args[1:]); err != nil {
+			return usagef("kb compile: %v", err)
+		}
+		data, err := knowledge.Compiled()
+		if err != nil {
+			return fmt.Errorf("compiling the knowledge base: %w", err)
+		}
+		if err := os.WriteFile(*out, data, 0o644); err != nil {
+			return fmt.Errorf("writing %s: %w", *out, err)
+		}
+		fmt.Fprintf(stdout, "wrote %s (%d rules, %d bytes); rebuild pubdoc to embed it\n", *out, len(kb.Rules), len(data))
 		return nil
 	case "docs":
 		fs := flag.NewFlagSet("kb docs", flag.ContinueOnError)
