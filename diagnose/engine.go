@@ -70,7 +70,7 @@ func New(kb *knowledge.Base, logger *slog.Logger, opt Options) (*Engine, error) 
 	}
 	for _, a := range kb.Anchors {
 		switch {
-		case a.Regex == nil:
+		case !a.IsRegex():
 			k := addKey(a.Literal)
 			e.keyLits[k] = append(e.keyLits[k], a.Index)
 		case len(a.Required) == 0:
@@ -97,7 +97,7 @@ func New(kb *knowledge.Base, logger *slog.Logger, opt Options) (*Engine, error) 
 	trig := map[string]int{}
 	for _, a := range kb.Anchors {
 		lits := a.Required
-		if a.Regex == nil {
+		if !a.IsRegex() {
 			lits = []string{a.Literal}
 		}
 		if !a.InMatch && (len(lits) == 0 || shortestLen(lits) < minSupportTrigger) {
@@ -354,7 +354,7 @@ func (e *Engine) analyze(lines []Line) *evalContext {
 				}
 				seenAnchor[a] = true
 				tried = append(tried, a)
-				if e.kb.Anchors[a].Regex.MatchString(t) {
+				if e.kb.Anchors[a].Regex().MatchString(t) {
 					addHit(a, i)
 				}
 			}
@@ -363,7 +363,7 @@ func (e *Engine) analyze(lines []Line) *evalContext {
 			seenAnchor[a] = false
 		}
 		for _, a := range e.freeRegex {
-			if e.kb.Anchors[a].Regex.MatchString(t) {
+			if e.kb.Anchors[a].Regex().MatchString(t) {
 				addHit(a, i)
 			}
 		}
@@ -430,7 +430,7 @@ func (e *Engine) joinedAnchors(ctx *evalContext, joined string, boundary, sepLen
 				continue
 			}
 			tried[a] = true
-			if loc := e.kb.Anchors[a].Regex.FindStringIndex(joined); loc != nil && loc[0] < boundary && loc[1] > boundary+sepLen {
+			if loc := e.kb.Anchors[a].Regex().FindStringIndex(joined); loc != nil && loc[0] < boundary && loc[1] > boundary+sepLen {
 				addHit(a, i)
 			}
 		}

@@ -2,7 +2,7 @@ package knowledge
 
 import (
 	"bytes"
-	"crypto/sha256"
+	"hash/crc32"
 	"encoding/gob"
 	"errors"
 	"fmt"
@@ -25,9 +25,13 @@ const compiledFile = "rules.gob"
 // compiledRules is what rules.gob holds.
 type compiledRules struct {
 	// Hash is sourceHash of the YAML the rules were decoded from.
-	Hash  [32]byte
+	Hash  uint64
 	Files []string
 	Rules []*Rule
+	// Required maps each regex of the rules to the literals one of which its every match
+	// holds (requiredLiterals), so start-up neither parses nor compiles a regex: they are
+	// compiled on first use. Every regex here compiled when the gob was made.
+	Required map[string][]string
 }
 
 // GobEncode refuses to write a compiled anchor: the gob holds rules before compilation, so
@@ -51,25 +55,26 @@ func ruleFiles(fsys fs.FS) ([]string, error) {
 	return files, nil
 }
 
-// sourceHash hashes every rule file's name and bytes, in load order.
-func sourceHash(fsys fs.FS, files []string) ([32]byte, error) {
-	h := sha256.New()
+// sourceHash hashes every rule file's name and bytes, in load order. It tells a stale gob
+// from a fresh one (nothing adversarial), so a hardware CRC does: ~1 MB in well under a
+// millisecond.
+func sourceHash(fsys fs.FS, files []string) (uint64, error) {
+	h := crc32.New(crc32.MakeTable(crc32.Castagnoli))
+	total := 0
 	for _, f := range files {
 		data, err := fs.ReadFile(fsys, f)
 		if err != nil {
-			return [32]byte{}, fmt.Errorf("reading %s: %w", f, err)
+			return 0, fmt.Errorf("reading %s: %w", f, err)
 		}
 		fmt.Fprintf(h, "%s\x00%d\x00", f, len(data))
 		h.Write(data)
+		total += len(data)
 	}
-	var sum [32]byte
-	copy(sum[:], h.Sum(nil))
-	return sum, nil
+	return uint64(h.Sum32())<<32 | uint64(uint32(total)), nil
 }
 
-// precompiled returns the decoded rules of rules.gob when it matches the YAML of fsys, or
-// nil.
-func precompiled(fsys fs.FS, files []string) []*Rule {
+// precompiled returns rules.gob's content when it matches the YAML of fsys, or nil.
+func precompiled(fsys fs.FS, files []string) *compiledRules {
 	data, err := fs.ReadFile(fsys, compiledFile)
 	if err != nil {
 		return nil
@@ -87,35 +92,57 @@ func precompiled(fsys fs.FS, files []string) []*Rule {
 			return nil
 		}
 	}
-	return c.Rules
+	return &c
 }
 
 // Compiled returns the content of rules.gob for the YAML of the embedded knowledge base.
 func Compiled() ([]byte, error) { return CompiledFS(embedded) }
 
-// CompiledFS returns the content of rules.gob for the YAML of fsys.
+// CompiledFS returns the content of rules.gob for the YAML of fsys. The base is loaded
+// from the YAML first, so only rules that load (regexes that compile) are written.
 func CompiledFS(fsys fs.FS) ([]byte, error) {
-	files, err := ruleFiles(fsys)
+	yamlFS := yamlOnly{fsys}
+	base, err := LoadFS(yamlFS)
 	if err != nil {
 		return nil, err
 	}
-	hash, err := sourceHash(fsys, files)
+	files, err := ruleFiles(yamlFS)
 	if err != nil {
 		return nil, err
 	}
-	c := compiledRules{Hash: hash, Files: files}
+	hash, err := sourceHash(yamlFS, files)
+	if err != nil {
+		return nil, err
+	}
+	c := compiledRules{Hash: hash, Files: files, Required: map[string][]string{}}
 	for _, f := range files {
-		_, r, err := decodeRule(fsys, f)
+		_, r, err := decodeRule(yamlFS, f)
 		if err != nil {
 			return nil, err
 		}
 		c.Rules = append(c.Rules, r)
+	}
+	for _, a := range base.Anchors {
+		if a.IsRegex() {
+			c.Required[a.Expr] = a.Required
+		}
 	}
 	var buf bytes.Buffer
 	if err := gob.NewEncoder(&buf).Encode(&c); err != nil {
 		return nil, fmt.Errorf("encoding %s: %w", compiledFile, err)
 	}
 	return buf.Bytes(), nil
+}
+
+// yamlOnly hides rules.gob, so LoadFS decodes the YAML.
+type yamlOnly struct{ fs.FS }
+
+// Open opens name unless it is the gob.
+func (y yamlOnly) Open(name string) (fs.File, error) {
+	if name == compiledFile {
+		return nil, fs.ErrNotExist
+	}
+	return y.FS.Open(name)
 }
 
 // IsCompiledFresh reports whether the embedded rules.gob matches the embedded YAML.

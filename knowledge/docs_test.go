@@ -1,7 +1,6 @@
 package knowledge
 
 import (
-	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -115,14 +114,4 @@ func TestCompiledLoadsTheSameBase(t *testing.T) {
 			t.Fatalf("rule %d differs: gob %s, YAML %s", i, r.ID, y.ID)
 		}
 	}
-}
-
-// yamlOnly hides rules.gob, so LoadFS decodes the YAML.
-type yamlOnly struct{ fs.FS }
-
-func (y yamlOnly) Open(name string) (fs.File, error) {
-	if name == compiledFile {
-		return nil, fs.ErrNotExist
-	}
-	return y.FS.Open(name)
 }

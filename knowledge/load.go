@@ -126,10 +126,16 @@ func LoadFS(fsys fs.FS) (*Base, error) {
 	if err != nil {
 		return nil, err
 	}
-	decoded := precompiled(fsys, files)
+	var decoded []*Rule
 	derrs := make([]error, len(files))
 	raws := make([][]byte, len(files))
-	if decoded == nil {
+	if c := precompiled(fsys, files); c != nil {
+		decoded = c.Rules
+		b.regexes = make(map[string]compiledRegex, len(c.Required))
+		for re, req := range c.Required {
+			b.regexes[re] = compiledRegex{required: req}
+		}
+	} else {
 		// Decoding YAML is most of start-up; do it on every core, then compile in order
 		// (the shared anchors are not safe for concurrent use).
 		decoded = make([]*Rule, len(files))
@@ -146,7 +152,9 @@ func LoadFS(fsys fs.FS) (*Base, error) {
 		}
 		wg.Wait()
 	}
-	b.precompileRegexes(decoded)
+	if b.regexes == nil {
+		b.precompileRegexes(decoded)
+	}
 	var errs []error
 	for i, f := range files {
 		if derrs[i] != nil {
@@ -596,7 +604,10 @@ func (b *Base) anchor(lit, re string) (*Anchor, error) {
 		if c.err != nil {
 			return nil, fmt.Errorf("regex %q: %w", re, c.err)
 		}
-		a.Regex, a.Required = c.rx, c.required
+		a.Expr, a.Required = re, c.required
+		if c.rx != nil {
+			a.once.Do(func() { a.rx = c.rx })
+		}
 	}
 	b.anchors[key] = a
 	b.Anchors = append(b.Anchors, a)

@@ -2,6 +2,7 @@ package knowledge
 
 import (
 	"regexp"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -132,21 +133,40 @@ type Source struct {
 type Anchor struct {
 	Index   int
 	Literal string
-	Regex   *regexp.Regexp
-	// Required are literals one of which every match of Regex contains (nil if none could be
-	// derived); the engine runs the regex only on lines that contain one of them.
+	// Expr is the regex's source; empty for a literal anchor.
+	Expr string
+	// Required are literals one of which every match of the regex contains (nil if none
+	// could be derived); the engine runs the regex only on lines that contain one of them.
 	Required []string
 	// Source is where the anchor's text comes from, when a rule or patterns.yaml says.
 	Source *Source
 	// InMatch is true when some rule's match (not only a raise or lower) uses the anchor:
 	// only those decide which lines of a huge log are worth keeping.
 	InMatch bool
+
+	// The regex is compiled on first use when the base came from rules.gob (its syntax was
+	// checked when the gob was made), at load when it came from YAML.
+	once sync.Once
+	rx   *regexp.Regexp
+}
+
+// IsRegex reports whether the anchor is a regex (else a literal).
+func (a *Anchor) IsRegex() bool { return a.Expr != "" }
+
+// Regex returns the compiled regex of a regex anchor.
+func (a *Anchor) Regex() *regexp.Regexp {
+	a.once.Do(func() {
+		if a.rx == nil {
+			a.rx = regexp.MustCompile(a.Expr)
+		}
+	})
+	return a.rx
 }
 
 // Text is the anchor's source form.
 func (a *Anchor) Text() string {
-	if a.Regex != nil {
-		return a.Regex.String()
+	if a.Expr != "" {
+		return a.Expr
 	}
 	return a.Literal
 }
