@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/pubdoc/pubdoc/bot/gha"
@@ -17,17 +19,20 @@ import (
 )
 
 // DiagnoseRun is auto mode over a fetched run: each failed job's log is diagnosed with
-// the workflow at the failing commit (and the reusable workflow holding the publish job)
-// and, when reg is not nil and the log names a package on its registry, what the registry
-// says of the package and its trusted publishers. One result per failed job.
+// the workflow at the failing commit (the job's own definition, or the reusable workflow
+// holding the publish job) and, when reg is not nil and the log's publish went to the
+// registry reg reaches, what the registry says of the package and its trusted publishers.
+// Every diagnosis whose fix is a change to a file cites the file and line to change.
+// One result per failed job.
 func DiagnoseRun(ctx context.Context, eng *diagnose.Engine, run *gha.Run, reg *registry.Client, logger *slog.Logger) ([]*diagnose.Result, error) {
-	wfFacts := workflowFacts(run, logger)
+	files := parseRunFiles(run, logger)
+	sites := packageSites(run.PackageJSON)
 	var results []*diagnose.Result
 	for _, job := range run.FailedJobs {
-		out := &diagnose.Outside{}
+		out := &diagnose.Outside{Sites: sites}
 		out.Add(diagnose.OutsideFact{Name: "workflow_file", Value: path.Base(run.WorkflowPath), Source: "run", Text: "workflow_run.path: " + run.WorkflowPath})
 		out.Add(diagnose.OutsideFact{Name: "event", Value: run.Event, Source: "run", Text: "event: " + run.Event})
-		for _, f := range wfFacts {
+		for _, f := range files.facts(job.Name) {
 			out.Add(f)
 		}
 		first, err := eng.DiagnoseWith(bytes.NewReader(job.Log), out)
@@ -35,7 +40,7 @@ func DiagnoseRun(ctx context.Context, eng *diagnose.Engine, run *gha.Run, reg *r
 			return nil, fmt.Errorf("job %s: %w", job.Name, err)
 		}
 		res, note := first, ""
-		if name := first.Facts["package_name"]; reg != nil && name != "" && sameRegistry(first.Facts["registry"], reg.BaseURL()) {
+		if name := first.Facts["package_name"]; reg != nil && name != "" && askable(first.Facts["registry"], reg.BaseURL()) {
 			note = registryFacts(ctx, reg, name, run.Ref, run, first, out, logger)
 			if res, err = eng.DiagnoseWith(bytes.NewReader(job.Log), out); err != nil {
 				return nil, fmt.Errorf("job %s: %w", job.Name, err)
@@ -69,57 +74,6 @@ func Publishes(run *gha.Run) bool {
 		}
 	}
 	return false
-}
-
-// workflowFacts reads the workflow at the failing commit, and when its publish job is in a
-// called workflow, that one.
-func workflowFacts(run *gha.Run, logger *slog.Logger) []diagnose.OutsideFact {
-	if len(run.Workflow) == 0 {
-		return nil
-	}
-	wf, err := workflow.Parse(run.WorkflowPath, run.Workflow)
-	if err != nil {
-		logger.Warn("workflow file does not parse", "path", run.WorkflowPath, "err", err)
-		return nil
-	}
-	job := wf.PublishJob()
-	callee := false
-	if job == nil {
-		for p, src := range run.Callees {
-			cw, err := workflow.Parse(p, src)
-			if err != nil {
-				continue
-			}
-			if j := cw.PublishJob(); j != nil {
-				wf, job, callee = cw, j, true
-				break
-			}
-		}
-	}
-	var out []diagnose.OutsideFact
-	tokenEnv := false
-	for _, f := range wf.Facts(job) {
-		name, value := f.Name, f.Value
-		switch name {
-		case "node_version":
-			value = resolveNode(value)
-			if value == "" {
-				continue
-			}
-		case "token_env":
-			tokenEnv = true
-		case "triggers", "corepack", "workflow_file":
-			continue // shown by the run, or not a diagnosis fact
-		}
-		out = append(out, diagnose.OutsideFact{Name: name, Value: value, Source: "workflow", File: path.Base(f.File), Line: f.Line, Text: f.Name + ": " + f.Value})
-	}
-	if callee {
-		out = append(out, diagnose.OutsideFact{Name: "workflow_call", Value: "true", Source: "workflow", File: path.Base(wf.Path), Text: "the publish job is in a called (reusable) workflow"})
-	}
-	if job != nil && !tokenEnv {
-		out = append(out, diagnose.OutsideFact{Name: "oidc_intended", Value: "true", Source: "workflow", File: path.Base(wf.Path), Text: "the publish step gets no NODE_AUTH_TOKEN/NPM_TOKEN: a trusted (tokenless) publish"})
-	}
-	return out
 }
 
 var reMajor = regexp.MustCompile(`^v?(\d+)(?:\.x)?$`)
@@ -190,14 +144,32 @@ func registryFacts(ctx context.Context, reg *registry.Client, name string, ref g
 	return ""
 }
 
-// sameRegistry reports whether the log's publish went to the registry Pubdoc can ask (an
-// unknown registry counts: most publishes go to the default one).
-func sameRegistry(logged, base string) bool {
-	if logged == "" {
+// publicRegistries are the hosts of the public npm registry (yarn's is an alias of it).
+var publicRegistries = []string{"registry.npmjs.org", "registry.yarnpkg.com"}
+
+// askable reports whether the registry the log published to can be asked at configured,
+// the address at which Pubdoc reaches the public npm registry (PUBDOC_NPM_REGISTRY_URL: the
+// registry itself, a mirror, a proxy or a test double). A publish to the public registry,
+// or to an unnamed one (npm's default), is asked there; a publish to any other registry
+// only when that registry is the one configured.
+func askable(logged, configured string) bool {
+	if logged == "" || slices.Contains(publicRegistries, registryHost(logged)) {
 		return true
 	}
-	trim := func(u string) string {
-		return strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://"), "/")
+	return trimURL(logged) == trimURL(configured)
+}
+
+// registryHost is the lower-cased host of a registry URL.
+func registryHost(u string) string {
+	h, _, _ := strings.Cut(trimURL(u), "/")
+	return h
+}
+
+// trimURL is a registry URL without its scheme, credentials and trailing slash.
+func trimURL(raw string) string {
+	raw = strings.ToLower(strings.TrimSpace(raw))
+	if u, err := url.Parse(raw); err == nil && u.Host != "" {
+		raw = u.Host + u.Path
 	}
-	return trim(logged) == trim(base)
+	return strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(raw, "https://"), "http://"), "/")
 }

@@ -3,6 +3,7 @@ package diagnose
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/pubdoc/pubdoc/knowledge"
@@ -13,6 +14,9 @@ import (
 // engine joins it with what the log says.
 type Outside struct {
 	Facts []OutsideFact
+	// Sites are places in the run's files that a fix may change but no rule reads, such as
+	// package.json's repository (SiteNames). They are only cited as evidence.
+	Sites []OutsideFact
 }
 
 // OutsideFact is one such fact and where it was read.
@@ -48,12 +52,18 @@ func (e *Engine) DiagnoseWith(r io.Reader, out *Outside) (*Result, error) {
 		}
 	}
 	res := e.rank(ctx)
+	locate(res, out)
 	res.Scanned = stats
 	return res, nil
 }
 
 // join merges outside facts into the log's facts.
 func (e *Engine) join(ctx *evalContext, out *Outside) error {
+	for _, s := range out.Sites {
+		if !slices.Contains(SiteNames, s.Name) {
+			return fmt.Errorf("outside site %q is not one of %v", s.Name, SiteNames)
+		}
+	}
 	for _, of := range out.Facts {
 		kind, ok := knowledge.Facts[of.Name]
 		if !ok {

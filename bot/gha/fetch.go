@@ -60,6 +60,10 @@ type Run struct {
 	// ("uses: ./.github/workflows/x.yml", also from callees in turn), by path, read at
 	// HeadSHA. Files GitHub does not have there are left out.
 	Callees map[string][]byte
+	// PackageJSON is the repository's root package.json at HeadSHA, read when the
+	// workflow was; nil when there is none (or it could not be read: it only locates
+	// fixes, so its absence never fails the fetch).
+	PackageJSON []byte
 }
 
 // Job is one job of a run.
@@ -467,6 +471,14 @@ func (c *Client) workflows(ctx context.Context, gh *github.Client, run *Run) err
 		}
 		run.Callees[p] = b
 		queue = append(queue, localCallees(b)...)
+	}
+	pkg, err := c.file(ctx, gh, run.Ref, "package.json", run.HeadSHA)
+	switch {
+	case errors.Is(err, ErrNotFound):
+	case err != nil:
+		c.logger.Warn("package.json could not be read", "run", run.Ref.String(), "err", err)
+	default:
+		run.PackageJSON = pkg
 	}
 	return nil
 }

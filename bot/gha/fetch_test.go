@@ -28,6 +28,8 @@ var fakeRef = RunRef{Owner: fakeOwner, Repo: fakeRepo, RunID: fakeRunID}
 
 func TestFetchRun(t *testing.T) {
 	f := setupFake(t)
+	pkg := []byte(`{"name": "@octo-org/octo", "version": "1.0.0"}`)
+	f.files["package.json"] = pkg
 	c := f.newClient(f.env(), nil, nil)
 	run, err := fetch(t, c, fakeRef)
 	if err != nil {
@@ -46,7 +48,7 @@ func TestFetchRun(t *testing.T) {
 		Attempt:      1,
 	}
 	got := *run
-	got.FailedJobs, got.Workflow, got.Callees = nil, nil, nil
+	got.FailedJobs, got.Workflow, got.Callees, got.PackageJSON = nil, nil, nil, nil
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("run metadata:\n got %+v\nwant %+v", got, want)
 	}
@@ -87,6 +89,10 @@ func TestFetchRun(t *testing.T) {
 	}
 	if !bytes.Equal(run.Callees[".github/workflows/test.yml"], readTestdata(t, "workflows/test.yml")) {
 		t.Errorf("test.yml = %q", run.Callees[".github/workflows/test.yml"])
+	}
+	// The root package.json at head_sha locates package fixes (repository.url, version).
+	if !bytes.Equal(run.PackageJSON, pkg) {
+		t.Errorf("package.json = %q", run.PackageJSON)
 	}
 	for _, r := range f.requests("contents") {
 		if r.Query != "ref="+fakeHeadSHA {
