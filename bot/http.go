@@ -1,8 +1,11 @@
 package bot
 
 import (
+	"compress/flate"
+	"compress/gzip"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
 
@@ -79,37 +82,69 @@ func wanted(ev *gha.WebhookEvent) bool {
 	return false
 }
 
-// APIHandler serves POST /api/diagnose: a log as the body, the JSON result back.
+// APIHandler serves POST /api/diagnose: a log as the body, the JSON answer back
+// (docs/schema/diagnosis.v1.json). Every failure is JSON too (docs/schema/error.v1.json)
+// with its HTTP status: 405 for another method, 400 for an empty, binary or unreadable
+// body, 413 over MaxAPIBytes (or a gzip body that expands past its cap), 500 when the
+// engine fails.
 func (s *Service) APIHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
-			http.Error(w, "POST a log as the request body", http.StatusMethodNotAllowed)
+			apiError(w, http.StatusMethodNotAllowed, diagnose.ErrCodeMethod, "POST a log as the request body")
 			return
 		}
+		defer func() {
+			if p := recover(); p != nil {
+				s.logger.Error("diagnosing an API request panicked", "panic", p)
+				apiError(w, http.StatusInternalServerError, diagnose.ErrCodeInternal, "could not diagnose this log (an internal error, logged)")
+			}
+		}()
 		start := time.Now()
 		body := http.MaxBytesReader(w, r.Body, MaxAPIBytes)
 		text, _, err := diagnose.TextReader(body)
-		if err != nil {
-			http.Error(w, "unreadable body: "+err.Error(), http.StatusBadRequest)
-			return
+		var res *diagnose.Result
+		if err == nil {
+			res, err = s.cfg.Engine.Diagnose(text)
 		}
-		res, err := s.cfg.Engine.Diagnose(text)
-		var tooBig *http.MaxBytesError
-		switch {
-		case errors.As(err, &tooBig):
-			http.Error(w, fmt.Sprintf("log too large: the limit is %d MB", MaxAPIBytes>>20), http.StatusRequestEntityTooLarge)
-			return
-		case errors.Is(err, diagnose.ErrEmpty), errors.Is(err, diagnose.ErrBinary):
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		case err != nil:
-			s.logger.Error("diagnosing an API request", "err", err)
-			http.Error(w, "could not diagnose: "+err.Error(), http.StatusInternalServerError)
+		if err != nil {
+			status, code, msg := apiFailure(err)
+			if status == http.StatusInternalServerError {
+				s.logger.Error("diagnosing an API request", "err", err)
+			}
+			apiError(w, status, code, msg)
 			return
 		}
 		s.cfg.Metrics.DiagnosisDone(res.Verdict, topRule(res), time.Since(start).Seconds())
 		w.Header().Set("Content-Type", "application/json")
-		_ = diagnose.RenderJSON(w, res) // the client hung up: nothing to tell it
+		_ = diagnose.WriteJSON(w, diagnose.NewAnswer(res)) // the client hung up: nothing to tell it
 	})
+}
+
+// apiFailure sorts a failed diagnosis of a request body into its HTTP status, error code
+// and message: the body's faults are 4xx, the rest 500.
+func apiFailure(err error) (int, string, string) {
+	var tooBig *http.MaxBytesError
+	var corrupt flate.CorruptInputError
+	switch {
+	case errors.As(err, &tooBig):
+		return http.StatusRequestEntityTooLarge, diagnose.ErrCodeTooLarge, fmt.Sprintf("log too large: the limit is %d MB", MaxAPIBytes>>20)
+	case errors.Is(err, diagnose.ErrTooLarge):
+		return http.StatusRequestEntityTooLarge, diagnose.ErrCodeTooLarge, "log too large: " + err.Error()
+	case errors.Is(err, diagnose.ErrEmpty):
+		return http.StatusBadRequest, diagnose.ErrCodeEmpty, err.Error()
+	case errors.Is(err, diagnose.ErrBinary):
+		return http.StatusBadRequest, diagnose.ErrCodeBinary, err.Error()
+	case errors.Is(err, gzip.ErrHeader), errors.Is(err, gzip.ErrChecksum), errors.Is(err, io.ErrUnexpectedEOF), errors.As(err, &corrupt):
+		return http.StatusBadRequest, diagnose.ErrCodeUnreadable, "unreadable body: " + err.Error()
+	}
+	return http.StatusInternalServerError, diagnose.ErrCodeInternal, "could not diagnose: " + err.Error()
+}
+
+// apiError answers a failed API request with the JSON error envelope.
+func apiError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = diagnose.WriteJSON(w, diagnose.NewErrorAnswer(code, msg)) // the client hung up: nothing to tell it
 }

@@ -108,9 +108,11 @@ type diagnosisMeta struct {
 	attempt                     int
 }
 
-// saveResult stores a diagnosis (redacted) under key; a retried job gets the same id.
+// saveResult stores a diagnosis (redacted) under key; a retried job gets the same id. The
+// stored result is the JSON answer of the API (diagnose.Answer, one job's result), so a
+// reader of the store meets the same schema as a reader of the CLI.
 func (s *Service) saveResult(ctx context.Context, key, source string, res *diagnose.Result, m diagnosisMeta) (int64, error) {
-	raw, err := json.Marshal(res)
+	raw, err := json.Marshal(diagnose.NewAnswer(res))
 	if err != nil {
 		return 0, fmt.Errorf("encoding a diagnosis: %w", err)
 	}
@@ -120,7 +122,7 @@ func (s *Service) saveResult(ctx context.Context, key, source string, res *diagn
 		for i := range slim.Diagnoses {
 			slim.Diagnoses[i].Evidence = slim.Diagnoses[i].Evidence[:min(10, len(slim.Diagnoses[i].Evidence))]
 		}
-		if raw, err = json.Marshal(&slim); err != nil {
+		if raw, err = json.Marshal(diagnose.NewAnswer(&slim)); err != nil {
 			return 0, fmt.Errorf("encoding a diagnosis: %w", err)
 		}
 	}

@@ -21,7 +21,7 @@ func isRunURL(s string) bool {
 
 // diagnoseRun is auto mode: fetch the run (its failed jobs' logs, the workflow at the
 // failing commit and the workflows it calls), ask the registry, and diagnose each failed job
-// with all of it.
+// with all of it. Each result carries its job's name and URL.
 func diagnoseRun(eng *diagnose.Engine, url string, logger *slog.Logger) ([]*diagnose.Result, error) {
 	ref, err := gha.ParseRunURL(url)
 	if err != nil {
@@ -45,5 +45,15 @@ func diagnoseRun(eng *diagnose.Engine, url string, logger *slog.Logger) ([]*diag
 		return nil, usagef("run %d of %s/%s has no failed job (conclusion %q)", ref.RunID, ref.Owner, ref.Repo, run.Conclusion)
 	}
 	reg := registry.New(os.Getenv("PUBDOC_NPM_REGISTRY_URL"), registry.Secret(os.Getenv("NPM_TOKEN")), nil, logger)
-	return bot.DiagnoseRun(ctx, eng, run, reg, logger)
+	results, err := bot.DiagnoseRun(ctx, eng, run, reg, logger)
+	if err != nil {
+		return nil, err
+	}
+	// One result per failed job, in the run's order: the JSON answer links each job.
+	for i, res := range results {
+		if i < len(run.FailedJobs) {
+			res.JobURL = run.FailedJobs[i].HTMLURL
+		}
+	}
+	return results, nil
 }

@@ -112,9 +112,15 @@ func TestDiagnoseRunURL(t *testing.T) {
 			if code != exitOK {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
-			var list []struct {
-				Verdict   string `json:"verdict"`
-				Job       string `json:"job"`
+			// One object: the publish job on top, every failed job under "jobs".
+			var list struct {
+				Schema  string `json:"schema"`
+				Verdict string `json:"verdict"`
+				Job     string `json:"job"`
+				Jobs    []struct {
+					Job string `json:"job"`
+					URL string `json:"url"`
+				} `json:"jobs"`
 				Diagnoses []struct {
 					ID         string  `json:"id"`
 					Confidence float64 `json:"confidence"`
@@ -125,14 +131,14 @@ func TestDiagnoseRunURL(t *testing.T) {
 				} `json:"diagnoses"`
 			}
 			if err := json.Unmarshal([]byte(out), &list); err != nil {
-				t.Fatalf("not a JSON list: %v\n%s", err, out)
+				t.Fatalf("not a JSON object: %v\n%s", err, out)
 			}
-			if len(list) != 1 || list[0].Job != "publish" || len(list[0].Diagnoses) == 0 {
+			if list.Schema != "pubdoc.diagnosis/v1" || list.Job != "publish" || len(list.Jobs) != 1 || list.Jobs[0].URL == "" || len(list.Diagnoses) == 0 {
 				t.Fatalf("results: %s", out)
 			}
-			d := list[0].Diagnoses[0]
-			if list[0].Verdict != "diagnosed" || d.ID != c.want {
-				t.Fatalf("got %s %s %.2f, want %s diagnosed\n%s", list[0].Verdict, d.ID, d.Confidence, c.want, out)
+			d := list.Diagnoses[0]
+			if list.Verdict != "diagnosed" || d.ID != c.want {
+				t.Fatalf("got %s %s %.2f, want %s diagnosed\n%s", list.Verdict, d.ID, d.Confidence, c.want, out)
 			}
 			found := false
 			for _, r := range d.Reasons {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -10,13 +9,14 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/pubdoc/pubdoc/diagnose"
 	"github.com/pubdoc/pubdoc/diagnose/workflow"
 )
 
 // errFindings makes `pubdoc check` exit 1 when a finding is an error, so it can gate CI.
 var errFindings = codeError{fmt.Errorf("check: the workflow will fail to publish (see the errors above)"), exitRuntime}
 
-func cmdCheck(args []string, stdout io.Writer) error {
+func cmdCheck(args []string, stdout io.Writer) (err error) {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	format := fs.String("format", "text", "output format: text or json")
@@ -27,6 +27,7 @@ func cmdCheck(args []string, stdout io.Writer) error {
 	if *format != "text" && *format != "json" {
 		return usagef("check: --format must be text or json, not %q", *format)
 	}
+	defer func() { writeJSONError(stdout, *format, err) }()
 	files := fs.Args()
 	if len(files) == 0 {
 		for _, pat := range []string{".github/workflows/*.yml", ".github/workflows/*.yaml"} {
@@ -61,15 +62,14 @@ func cmdCheck(args []string, stdout io.Writer) error {
 	if all == nil {
 		all = []workflow.Finding{}
 	}
+	givenPaths(all, wfs)
 	failed := false
 	for _, f := range all {
 		failed = failed || f.Severity == "error"
 	}
 	if *format == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(all); err != nil {
-			return fmt.Errorf("writing JSON: %w", err)
+		if err := diagnose.WriteJSON(stdout, checkAnswer{Schema: diagnose.SchemaCheck, Findings: all}); err != nil {
+			return err
 		}
 	} else {
 		for _, f := range all {

@@ -66,14 +66,21 @@ func TestCheckGatesCI(t *testing.T) {
 		}
 	}
 	code, out, _ = runCLI(t, "", "check", "--format", "json", bad)
-	var findings []struct {
-		ID, Severity, File, Message, Fix string
-		Line                             int
+	var answer struct {
+		Schema   string `json:"schema"`
+		Findings []struct {
+			ID       string `json:"id"`
+			Severity string `json:"severity"`
+			File     string `json:"file"`
+			Message  string `json:"message"`
+			Fix      string `json:"fix"`
+			Line     int    `json:"line"`
+		} `json:"findings"`
 	}
-	if err := json.Unmarshal([]byte(out), &findings); err != nil || code != exitRuntime || len(findings) == 0 {
+	if err := json.Unmarshal([]byte(out), &answer); err != nil || code != exitRuntime || answer.Schema != "pubdoc.check/v1" || len(answer.Findings) == 0 {
 		t.Fatalf("json (exit %d, %v): %s", code, err, out)
 	}
-	for _, f := range findings {
+	for _, f := range answer.Findings {
 		if f.Line == 0 || f.ID == "" || f.Message == "" || !strings.HasSuffix(f.File, "bad.yml") {
 			t.Errorf("finding without file:line, id or message: %+v", f)
 		}

@@ -151,7 +151,8 @@ func serve(ctx context.Context, getenv func(string) string, readFile func(string
 			http.Error(w, "the GitHub webhook is off: set GITHUB_WEBHOOK_SECRET", http.StatusNotFound)
 		})
 	}
-	mux.Handle("POST /api/diagnose", svc.APIHandler())
+	// Any method: the handler answers a GET with a JSON 405, where the mux would answer text.
+	mux.Handle("/api/diagnose", svc.APIHandler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		pctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)

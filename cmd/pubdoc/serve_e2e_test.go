@@ -25,6 +25,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pubdoc/pubdoc/internal/schematest"
 )
 
 // These tests start the real `pubdoc serve` binary and drive it over HTTP, with a fake
@@ -396,6 +398,23 @@ func TestServeSlackEndToEnd(t *testing.T) {
 	_ = resp.Body.Close()
 	if res.Verdict != "diagnosed" || len(res.Diagnoses) == 0 || res.Diagnoses[0].ID != "oidc-npm-too-old" {
 		t.Errorf("/api/diagnose: %+v", res)
+	}
+	// Its failures are JSON too, through the server's own routing (bot tests cover the rest).
+	for _, c := range []struct {
+		method string
+		status int
+	}{{http.MethodGet, http.StatusMethodNotAllowed}, {http.MethodPost, http.StatusBadRequest}} {
+		req, _ := http.NewRequest(c.method, s.url+"/api/diagnose", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode != c.status || resp.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("%s /api/diagnose: %d %s: %s", c.method, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+		}
+		schematest.Validate(t, schematest.ErrorFile, c.method+" /api/diagnose", body)
 	}
 	metrics := get(t, s.url+"/metrics")
 	for _, want := range []string{`pubdoc_events_received_total{kind="mention",source="slack"} 4`, `pubdoc_events_deduplicated_total{source="slack"} 3`, `pubdoc_rule_hits_total{rule="oidc-npm-too-old"}`} {

@@ -15,15 +15,18 @@ const (
 )
 
 // Finding is one predicted publish failure, at the line to change.
+//
+// The json tags are the "findings" of `pubdoc check --format json`
+// (docs/schema/check.v1.json).
 type Finding struct {
-	ID       string // check-…
-	Severity string // "error" | "warning"
-	File     string // the workflow's base name
-	Line     int
-	Message  string // what will fail and why, citing the lines that say so
-	Fix      string // what to change
-	Snippet  string // YAML that works today, to paste
-	Rule     string // the knowledge-base id the failure would be diagnosed as from its log
+	ID       string `json:"id"`       // check-…
+	Severity string `json:"severity"` // "error" | "warning"
+	File     string `json:"file"`     // the workflow's base name
+	Line     int    `json:"line"`
+	Message  string `json:"message"` // what will fail and why, citing the lines that say so
+	Fix      string `json:"fix"`     // what to change
+	Snippet  string `json:"snippet"` // YAML that works today, to paste
+	Rule     string `json:"rule"`    // the knowledge-base id the failure would be diagnosed as from its log
 }
 
 func (f Finding) String() string {
