@@ -22,12 +22,13 @@ func TestRenderedOutputsCarryNoSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	outs := map[string]*bytes.Buffer{"json": {}, "text": {}, "markdown": {}, "text-color": {}}
+	outs := map[string]*bytes.Buffer{"json": {}, "text": {}, "markdown": {}, "text-color": {}, "text-explain": {}}
 	if err := RenderJSON(outs["json"], res); err != nil {
 		t.Fatal(err)
 	}
 	RenderText(outs["text"], res, TextOptions{})
 	RenderText(outs["text-color"], res, TextOptions{Color: true})
+	RenderText(outs["text-explain"], res, TextOptions{Explain: true})
 	RenderMarkdown(outs["markdown"], res)
 	for format, buf := range outs {
 		for name, s := range secrets {
@@ -40,7 +41,7 @@ func TestRenderedOutputsCarryNoSecrets(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(outs["text"].String(), "You must sign up") {
+	if !strings.Contains(outs["text"].String(), "sign up for private packages") || !strings.Contains(outs["text-explain"].String(), "You must sign up for private packages") {
 		t.Fatal("text output lost the evidence")
 	}
 }

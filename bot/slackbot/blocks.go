@@ -172,48 +172,136 @@ func (bd *builder) textSections(text string) {
 	}
 }
 
+// result shows a diagnosis in the order of the terminal's first screen: the verdict and
+// title with the cause in brief, the evidence, the fix with its snippet; for an answer that
+// is not sure, the candidates grouped by the check that splits them instead of a fix.
 func (bd *builder) result(r bot.Reply, res *diagnose.Result) {
 	if ctx := runContext(r, res); ctx != "" {
 		bd.add(slack.NewContextBlock("", mrkdwn(ctx)))
 	}
+	fail := failures(res)
 	var top *diagnose.Diagnosis
 	if len(res.Diagnoses) > 0 {
 		top = &res.Diagnoses[0]
 	}
 	head := verdictLine(res)
-	if s := strings.TrimSpace(res.Summary); s != "" {
-		head += "\n" + bd.clipEsc(s, bd.summaryBytes)
+	switch {
+	case len(fail) > 1 || res.Verdict == diagnose.Inconclusive && top != nil:
+		// each failure has its own cause below; the candidates follow
+	case top != nil && top.Cause != "":
+		head += "\n" + bd.clipEsc(diagnose.BriefCause(top.Cause), bd.summaryBytes)
+	case strings.TrimSpace(res.Summary) != "":
+		head += "\n" + bd.clipEsc(strings.TrimSpace(res.Summary), bd.summaryBytes)
 	}
 	bd.add(section(head))
 
-	if res.Verdict == diagnose.Inconclusive && len(res.NextChecks) > 0 {
-		var b strings.Builder
-		b.WriteString("*Next check*")
-		for i, q := range res.NextChecks {
-			if i == bd.checks {
-				bd.clipped = true
-				break
-			}
-			b.WriteString("\n→ " + bd.clipEsc(q, bd.stepBytes))
-		}
-		bd.add(section(b.String()))
-	}
-
+	named := map[string]bool{}
 	switch {
-	case top != nil && len(top.Evidence) > 0:
+	case len(fail) > 1:
+		for i, d := range fail {
+			named[d.ID] = true
+			h := fmt.Sprintf("*%d. %s* · confidence %.2f", i+1, escape(clipBytes(d.Title, 300)), d.Confidence)
+			if c := diagnose.BriefCause(d.Cause); c != "" {
+				h += "\n" + bd.clipEsc(c, bd.summaryBytes)
+			}
+			bd.add(section(h))
+			bd.evidence("*Evidence*", d.Evidence, r.JobURL)
+			bd.fix(d.Fix)
+		}
+	case top != nil && res.Verdict == diagnose.Inconclusive:
+		named[top.ID] = true // the verdict line names it
 		bd.evidence("*Evidence*", top.Evidence, r.JobURL)
-	case top == nil && res.Failure != nil:
+		if len(res.Groups) > 0 {
+			bd.groups(res, named)
+		} else {
+			bd.nextChecks(res.NextChecks)
+		}
+	case top != nil:
+		named[top.ID] = true
+		bd.evidence("*Evidence*", top.Evidence, r.JobURL)
+		bd.fix(top.Fix)
+	case res.Failure != nil:
 		bd.evidence("*Where it failed*", []diagnose.Evidence{*res.Failure}, r.JobURL)
 	}
-	if top != nil {
-		bd.fix(top.Fix)
+	var rest []diagnose.Diagnosis
+	for _, d := range res.Diagnoses {
+		if !named[d.ID] {
+			rest = append(rest, d)
+		}
 	}
-	if len(res.Diagnoses) > 1 {
-		bd.alsoConsidered(res.Diagnoses[1:])
+	if len(rest) > 0 {
+		bd.alsoConsidered(rest)
 	}
 	if top != nil {
 		bd.refs(top)
 	}
+}
+
+// failures are the diagnoses of a log that holds several independent failures.
+func failures(res *diagnose.Result) []diagnose.Diagnosis {
+	if len(res.Failures) < 2 {
+		return nil
+	}
+	var out []diagnose.Diagnosis
+	for _, id := range res.Failures {
+		for _, d := range res.Diagnoses {
+			if d.ID == id {
+				out = append(out, d)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// groups shows the question that splits the candidates, each answer with the candidates it
+// leaves (by title) and the check that separates them; named collects the ids shown.
+func (bd *builder) groups(res *diagnose.Result, named map[string]bool) {
+	byID := map[string]diagnose.Diagnosis{}
+	for _, d := range res.Diagnoses {
+		byID[d.ID] = d
+	}
+	for _, g := range res.Groups {
+		var b strings.Builder
+		b.WriteString("*First question:* " + bd.clipEsc(g.Question, bd.stepBytes))
+		for _, br := range g.Branches {
+			b.WriteString("\n*If " + bd.clipEsc(br.Answer, 200) + ":*")
+			for i, id := range br.Candidates {
+				d, ok := byID[id]
+				if !ok {
+					continue
+				}
+				if i == bd.candidates {
+					bd.clipped = true
+					fmt.Fprintf(&b, "\n• and %d more", len(br.Candidates)-i)
+					break
+				}
+				named[id] = true
+				fmt.Fprintf(&b, "\n• %.2f %s", d.Confidence, escape(clipBytes(d.Title, 120)))
+			}
+			if br.Check != "" {
+				b.WriteString("\n→ " + bd.clipEsc(br.Check, bd.stepBytes))
+			}
+		}
+		bd.add(section(bd.clipMrkdwn(b.String(), maxSectionText)))
+	}
+}
+
+// nextChecks lists the questions that would separate the candidates.
+func (bd *builder) nextChecks(qs []string) {
+	if len(qs) == 0 {
+		return
+	}
+	var b strings.Builder
+	b.WriteString("*Next check*")
+	for i, q := range qs {
+		if i == bd.checks {
+			bd.clipped = true
+			break
+		}
+		b.WriteString("\n→ " + bd.clipEsc(q, bd.stepBytes))
+	}
+	bd.add(section(bd.clipMrkdwn(b.String(), maxSectionText)))
 }
 
 // runContext names the run and the job the diagnosis is about.
@@ -228,12 +316,19 @@ func runContext(r bot.Reply, res *diagnose.Result) string {
 	return strings.Join(parts, " · ")
 }
 
-// verdictLine is the first line of a diagnosis: the verdict, the top cause, its rule id
-// and confidence.
+// verdictLine is the first line of a diagnosis: the verdict, the top cause (or each of
+// several failures) by title, its rule id and confidence.
 func verdictLine(res *diagnose.Result) string {
 	label := verdictLabel(res.Verdict)
 	if len(res.Diagnoses) == 0 {
 		return "*" + label + "*"
+	}
+	if fail := failures(res); len(fail) > 1 {
+		titles := make([]string, len(fail))
+		for i, d := range fail {
+			titles[i] = "*" + escape(clipBytes(d.Title, 300)) + "*"
+		}
+		return fmt.Sprintf("*%s* · %d failures: %s", label, len(fail), strings.Join(titles, "; "))
 	}
 	d := res.Diagnoses[0]
 	lead := ""
@@ -258,6 +353,9 @@ func verdictLabel(v string) string {
 
 // evidence shows evidence lines in a code block, each with where it was found.
 func (bd *builder) evidence(title string, ev []diagnose.Evidence, jobURL string) {
+	if len(ev) == 0 {
+		return
+	}
 	head := title
 	if u := safeURL(jobURL); u != "" {
 		head += " · <" + u + "|view log>"
@@ -431,7 +529,13 @@ func fallback(r bot.Reply) string {
 	case r.Result != nil:
 		res := r.Result
 		s := verdictLabel(res.Verdict)
-		if len(res.Diagnoses) > 0 {
+		if fail := failures(res); len(fail) > 1 {
+			titles := make([]string, len(fail))
+			for i, d := range fail {
+				titles[i] = escape(d.Title)
+			}
+			s += fmt.Sprintf(" %d failures: %s", len(fail), strings.Join(titles, "; "))
+		} else if len(res.Diagnoses) > 0 {
 			d := res.Diagnoses[0]
 			s += fmt.Sprintf(" %s [%s] %.2f", escape(d.Title), escape(d.ID), d.Confidence)
 		} else if res.Summary != "" {

@@ -68,6 +68,32 @@ func sampleInconclusive() *diagnose.Result {
 	}
 }
 
+// sampleGrouped is an inconclusive answer whose candidates one question splits, as the
+// engine answers the bare three-line paste.
+func sampleGrouped() *diagnose.Result {
+	res := sampleInconclusive()
+	res.Diagnoses[0].Cause = "The job cannot mint an id-token. Nothing else is wrong."
+	res.Diagnoses = append(res.Diagnoses, diagnose.Diagnosis{ID: "token-expired-or-revoked", Title: "The npm token the job sent is expired or revoked", Confidence: 0.3})
+	res.Groups = []diagnose.Group{{
+		Question: "Does the publish step send a token, or is the job meant to publish with trusted publishing?",
+		Branches: []diagnose.GroupBranch{
+			{Answer: "a token", Candidates: []string{"token-expired-or-revoked"}, Check: "Check the token on npmjs.com → Access Tokens."},
+			{Answer: "trusted publishing (OIDC)", Candidates: []string{"oidc-missing-id-token", "oidc-trusted-publisher-workflow-mismatch"}, Check: "Look at the GITHUB_TOKEN Permissions of <Set up job>."},
+		},
+	}}
+	return res
+}
+
+// sampleTwoFailures is a log that holds two independent failures.
+func sampleTwoFailures() *diagnose.Result {
+	res := sampleDiagnosed()
+	res.Diagnoses[0].Cause = "npm older than 11.5.1 has no OIDC token exchange. It sends whatever token .npmrc holds. Node 22 bundles npm 10. A fourth sentence is never shown."
+	res.Diagnoses[1].Evidence = []diagnose.Evidence{{Line: 9, Text: "Error: Resource not accessible by integration", Source: "log"}}
+	res.Diagnoses[1].Fix = knowledge.Fix{Summary: "Grant the job `id-token: write`."}
+	res.Failures = []string{res.Diagnoses[0].ID, res.Diagnoses[1].ID}
+	return res
+}
+
 func sampleNoCause() *diagnose.Result {
 	return &diagnose.Result{
 		Verdict: diagnose.NoKnownCause,
@@ -152,6 +178,8 @@ func TestRenderGolden(t *testing.T) {
 		{name: "triage_parent_fixed", r: bot.Reply{Result: sampleDiagnosed(), DiagnosisID: 77, Title: "acme/cli · release.yml failed on main",
 			Thread: &bot.ThreadStatus{ThreadID: 12, Count: 4, Since: since, AckedBy: "U0ALICE", ResolvedRun: 42, ResolvedAt: since.Add(53 * time.Minute)}}},
 		{name: "inconclusive", r: bot.Reply{Result: sampleInconclusive(), DiagnosisID: 78}},
+		{name: "inconclusive_grouped", r: bot.Reply{Result: sampleGrouped(), DiagnosisID: 79}},
+		{name: "two_failures", r: bot.Reply{Result: sampleTwoFailures(), DiagnosisID: 80}},
 		{name: "no_known_cause", r: bot.Reply{Result: sampleNoCause()}},
 		{name: "text", r: bot.Reply{Text: "✅ Fixed in <https://github.com/acme/cli/actions/runs/124|run #42> — 53m after the first failure."}},
 		{name: "huge", r: bot.Reply{Result: hugeResult(), DiagnosisID: 9}, note: noteAttached},
@@ -208,6 +236,41 @@ func TestRenderHugeResultFits(t *testing.T) {
 	}
 	if len(m.Text) > maxFallbackText {
 		t.Fatalf("fallback of %d bytes", len(m.Text))
+	}
+}
+
+// A message reads in the order of the terminal's first screen: the verdict with the cause
+// in brief, the evidence, the fix; an unsure answer names its candidates by title under the
+// question that splits them, and shows no fix.
+func TestRenderOrder(t *testing.T) {
+	order := func(js string, parts ...string) {
+		t.Helper()
+		last := -1
+		for _, p := range parts {
+			i := strings.Index(js, p)
+			if i < 0 {
+				t.Fatalf("message lacks %q:\n%s", p, js)
+			}
+			if i < last {
+				t.Fatalf("%q comes too early:\n%s", p, js)
+			}
+			last = i
+		}
+	}
+	two := mustJSON(t, render(bot.Reply{Result: sampleTwoFailures()}, "").Blocks)
+	order(two, "2 failures: *npm is too old for trusted publishing*; *The job lacks permissions: id-token: write*",
+		"*1. npm is too old", "It sends whatever token .npmrc holds. Node 22 bundles npm 10.", "*Evidence*", "npm install -g npm@^11.5.1",
+		"*2. The job lacks", "Resource not accessible", "Grant the job", "Also considered: The trusted publisher")
+	if strings.Contains(two, "A fourth sentence") {
+		t.Error("the cause is not in brief")
+	}
+	grouped := mustJSON(t, render(bot.Reply{Result: sampleGrouped()}, "").Blocks)
+	order(grouped, "*INCONCLUSIVE* · most likely *The job lacks", "*Evidence*", "*First question:* Does the publish step",
+		"*If a token:*", "0.30 The npm token the job sent is expired or revoked", "→ Check the token",
+		"*If trusted publishing (OIDC):*", "0.55 The job lacks", "0.50 The trusted publisher names", "→ Look at the GITHUB_TOKEN Permissions",
+		"Also considered: npm is too old")
+	if strings.Contains(grouped, "*Fix*") || strings.Contains(grouped, "Nothing else is wrong") {
+		t.Errorf("an unsure answer shows one candidate's fix or cause:\n%s", grouped)
 	}
 }
 

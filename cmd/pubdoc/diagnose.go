@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"os"
 
+	"golang.org/x/term"
+
 	"github.com/pubdoc/pubdoc/diagnose"
 	"github.com/pubdoc/pubdoc/knowledge"
 )
@@ -18,10 +20,13 @@ import (
 // needs random access).
 const maxSpool = 2 << 30
 
-func cmdDiagnose(args []string, stdin io.Reader, stdout io.Writer, logger *slog.Logger) error {
+func cmdDiagnose(args []string, stdin io.Reader, stdout io.Writer, logger *slog.Logger) (err error) {
 	fs := flag.NewFlagSet("diagnose", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	format := fs.String("format", "text", "output format: text, markdown or json")
+	var explain bool
+	fs.BoolVar(&explain, "explain", false, "add the facts, the reasons and every candidate's cause and fix")
+	fs.BoolVar(&explain, "v", false, "short for --explain")
 	if err := fs.Parse(args); err != nil {
 		return usagef("diagnose: %v", err)
 	}
@@ -30,6 +35,7 @@ func cmdDiagnose(args []string, stdin io.Reader, stdout io.Writer, logger *slog.
 	default:
 		return usagef("diagnose: --format must be text, markdown or json, not %q", *format)
 	}
+	defer func() { writeJSONError(stdout, *format, err) }()
 	if fs.NArg() > 1 {
 		return usagef("diagnose: one input at a time (got %d)", fs.NArg())
 	}
@@ -54,7 +60,7 @@ func cmdDiagnose(args []string, stdin io.Reader, stdout io.Writer, logger *slog.
 	if err != nil {
 		return err
 	}
-	return render(stdout, results, *format)
+	return render(stdout, results, *format, diagnose.TextOptions{Color: useColor(stdout), Width: termWidth(stdout), Explain: explain})
 }
 
 // diagnoseInput opens a file or stdin and diagnoses it: one result for a log, one per failed
@@ -65,11 +71,11 @@ func diagnoseInput(eng *diagnose.Engine, name string, stdin io.Reader) ([]*diagn
 	if name != "-" {
 		f, err := os.Open(name)
 		if err != nil {
-			return nil, usagef("cannot read %s: %v", name, unwrapPath(err))
+			return nil, withCode(diagnose.ErrCodeUnreadable, usagef("cannot read %s: %v", name, unwrapPath(err)))
 		}
 		defer func() { _ = f.Close() }() // read-only: nothing to flush
 		if st, err := f.Stat(); err == nil && st.IsDir() {
-			return nil, usagef("%s is a directory, not a log file", name)
+			return nil, withCode(diagnose.ErrCodeUnreadable, usagef("%s is a directory, not a log file", name))
 		}
 		in, file = f, f
 	}
@@ -80,7 +86,7 @@ func diagnoseInput(eng *diagnose.Engine, name string, stdin io.Reader) ([]*diagn
 	}
 	text, _, err := diagnose.TextReader(br)
 	if err != nil {
-		return nil, usagef("%s: %v", display(name), err)
+		return nil, withCode(diagnose.ErrCodeUnreadable, usagef("%s: %v", display(name), err))
 	}
 	res, err := eng.Diagnose(text)
 	if err != nil {
@@ -109,17 +115,17 @@ func diagnoseZip(eng *diagnose.Engine, name string, br *bufio.Reader, file *os.F
 			return nil, fmt.Errorf("spooling zip from stdin: %w", err)
 		}
 		if n > maxSpool {
-			return nil, usagef("zip on stdin is larger than %d bytes", int64(maxSpool))
+			return nil, withCode(diagnose.ErrCodeTooLarge, usagef("zip on stdin is larger than %d bytes", int64(maxSpool)))
 		}
 		ra, size = tmp, n
 	}
 	zr, err := zip.NewReader(ra, size)
 	if err != nil {
-		return nil, usagef("%s: not a readable zip: %v", display(name), err)
+		return nil, withCode(diagnose.ErrCodeUnreadable, usagef("%s: not a readable zip: %v", display(name), err))
 	}
 	results, err := eng.DiagnoseZip(zr)
 	if errors.Is(err, diagnose.ErrNoJobs) {
-		return nil, usagef("%s: every job log in the zip is empty", display(name))
+		return nil, withCode(diagnose.ErrCodeEmpty, usagef("%s: every job log in the zip is empty", display(name)))
 	}
 	if err != nil {
 		return nil, inputError(name, err)
@@ -129,7 +135,7 @@ func diagnoseZip(eng *diagnose.Engine, name string, br *bufio.Reader, file *os.F
 
 func inputError(name string, err error) error {
 	if errors.Is(err, diagnose.ErrEmpty) || errors.Is(err, diagnose.ErrBinary) || errors.Is(err, diagnose.ErrTooLarge) {
-		return usagef("%s: %v", display(name), err)
+		return withCode(errorCode(err), usagef("%s: %v", display(name), err))
 	}
 	return fmt.Errorf("%s: %w", display(name), err)
 }
@@ -149,12 +155,9 @@ func unwrapPath(err error) error {
 	return err
 }
 
-func render(w io.Writer, results []*diagnose.Result, format string) error {
+func render(w io.Writer, results []*diagnose.Result, format string, opt diagnose.TextOptions) error {
 	if format == "json" {
-		if len(results) == 1 && results[0].Job == "" {
-			return diagnose.RenderJSON(w, results[0])
-		}
-		return diagnose.RenderJSONList(w, results)
+		return writeAnswer(w, results)
 	}
 	for i, r := range results {
 		if i > 0 {
@@ -164,13 +167,27 @@ func render(w io.Writer, results []*diagnose.Result, format string) error {
 		if format == "markdown" {
 			err = diagnose.RenderMarkdown(w, r)
 		} else {
-			err = diagnose.RenderText(w, r, diagnose.TextOptions{Color: useColor(w)})
+			err = diagnose.RenderText(w, r, opt)
 		}
 		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// termWidth is the terminal's width in columns, or diagnose.DefaultWidth when w is not a
+// terminal.
+func termWidth(w io.Writer) int {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return diagnose.DefaultWidth
+	}
+	width, _, err := term.GetSize(int(f.Fd()))
+	if err != nil || width <= 0 {
+		return diagnose.DefaultWidth
+	}
+	return width
 }
 
 // useColor is true only for a terminal, and never when NO_COLOR is set (no-color.org).

@@ -24,7 +24,7 @@ func TestDiagnoseBundledExample(t *testing.T) {
 	if code != exitOK || stderr != "" {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
-	if !strings.HasPrefix(out, "DIAGNOSED npm is too old for trusted publishing") || !strings.Contains(out, "[oidc-npm-too-old]") {
+	if !strings.HasPrefix(out, "DIAGNOSED  npm is too old for trusted publishing") || !strings.Contains(out, "rule oidc-npm-too-old") {
 		t.Fatalf("output starts %q", out[:min(len(out), 200)])
 	}
 	if strings.Contains(out, "\x1b[") {
@@ -60,7 +60,7 @@ func TestDiagnoseFormatsAndStdin(t *testing.T) {
 		t.Fatalf("bare paste: %+v", res)
 	}
 	code, out, _ = runCLI(t, string(log), "diagnose", "--format", "markdown")
-	if code != exitOK || !strings.HasPrefix(out, "**Inconclusive:**") || !strings.Contains(out, "### Next check") {
+	if code != exitOK || !strings.HasPrefix(out, "**Inconclusive:**") || !strings.Contains(out, "### First question:") || !strings.Contains(out, "**Next check**") {
 		t.Fatalf("markdown (exit %d):\n%s", code, out)
 	}
 }
@@ -117,13 +117,16 @@ func TestDiagnoseRunLogZip(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if !strings.Contains(out, "== job: publish ==") || strings.Contains(out, "job: lint") || !strings.Contains(out, "[oidc-npm-too-old]") {
+	if !strings.Contains(out, "== job: publish ==") || strings.Contains(out, "job: lint") || !strings.Contains(out, "rule oidc-npm-too-old") {
 		t.Fatalf("zip output should hold the failed job only:\n%s", out)
 	}
 	data, _ := os.ReadFile(path)
 	code, out, _ = runCLI(t, string(data), "diagnose", "--format", "json", "-")
-	var list []map[string]any
-	if code != exitOK || json.Unmarshal([]byte(out), &list) != nil || len(list) != 1 || list[0]["job"] != "publish" {
+	var obj struct {
+		Job  string           `json:"job"`
+		Jobs []map[string]any `json:"jobs"`
+	}
+	if code != exitOK || json.Unmarshal([]byte(out), &obj) != nil || obj.Job != "publish" || len(obj.Jobs) != 1 || obj.Jobs[0]["job"] != "publish" {
 		t.Fatalf("zip on stdin as JSON (exit %d): %s", code, out)
 	}
 }
