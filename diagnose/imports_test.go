@@ -18,7 +18,7 @@ func TestCoreImportsNoAdapters(t *testing.T) {
 		t.Fatalf("go list printed %d packages: %s", len(deps), out)
 	}
 	for _, d := range deps {
-		for _, banned := range []string{"github.com/slack-go/", "github.com/google/go-github", "net/http", "github.com/pubdoc/pubdoc/bot", "github.com/pubdoc/pubdoc/store"} {
+		for _, banned := range []string{"github.com/slack-go/", "github.com/google/go-github", "net/http", "github.com/pubdoc/pubdoc/bot", "github.com/pubdoc/pubdoc/store", "github.com/modelcontextprotocol/", "github.com/pubdoc/pubdoc/mcpserver", "github.com/santhosh-tekuri/"} {
 			if strings.HasPrefix(d, banned) {
 				t.Errorf("core depends on %s", d)
 			}
