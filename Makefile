@@ -2,7 +2,7 @@
 GO ?= go
 GOLANGCI ?= $(shell command -v golangci-lint 2>/dev/null || echo $(HOME)/go/bin/golangci-lint)
 
-.PHONY: test lint vet kb docs fuzz bench build fixtures npm-cache
+.PHONY: test lint vet kb docs fuzz bench build fixtures npm-cache release-snapshot
 
 build:
 	$(GO) build -o bin/pubdoc ./cmd/pubdoc
@@ -57,3 +57,19 @@ npm-cache:
 	  test -f .cache/npm/$$v/node_modules/npm/bin/npm-cli.js || \
 	  npm install --prefix .cache/npm/$$v --no-audit --no-fund --loglevel=error npm@$$v || exit 1; \
 	done
+
+# Releases (.goreleaser.yaml): check the configuration, then build every archive, the
+# checksums and the Homebrew cask into dist/ without publishing, and ask the linux/amd64
+# binary its version. goreleaser is a Go tool of tools/go.mod (the product's go.mod stays
+# small), run from here with -modfile; its first build takes minutes, so CI (.ci/run) does
+# not run this. The SBOMs need syft and the image needs docker buildx: each is skipped when
+# missing. A real release is .github/workflows/release.yml on a tag.
+GORELEASER ?= $(GO) tool -modfile=tools/go.mod goreleaser
+RELEASE_SKIP ?= $(strip $(if $(shell command -v syft 2>/dev/null),,sbom) $(if $(shell docker buildx inspect >/dev/null 2>&1 && echo ok),,docker))
+# goreleaser reads the commit and its date only where the clone has a remote; a clone without
+# one (a CI sandbox) names this repository's, for this command only.
+RELEASE_ENV ?= $(if $(shell git remote 2>/dev/null),,GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=remote.origin.url GIT_CONFIG_VALUE_0=https://github.com/pubdoc/pubdoc.git)
+release-snapshot:
+	$(GORELEASER) check
+	$(RELEASE_ENV) $(GORELEASER) release --snapshot --clean $(foreach s,$(RELEASE_SKIP),--skip=$(s))
+	dist/pubdoc_linux_amd64_v1/pubdoc version

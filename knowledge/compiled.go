@@ -2,10 +2,10 @@ package knowledge
 
 import (
 	"bytes"
-	"hash/crc32"
 	"encoding/gob"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io/fs"
 	"sort"
 )

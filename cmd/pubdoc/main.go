@@ -8,8 +8,6 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
-
-	"github.com/pubdoc/pubdoc/knowledge"
 )
 
 // Exit codes of the CLI contract.
@@ -30,24 +28,37 @@ func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(fo
 const usage = `pubdoc — why did my package publish fail?
 
 Usage:
-  pubdoc diagnose [--format text|markdown|json] [FILE | - | RUN_URL]
-                                                             diagnose a CI log (text, .gz, a run's log .zip),
-                                                             or a GitHub Actions run/job URL (auto mode)
-  pubdoc check [--format text|json] [WORKFLOW.yml ...]       predict publish failures in workflow files
-                                                             (default .github/workflows/*.yml); exit 1 on errors
-  pubdoc kb lint                                             check the knowledge base
-  pubdoc kb test                                             run every rule's examples and near-misses
-  pubdoc kb eval [-v] [-windows] DIR...                      score against DIR/labels.tsv, with a reliability table
-  pubdoc kb search WORDS...                                  find rules by loose words
-  pubdoc kb docs [-o FILE]                                   regenerate docs/rules.md and docs/sources.md
-  pubdoc kb compile [-o FILE]                                regenerate knowledge/rules.gob (faster start-up)
-  pubdoc serve                                               the Slack bot and GitHub webhook receiver,
-                                                             configured by environment (docs/deploy.md)
-  pubdoc version                                             print the version and rule count
+  pubdoc diagnose [--format text|markdown|json] [--explain] [FILE|-|RUN_URL]
+      Diagnose a CI log (text, .gz, a run's log .zip) or a GitHub Actions
+      run/job URL (auto mode). Text shows the answer on one screen;
+      --explain (-v) adds the facts, the reasons and every candidate's cause
+      and fix.
+  pubdoc check [--format text|json] [WORKFLOW.yml ...]
+      Predict publish failures in workflow files (default
+      .github/workflows/*.yml); exit 1 on errors.
+  pubdoc kb lint                  check the knowledge base
+  pubdoc kb test                  run every rule's examples and near-misses
+  pubdoc kb eval [-v] [-windows] DIR...
+                                  score against DIR/labels.tsv, with a
+                                  reliability table
+  pubdoc kb search WORDS...       find rules by loose words
+  pubdoc kb docs [-o FILE]        regenerate docs/rules.md, docs/sources.md
+  pubdoc kb compile [-o FILE]     regenerate knowledge/rules.gob (faster
+                                  start-up)
+  pubdoc serve                    the Slack bot and GitHub webhook receiver,
+                                  configured by environment (docs/deploy.md)
+  pubdoc mcp                      MCP server on stdio for coding agents
+                                  (docs/mcp.md)
+  pubdoc action                   the GitHub Action's entry (action.yml):
+                                  diagnose the run or check workflows, from
+                                  INPUT_* variables
+  pubdoc version                  print the version, commit, build date and
+                                  rule count
 
-Environment: NO_COLOR disables colour; PUBDOC_LOG_LEVEL=warn|info|debug logs to stderr.
-Auto mode: GITHUB_TOKEN (or GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY[_FILE]), GITHUB_API_URL for
-GitHub Enterprise Server; PUBDOC_NPM_REGISTRY_URL and NPM_TOKEN for registry look-ups (optional).
+Environment: NO_COLOR disables colour; PUBDOC_LOG_LEVEL=warn|info|debug logs
+to stderr. Auto mode: GITHUB_TOKEN (or GITHUB_APP_ID +
+GITHUB_APP_PRIVATE_KEY[_FILE]), GITHUB_API_URL for GitHub Enterprise Server;
+PUBDOC_NPM_REGISTRY_URL and NPM_TOKEN for registry look-ups (optional).
 `
 
 func main() {
@@ -104,6 +115,10 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer, logger *
 		return cmdCheck(args[1:], stdout)
 	case "serve":
 		return cmdServe(args[1:])
+	case "action":
+		return cmdAction(args[1:], stdin, stdout, stderr, logger)
+	case "mcp":
+		return cmdMCP(args[1:], stdin, stdout, logger)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -122,19 +137,6 @@ func wantsHelp(args []string) bool {
 		}
 	}
 	return false
-}
-
-func cmdVersion(stdout io.Writer) error {
-	version := "(devel)"
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		version = bi.Main.Version
-	}
-	kb, err := knowledge.Load()
-	if err != nil {
-		return fmt.Errorf("loading knowledge base: %w", err)
-	}
-	fmt.Fprintf(stdout, "pubdoc %s, %d rules\n", version, len(kb.Rules))
-	return nil
 }
 
 func newLogger(w io.Writer) *slog.Logger {
