@@ -22,9 +22,20 @@ type matcher struct {
 	patterns []string
 }
 
+// newMatcher compiles patterns into a dense Aho-Corasick automaton: byte classes, a trie,
+// failure links that complete the transition table, then accepting states numbered last.
 func newMatcher(patterns []string) *matcher {
 	m := &matcher{patterns: patterns}
-	// Byte classes: bytes that occur in no pattern share class 0.
+	n := m.classify(patterns)
+	trie, outs := buildTrie(patterns, &m.class, n)
+	completeTransitions(trie, outs, n)
+	m.renumber(trie, outs, n)
+	return m
+}
+
+// classify gives each byte that occurs in a pattern its own class; bytes that occur in no
+// pattern share class 0. It returns the number of classes, the table's stride.
+func (m *matcher) classify(patterns []string) int {
 	used := [256]bool{}
 	for _, p := range patterns {
 		for i := 0; i < len(p); i++ {
@@ -39,29 +50,31 @@ func newMatcher(patterns []string) *matcher {
 		}
 	}
 	m.stride = n
+	return n
+}
 
-	// Trie over classes in a dense table; -1 marks a missing edge.
+// buildTrie lays the trie over classes in a dense table, -1 marking a missing edge, and
+// returns it with each state's outputs (one slice per state in use).
+func buildTrie(patterns []string, class *[256]uint8, n int) (trie []int32, outs [][]int32) {
 	states := 1
 	for _, p := range patterns {
 		states += len(p)
 	}
-	trie := make([]int32, states*n)
+	trie = make([]int32, states*n)
 	for i := range trie {
 		trie[i] = -1
 	}
-	outs := make([][]int32, 1, states)
-	count := 1
+	outs = make([][]int32, 1, states)
 	for pid, p := range patterns {
 		if p == "" {
 			continue
 		}
 		s := 0
 		for i := 0; i < len(p); i++ {
-			c := int(m.class[p[i]])
+			c := int(class[p[i]])
 			nx := trie[s*n+c]
 			if nx < 0 {
-				nx = int32(count)
-				count++
+				nx = int32(len(outs))
 				outs = append(outs, nil)
 				trie[s*n+c] = nx
 			}
@@ -69,7 +82,13 @@ func newMatcher(patterns []string) *matcher {
 		}
 		outs[s] = append(outs[s], int32(pid))
 	}
-	// BFS: failure links, inherited outputs and the full transition function, in place.
+	return trie, outs
+}
+
+// completeTransitions walks the trie breadth first computing failure links, inherits each
+// state's outputs from its failure state and fills every missing edge, in place.
+func completeTransitions(trie []int32, outs [][]int32, n int) {
+	count := len(outs)
 	fail := make([]int32, count)
 	queue := make([]int32, 0, count)
 	for c := 0; c < n; c++ {
@@ -95,9 +114,12 @@ func newMatcher(patterns []string) *matcher {
 			}
 		}
 	}
-	nodes := outs[:count]
-	// Renumber so that accepting states come last: one comparison per byte tells a hit.
-	// The start state stays 0: it never accepts (there are no empty patterns).
+}
+
+// renumber stores the automaton so that accepting states come last: one comparison per
+// byte tells a hit. The start state stays 0: it never accepts (there are no empty patterns).
+func (m *matcher) renumber(trie []int32, nodes [][]int32, n int) {
+	count := len(nodes)
 	order := make([]int, 0, count)
 	for i := range nodes {
 		if len(nodes[i]) == 0 {
@@ -124,7 +146,6 @@ func newMatcher(patterns []string) *matcher {
 		m.out[id] = nodes[old]
 	}
 	m.acceptFrom = int32(first * n)
-	return m
 }
 
 // each calls fn for every pattern occurrence in s with the index just past its end.
@@ -230,27 +251,11 @@ const streams = 4
 // streams parts walked in lockstep; patterns never contain '\n', so no match is lost at a
 // split. scratch holds per-part buffers between calls.
 func (m *matcher) all(b []byte, dst []acHit, scratch *[streams][]acHit) []acHit {
-	n := len(b)
-	var lo, hi [streams]int
-	prev := 0
-	for i := 0; i < streams; i++ {
-		lo[i] = prev
-		end := n
-		if i < streams-1 {
-			end = max(prev, n*(i+1)/streams)
-			if j := indexNewline(b, end); j >= 0 {
-				end = j + 1
-			} else {
-				end = n
-			}
-		}
-		hi[i] = end
-		prev = end
-	}
+	lo, hi := splitLines(b)
 	for i := range scratch {
 		scratch[i] = scratch[i][:0]
 	}
-	common := n
+	common := len(b)
 	for i := 0; i < streams; i++ {
 		common = min(common, hi[i]-lo[i])
 	}
@@ -274,9 +279,7 @@ func (m *matcher) all(b []byte, dst []acHit, scratch *[streams][]acHit) []acHit 
 		if s0 >= accept || s1 >= accept || s2 >= accept || s3 >= accept {
 			for i, s := range [streams]int32{s0, s1, s2, s3} {
 				if s >= accept {
-					for _, pid := range m.out[int(s)/m.stride] {
-						scratch[i] = append(scratch[i], acHit{lo[i] + k + 1, pid})
-					}
+					scratch[i] = m.hits(scratch[i], s, lo[i]+k+1)
 				}
 			}
 		}
@@ -286,14 +289,43 @@ func (m *matcher) all(b []byte, dst []acHit, scratch *[streams][]acHit) []acHit 
 			c := class[*(*byte)(unsafe.Add(p, at))]
 			s = *(*int32)(unsafe.Add(next, uintptr(s+int32(c))*4))
 			if s >= accept {
-				for _, pid := range m.out[int(s)/m.stride] {
-					scratch[i] = append(scratch[i], acHit{at + 1, pid})
-				}
+				scratch[i] = m.hits(scratch[i], s, at+1)
 			}
 		}
 		dst = append(dst, scratch[i]...)
 	}
 	return dst
+}
+
+// hits appends the patterns that end at end, where the walk reached the accepting
+// (premultiplied) state s.
+func (m *matcher) hits(dst []acHit, s int32, end int) []acHit {
+	for _, pid := range m.out[int(s)/m.stride] {
+		dst = append(dst, acHit{end, pid})
+	}
+	return dst
+}
+
+// splitLines cuts b into streams parts [lo[i], hi[i]) of about equal size, each ending
+// just after a newline (or at the end of b).
+func splitLines(b []byte) (lo, hi [streams]int) {
+	n := len(b)
+	prev := 0
+	for i := 0; i < streams; i++ {
+		lo[i] = prev
+		end := n
+		if i < streams-1 {
+			end = max(prev, n*(i+1)/streams)
+			if j := indexNewline(b, end); j >= 0 {
+				end = j + 1
+			} else {
+				end = n
+			}
+		}
+		hi[i] = end
+		prev = end
+	}
+	return lo, hi
 }
 
 func indexNewline(b []byte, from int) int {

@@ -72,37 +72,55 @@ func (e *Engine) join(ctx *evalContext, out *Outside) error {
 		if cur := ctx.facts[of.Name]; cur != nil && cur.Source == "log" && cur.Kind == "exact" {
 			continue // the log saw what happened
 		}
-		text := of.Text
-		if text == "" {
-			text = of.Name + ": " + of.Value
-		}
-		f := &Fact{Name: of.Name, Value: of.Value, Line: of.Line, Text: text, Kind: "exact", Source: of.Source, File: of.File}
-		if kind == knowledge.VersionFact {
-			v, err := knowledge.ParseVersion(strings.TrimPrefix(of.Value, "v"))
-			if err != nil {
-				continue // "22", "lts/*": not a version the engine can compare
-			}
-			f.Range = knowledge.Exact(v)
-		}
-		ctx.facts[of.Name] = f
-	}
-	// A workflow's node-version says which npm runs when the log did not say: the workflow
-	// was read whole, so with no npm upgrade step in it, the bundled npm is what ran.
-	if nv := ctx.facts["node_version"]; nv != nil && nv.Source == "workflow" && ctx.facts["npm_upgrade"] == nil {
-		if r, ok := bundledNPM(e.kb, nv.Range.Min); ok {
-			cur := ctx.facts["npm_version"]
-			if cur == nil || !cur.Range.IsExact() {
-				if cur != nil {
-					if nr, ok := cur.Range.Intersect(r); ok {
-						r = nr
-					}
-				}
-				text := fmt.Sprintf("node-version %s bundles npm %s and no step upgrades npm", nv.Value, rangeText(r))
-				ctx.facts["npm_version"] = &Fact{Name: "npm_version", Value: rangeText(r), Line: nv.Line, Text: text, Kind: "bounded", Source: "workflow", File: nv.File, Range: r}
-			}
+		if f := outsideFact(of, kind); f != nil {
+			ctx.facts[of.Name] = f
 		}
 	}
+	e.npmFromWorkflow(ctx)
 	return nil
+}
+
+// outsideFact turns an outside fact into a fact, nil for a version the engine cannot
+// compare ("22", "lts/*").
+func outsideFact(of OutsideFact, kind knowledge.FactKind) *Fact {
+	text := of.Text
+	if text == "" {
+		text = of.Name + ": " + of.Value
+	}
+	f := &Fact{Name: of.Name, Value: of.Value, Line: of.Line, Text: text, Kind: "exact", Source: of.Source, File: of.File}
+	if kind == knowledge.VersionFact {
+		v, err := knowledge.ParseVersion(strings.TrimPrefix(of.Value, "v"))
+		if err != nil {
+			return nil
+		}
+		f.Range = knowledge.Exact(v)
+	}
+	return f
+}
+
+// npmFromWorkflow reads which npm runs from a workflow's node-version when the log did not
+// say: the workflow was read whole, so with no npm upgrade step in it, the bundled npm is
+// what ran.
+func (e *Engine) npmFromWorkflow(ctx *evalContext) {
+	nv := ctx.facts["node_version"]
+	if nv == nil || nv.Source != "workflow" || ctx.facts["npm_upgrade"] != nil {
+		return
+	}
+	r, ok := bundledNPM(e.kb, nv.Range.Min)
+	if !ok {
+		return
+	}
+	cur := ctx.facts["npm_version"]
+	if cur != nil && cur.Range.IsExact() {
+		return
+	}
+	if cur != nil {
+		if nr, ok := cur.Range.Intersect(r); ok {
+			r = nr
+		}
+	}
+	text := fmt.Sprintf("node-version %s bundles npm %s and no step upgrades npm", nv.Value, rangeText(r))
+	ctx.facts["npm_version"] = &Fact{Name: "npm_version", Value: rangeText(r), Line: nv.Line, Text: text, Kind: "bounded", Source: "workflow", File: nv.File, Range: r}
 }
 
 // bundledNPM is the npm range a Node release bundles (tables.yaml node_npm).

@@ -56,32 +56,7 @@ func New(kb *knowledge.Base, logger *slog.Logger, opt Options) (*Engine, error) 
 			return nil, err
 		}
 	}
-	keyIndex := map[string]int{}
-	var keys []string
-	addKey := func(k string) int {
-		if i, ok := keyIndex[k]; ok {
-			return i
-		}
-		keyIndex[k] = len(keys)
-		keys = append(keys, k)
-		e.keyLits = append(e.keyLits, nil)
-		e.keyRegex = append(e.keyRegex, nil)
-		return len(keys) - 1
-	}
-	for _, a := range kb.Anchors {
-		switch {
-		case !a.IsRegex():
-			k := addKey(a.Literal)
-			e.keyLits[k] = append(e.keyLits[k], a.Index)
-		case len(a.Required) == 0:
-			e.freeRegex = append(e.freeRegex, a.Index)
-		default:
-			for _, req := range a.Required {
-				k := addKey(req)
-				e.keyRegex[k] = append(e.keyRegex[k], a.Index)
-			}
-		}
-	}
+	keys := e.indexAnchors()
 	// The two automata are independent: build them on two cores.
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -91,34 +66,7 @@ func New(kb *knowledge.Base, logger *slog.Logger, opt Options) (*Engine, error) 
 	}()
 	defer wg.Wait()
 
-	// The scanner's triggers: the keys of anchors some rule's match uses (cut to a prefix),
-	// long keys of the anchors that raise or lower confidence, the facts' literals and the
-	// failure markers. Short support anchors are looked for in lines kept for other reasons.
-	trig := map[string]int{}
-	for _, a := range kb.Anchors {
-		lits := a.Required
-		if !a.IsRegex() {
-			lits = []string{a.Literal}
-		}
-		if !a.InMatch && (len(lits) == 0 || shortestLen(lits) < minSupportTrigger) {
-			continue // a short, common word would keep half of a big log
-		}
-		for _, k := range lits {
-			if len(k) > prefixLen {
-				k = k[:prefixLen] // enough to decide a line is worth keeping
-				for !utf8.ValidString(k) {
-					k = k[:len(k)-1] // not inside a character: the list is also ripgrep's
-				}
-			}
-			trig[k] = max(trig[k], 0)
-		}
-	}
-	for _, set := range []map[string]int{factTriggers, ecosystemTriggers, specTriggers()} {
-		for k, after := range set {
-			trig[k] = max(trig[k], after)
-		}
-	}
-	_, after, triggers := minimalTriggers(trig)
+	_, after, triggers := minimalTriggers(scanTriggers(kb))
 	e.scan = &scanConfig{
 		triggers: triggers, after: after,
 		before: 2, afterDefault: 2,
@@ -132,6 +80,78 @@ func New(kb *knowledge.Base, logger *slog.Logger, opt Options) (*Engine, error) 
 		e.scan.chunkBytes = opt.ChunkBytes
 	}
 	return e, nil
+}
+
+// indexAnchors files each anchor under the literal keys that find it: a literal anchor under
+// its text (keyLits), a regex under the literals it requires (keyRegex), a regex that
+// requires none in freeRegex. It returns the keys, indexed as keyLits and keyRegex are.
+func (e *Engine) indexAnchors() []string {
+	keyIndex := map[string]int{}
+	var keys []string
+	addKey := func(k string) int {
+		if i, ok := keyIndex[k]; ok {
+			return i
+		}
+		keyIndex[k] = len(keys)
+		keys = append(keys, k)
+		e.keyLits = append(e.keyLits, nil)
+		e.keyRegex = append(e.keyRegex, nil)
+		return len(keys) - 1
+	}
+	for _, a := range e.kb.Anchors {
+		switch {
+		case !a.IsRegex():
+			k := addKey(a.Literal)
+			e.keyLits[k] = append(e.keyLits[k], a.Index)
+		case len(a.Required) == 0:
+			e.freeRegex = append(e.freeRegex, a.Index)
+		default:
+			for _, req := range a.Required {
+				k := addKey(req)
+				e.keyRegex[k] = append(e.keyRegex[k], a.Index)
+			}
+		}
+	}
+	return keys
+}
+
+// scanTriggers are the scanner's triggers, each with how many lines after it to keep: the
+// keys of anchors some rule's match uses (cut to a prefix), long keys of the anchors that
+// raise or lower confidence, the facts' literals and the failure markers. Short support
+// anchors are looked for in lines kept for other reasons.
+func scanTriggers(kb *knowledge.Base) map[string]int {
+	trig := map[string]int{}
+	for _, a := range kb.Anchors {
+		lits := a.Required
+		if !a.IsRegex() {
+			lits = []string{a.Literal}
+		}
+		if !a.InMatch && (len(lits) == 0 || shortestLen(lits) < minSupportTrigger) {
+			continue // a short, common word would keep half of a big log
+		}
+		for _, k := range lits {
+			p := triggerPrefix(k)
+			trig[p] = max(trig[p], 0)
+		}
+	}
+	for _, set := range []map[string]int{factTriggers, ecosystemTriggers, specTriggers()} {
+		for k, after := range set {
+			trig[k] = max(trig[k], after)
+		}
+	}
+	return trig
+}
+
+// triggerPrefix cuts a long key to a prefix, enough to decide a line is worth keeping, and
+// not inside a character: the list is also ripgrep's.
+func triggerPrefix(k string) string {
+	if len(k) > prefixLen {
+		k = k[:prefixLen]
+		for !utf8.ValidString(k) {
+			k = k[:len(k)-1]
+		}
+	}
+	return k
 }
 
 // minimalTriggers drops every trigger that contains another one: a line holding it holds
@@ -305,8 +325,18 @@ type evalContext struct {
 
 const maxHitsPerAnchor = 16
 
+// analyze reads the facts of the lines and which anchors each line matches.
 func (e *Engine) analyze(lines []Line) *evalContext {
 	ctx := &evalContext{kb: e.kb, checks: e.checks, lines: lines, hits: make([][]int, len(e.kb.Anchors))}
+	ctx.facts = e.extract(ctx, lines)
+	e.anchorHits(ctx, lines)
+	e.joinedHits(ctx, ctx.addHit)
+	return ctx
+}
+
+// extract reads the facts of every line and finds the failing line: the runner's error
+// marker, else the last error-looking line.
+func (e *Engine) extract(ctx *evalContext, lines []Line) Facts {
 	x := newExtractor(e.kb)
 	for i := range lines {
 		l := &lines[i]
@@ -316,20 +346,27 @@ func (e *Engine) analyze(lines []Line) *evalContext {
 			ctx.fail = l
 		}
 	}
-	// Without the runner's marker, the failure is the last error-looking line.
 	for i := len(lines) - 1; ctx.fail == nil && i >= max(0, len(lines)-5000); i-- {
 		if reErrorish.MatchString(lines[i].Text) {
 			ctx.fail = &lines[i]
 		}
 	}
-	ctx.facts = x.finish()
+	return x.finish()
+}
 
-	addHit := func(a, i int) {
-		h := ctx.hits[a]
-		if len(h) < maxHitsPerAnchor && (len(h) == 0 || h[len(h)-1] != i) {
-			ctx.hits[a] = append(h, i)
-		}
+// addHit records that anchor a matched line i, once per line and at most maxHitsPerAnchor
+// times.
+func (c *evalContext) addHit(a, i int) {
+	h := c.hits[a]
+	if len(h) < maxHitsPerAnchor && (len(h) == 0 || h[len(h)-1] != i) {
+		c.hits[a] = append(h, i)
 	}
+}
+
+// anchorHits finds the anchors each line matches: the literal keys found in one automaton
+// pass hit their literal anchors outright and select the regex anchors worth trying; the
+// regexes with no key are tried on every line.
+func (e *Engine) anchorHits(ctx *evalContext, lines []Line) {
 	seenKey := make([]bool, len(e.keyLits))
 	seenAnchor := make([]bool, len(e.kb.Anchors))
 	var found, tried []int
@@ -346,30 +383,35 @@ func (e *Engine) analyze(lines []Line) *evalContext {
 		for _, k := range found {
 			seenKey[k] = false
 			for _, a := range e.keyLits[k] {
-				addHit(a, i)
+				ctx.addHit(a, i)
 			}
-			for _, a := range e.keyRegex[k] {
-				if seenAnchor[a] {
-					continue
-				}
-				seenAnchor[a] = true
-				tried = append(tried, a)
-				if e.kb.Anchors[a].Regex().MatchString(t) {
-					addHit(a, i)
-				}
-			}
+			tried = e.tryKeyRegexes(ctx, k, i, t, seenAnchor, tried)
 		}
 		for _, a := range tried {
 			seenAnchor[a] = false
 		}
 		for _, a := range e.freeRegex {
 			if e.kb.Anchors[a].Regex().MatchString(t) {
-				addHit(a, i)
+				ctx.addHit(a, i)
 			}
 		}
 	}
-	e.joinedHits(ctx, addHit)
-	return ctx
+}
+
+// tryKeyRegexes tries, on line i, the regex anchors key k selects that no other key of the
+// line selected already (seenAnchor), appending them to tried.
+func (e *Engine) tryKeyRegexes(ctx *evalContext, k, i int, t string, seenAnchor []bool, tried []int) []int {
+	for _, a := range e.keyRegex[k] {
+		if seenAnchor[a] {
+			continue
+		}
+		seenAnchor[a] = true
+		tried = append(tried, a)
+		if e.kb.Anchors[a].Regex().MatchString(t) {
+			ctx.addHit(a, i)
+		}
+	}
+	return tried
 }
 
 var reErrorish = regexp.MustCompile(`(?i)(?:^|[\s:\[])(?:error|err!|failed|fatal)(?:$|[\s:\]!])`)
@@ -553,62 +595,87 @@ type candidate struct {
 	ev      []Evidence
 }
 
+// rank scores every rule against the log, caps each family by its runner-up, puts a
+// second failure next to the first and concludes.
 func (e *Engine) rank(ctx *evalContext) *Result {
 	s := e.kb.Scoring
 	var cands []*candidate
 	for _, r := range e.kb.Rules {
-		if t, _, _ := ctx.eval(&r.Match); t != knowledge.Yes {
-			continue
-		}
-		dropped := false
-		for i := range r.Require {
-			if t, _, _ := ctx.eval(&r.Require[i]); t == knowledge.No {
-				dropped = true
-				break
-			}
-		}
-		if dropped {
-			continue
-		}
-		c := &candidate{rule: r, score: r.Base}
-		for _, side := range []struct {
-			sign float64
-			adjs []knowledge.Adjust
-		}{{1, r.Raise}, {-1, r.Lower}} {
-			sign, adjs := side.sign, side.adjs
-			for i := range adjs {
-				t, inferred, ev := ctx.eval(&adjs[i].If)
-				if t != knowledge.Yes {
-					continue
-				}
-				by := adjs[i].By
-				if inferred {
-					by *= s.InferredWeight
-				}
-				c.score += sign * by
-				rs := Reason{Effect: round2(sign * by), Note: ctx.fill(adjs[i].Note)}
-				if ev != nil {
-					rs.Line, rs.Source, rs.File = ev.Line, ev.Source, ev.File
-				}
-				c.reasons = append(c.reasons, rs)
-			}
-		}
-		sort.SliceStable(c.reasons, func(i, j int) bool { return c.reasons[i].Effect > c.reasons[j].Effect })
-		// Rounded so that equal evidence gives equal scores whatever the summing order.
-		c.score = math.Round(math.Min(s.Ceiling, math.Max(s.Floor, c.score))*1e6) / 1e6
-		c.conf = c.score
-		c.ev = ctx.matchEvidence(&r.Match)
-		if c.score >= s.CandidateMin {
+		if c := e.weigh(ctx, r); c != nil && c.score >= s.CandidateMin {
 			cands = append(cands, c)
 		}
 	}
 	byConfidence(cands)
-	// Within a family the runner-up caps the family: two causes that explain one symptom
-	// almost equally well must not produce a confident answer. Every member is held to the
-	// cap, so the ranking by raw score survives it.
+	e.capFamilies(cands)
+	byConfidence(cands)
+
+	second := secondFailure(cands, s.SecondFailure)
+	if second != nil {
+		// The second failure follows the first: the rivals of the first come after both.
+		rest := []*candidate{cands[0], second}
+		for _, c := range cands[1:] {
+			if c != second {
+				rest = append(rest, c)
+			}
+		}
+		cands = rest
+	}
+	res := newResult(ctx, cands)
+	e.conclude(ctx, res, cands, second)
+	return res
+}
+
+// weigh scores one rule against the log: nil when its match does not hold or a requirement
+// fails, else a candidate with its score clamped and the reasons that moved it.
+func (e *Engine) weigh(ctx *evalContext, r *knowledge.Rule) *candidate {
+	s := e.kb.Scoring
+	if t, _, _ := ctx.eval(&r.Match); t != knowledge.Yes {
+		return nil
+	}
+	for i := range r.Require {
+		if t, _, _ := ctx.eval(&r.Require[i]); t == knowledge.No {
+			return nil
+		}
+	}
+	c := &candidate{rule: r, score: r.Base}
+	e.adjust(ctx, c, 1, r.Raise)
+	e.adjust(ctx, c, -1, r.Lower)
+	sort.SliceStable(c.reasons, func(i, j int) bool { return c.reasons[i].Effect > c.reasons[j].Effect })
+	// Rounded so that equal evidence gives equal scores whatever the summing order.
+	c.score = math.Round(math.Min(s.Ceiling, math.Max(s.Floor, c.score))*1e6) / 1e6
+	c.conf = c.score
+	c.ev = ctx.matchEvidence(&r.Match)
+	return c
+}
+
+// adjust applies a rule's raises (sign 1) or lowers (sign -1) whose condition holds, an
+// inferred fact counting for less, and records each as a reason.
+func (e *Engine) adjust(ctx *evalContext, c *candidate, sign float64, adjs []knowledge.Adjust) {
+	for i := range adjs {
+		t, inferred, ev := ctx.eval(&adjs[i].If)
+		if t != knowledge.Yes {
+			continue
+		}
+		by := adjs[i].By
+		if inferred {
+			by *= e.kb.Scoring.InferredWeight
+		}
+		c.score += sign * by
+		rs := Reason{Effect: round2(sign * by), Note: ctx.fill(adjs[i].Note)}
+		if ev != nil {
+			rs.Line, rs.Source, rs.File = ev.Line, ev.Source, ev.File
+		}
+		c.reasons = append(c.reasons, rs)
+	}
+}
+
+// capFamilies holds each family to its runner-up: two causes that explain one symptom
+// almost equally well must not produce a confident answer. Every member is held to the cap,
+// so the ranking by raw score survives it. cands are sorted by raw score.
+func (e *Engine) capFamilies(cands []*candidate) {
 	type pair struct{ lead, second *candidate }
 	tops := map[string]*pair{}
-	for _, c := range cands { // sorted by raw score
+	for _, c := range cands {
 		if fam := c.rule.Family; fam != "" {
 			if t := tops[fam]; t == nil {
 				tops[fam] = &pair{lead: c}
@@ -624,26 +691,17 @@ func (e *Engine) rank(ctx *evalContext) *Result {
 		if t == nil || t.second == nil {
 			continue
 		}
-		if limit := s.FamilyMargin + t.lead.score - t.second.score; limit < c.conf {
+		if limit := e.kb.Scoring.FamilyMargin + t.lead.score - t.second.score; limit < c.conf {
 			c.conf = limit
 			if c == t.lead {
 				c.reasons = append(c.reasons, Reason{Effect: round2(limit - c.score), Note: fmt.Sprintf("%s explains the same symptom almost as well (%.2f)", t.second.rule.ID, t.second.score)})
 			}
 		}
 	}
-	byConfidence(cands)
+}
 
-	second := secondFailure(cands, s.SecondFailure)
-	if second != nil {
-		// The second failure follows the first: the rivals of the first come after both.
-		rest := []*candidate{cands[0], second}
-		for _, c := range cands[1:] {
-			if c != second {
-				rest = append(rest, c)
-			}
-		}
-		cands = rest
-	}
+// newResult holds the facts, the ranked diagnoses and the failing line, before a verdict.
+func newResult(ctx *evalContext, cands []*candidate) *Result {
 	res := &Result{Facts: map[string]string{}, FactEvidence: map[string]FactRef{}, Diagnoses: []Diagnosis{}, NextChecks: []string{}}
 	for name, f := range ctx.facts {
 		res.Facts[name] = f.Value
@@ -664,6 +722,12 @@ func (e *Engine) rank(ctx *evalContext) *Result {
 		res.Failure = &Evidence{Line: ctx.fail.N, Text: ctx.fail.Text, Source: "log", Step: ctx.fail.Step}
 		res.JobFailed = ctx.fail.Marker == "error"
 	}
+	return res
+}
+
+// conclude sets the verdict, the summary and, when unsure, the checks that would settle it.
+func (e *Engine) conclude(ctx *evalContext, res *Result, cands []*candidate, second *candidate) {
+	s := e.kb.Scoring
 	switch {
 	case second != nil:
 		// Two failures, each with its own evidence: both are named, and the answer is sure
@@ -698,7 +762,6 @@ func (e *Engine) rank(ctx *evalContext) *Result {
 		res.Verdict = NoKnownCause
 		res.Summary = noCauseSummary(ctx, len(ctx.lines))
 	}
-	return res
 }
 
 // secondFailure finds, after the leader, a candidate that is a failure of its own: of

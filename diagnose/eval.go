@@ -247,6 +247,20 @@ func (r *EvalReport) Write(w io.Writer, verbose bool) error {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "cases %d  top-1 %d/%d (%.1f%%)  top-3 %d/%d (%.1f%%)  confident-wrong %d\n\n", n, top1, n, pct(top1), top3, n, pct(top3), cw)
+	r.writeLabels(&b)
+	b.WriteString("\n")
+	if err := r.WriteReliability(&b); err != nil {
+		return err
+	}
+	if verbose {
+		r.writeMisses(&b)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeLabels prints the figures of each label, by label.
+func (r *EvalReport) writeLabels(b *strings.Builder) {
 	type agg struct{ n, top1, top3, cw int }
 	per := map[string]*agg{}
 	for _, c := range r.Cases {
@@ -271,42 +285,36 @@ func (r *EvalReport) Write(w io.Writer, verbose bool) error {
 		labels = append(labels, l)
 	}
 	sort.Strings(labels)
-	fmt.Fprintf(&b, "%-44s %5s %6s %6s %6s\n", "label", "cases", "top-1", "top-3", "c-wrong")
+	fmt.Fprintf(b, "%-44s %5s %6s %6s %6s\n", "label", "cases", "top-1", "top-3", "c-wrong")
 	for _, l := range labels {
 		a := per[l]
-		fmt.Fprintf(&b, "%-44s %5d %6d %6d %6d\n", l, a.n, a.top1, a.top3, a.cw)
+		fmt.Fprintf(b, "%-44s %5d %6d %6d %6d\n", l, a.n, a.top1, a.top3, a.cw)
 	}
-	b.WriteString("\n")
-	if err := r.WriteReliability(&b); err != nil {
-		return err
-	}
-	misses := 0
+}
+
+// writeMisses lists every case whose top diagnosis is not its label, if any.
+func (r *EvalReport) writeMisses(b *strings.Builder) {
+	header := false
 	for _, c := range r.Cases {
-		if !c.Correct() {
-			misses++
+		if c.Correct() {
+			continue
 		}
-	}
-	if verbose && misses > 0 {
-		b.WriteString("\nmisses:\n")
-		for _, c := range r.Cases {
-			if c.Correct() {
-				continue
-			}
-			flag := ""
-			if c.ConfidentWrong() {
-				flag = "  CONFIDENT-WRONG"
-			}
-			if c.Err != "" {
-				fmt.Fprintf(&b, "  %s: error %s\n", c.File, c.Err)
-				continue
-			}
-			file := c.File
-			if c.Window != "" {
-				file += " [" + c.Window + "]"
-			}
-			fmt.Fprintf(&b, "  %s: want %s, got %s %s %.2f (label rank %d)%s\n", file, c.Label, c.Verdict, c.Top, c.Confidence, c.Rank, flag)
+		if !header {
+			b.WriteString("\nmisses:\n")
+			header = true
 		}
+		flag := ""
+		if c.ConfidentWrong() {
+			flag = "  CONFIDENT-WRONG"
+		}
+		if c.Err != "" {
+			fmt.Fprintf(b, "  %s: error %s\n", c.File, c.Err)
+			continue
+		}
+		file := c.File
+		if c.Window != "" {
+			file += " [" + c.Window + "]"
+		}
+		fmt.Fprintf(b, "  %s: want %s, got %s %s %.2f (label rank %d)%s\n", file, c.Label, c.Verdict, c.Top, c.Confidence, c.Rank, flag)
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
 }

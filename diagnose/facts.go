@@ -150,17 +150,42 @@ func newExtractor(kb *knowledge.Base) *extractor {
 	return &extractor{kb: kb, facts: Facts{}, tools: map[string]*Line{}, packuments: map[string]packument{}}
 }
 
+// line reads one normalized line: each step below looks for one family of facts, in the
+// order their state depends on.
 func (x *extractor) line(l *Line) {
 	t := l.Text
-	f := x.facts
+	if x.permissionsLine(t, l) {
+		return
+	}
+	x.trackStep(t, l)
+	// Most lines of a big log are test or build output: cheap substring checks keep the
+	// regexes below off them.
+	hasVer := strings.ContainsAny(t, "0123456789")
+	x.versionOutput(t, l)
+	x.applySpecs(t, l)
+	if strings.Contains(t, "npm") {
+		x.npmLine(t, l)
+	}
+	x.tokenLine(t, l)
+	x.provenanceLine(t, l)
+	x.publishLine(t, l, hasVer)
+	x.tool(t, l)
+	x.ecosystemLine(t, l)
+	x.runnerLine(t, l)
+	if x.facts["ci"] == nil {
+		x.ciLine(t, l)
+	}
+}
 
-	// GITHUB_TOKEN Permissions group of "Set up job".
+// permissionsLine follows the GITHUB_TOKEN Permissions group of "Set up job" and reports
+// whether the line was one of its entries (or its header), which says nothing else.
+func (x *extractor) permissionsLine(t string, l *Line) bool {
 	if x.inPerms {
 		if m := rePerm.FindStringSubmatch(t); m != nil {
 			if m[1] == "IdToken" && m[2] == "write" {
 				x.idToken = l
 			}
-			return
+			return true
 		}
 		if l.Marker == "endgroup" || strings.TrimSpace(t) != "" {
 			x.closePerms()
@@ -168,10 +193,14 @@ func (x *extractor) line(l *Line) {
 	}
 	if strings.HasSuffix(strings.TrimSpace(t), "GITHUB_TOKEN Permissions") {
 		x.inPerms, x.permsHead, x.idToken = true, l, nil
-		f.setOnce("ci", "github-actions", l)
-		return
+		x.facts.setOnce("ci", "github-actions", l)
+		return true
 	}
+	return false
+}
 
+// trackStep follows the step the line belongs to.
+func (x *extractor) trackStep(t string, l *Line) {
 	if l.Marker == "group" {
 		if m := reStepRun.FindStringSubmatch(t); m != nil {
 			x.step = m[1]
@@ -180,13 +209,10 @@ func (x *extractor) line(l *Line) {
 	if l.Step != "" {
 		x.step = l.Step
 	}
+}
 
-	// Most lines of a big log are test or build output: cheap substring checks keep the
-	// regexes below off them.
-	hasNPM := strings.Contains(t, "npm")
-	hasVer := strings.ContainsAny(t, "0123456789")
-
-	// Versions printed outright.
+// versionOutput reads the bare version `npm -v` or `node -v` printed on the line after it.
+func (x *extractor) versionOutput(t string, l *Line) {
 	if x.wantVer != "" {
 		if m := reVersionOnly.FindStringSubmatch(t); m != nil {
 			if v, err := knowledge.ParseVersion(m[1]); err == nil {
@@ -202,10 +228,11 @@ func (x *extractor) line(l *Line) {
 			x.wantVer = m[1]
 		}
 	}
-	x.applySpecs(t, l)
-	if hasNPM {
-		x.npmLine(t, l)
-	}
+}
+
+// tokenLine reads whether the step's npm token was set, empty or setup-node's placeholder.
+func (x *extractor) tokenLine(t string, l *Line) {
+	f := x.facts
 	if strings.Contains(t, "XXXXX-XXXXX-XXXXX-XXXXX") {
 		f.set("setup_node_placeholder", "true", l, "exact")
 	} else if strings.Contains(t, "TOKEN:") {
@@ -217,16 +244,28 @@ func (x *extractor) line(l *Line) {
 			}
 		}
 	}
-	if strings.Contains(t, "rovenance") {
-		if strings.Contains(t, "Signed provenance statement") {
-			f.set("provenance", "signed", l, "exact")
-		} else if strings.Contains(t, "Provenance statement published to transparency log") {
-			f.set("provenance", "published", l, "exact")
-		}
-		if strings.Contains(t, "--provenance") && !strings.Contains(t, "--provenance=false") || strings.Contains(t, "NPM_CONFIG_PROVENANCE: true") {
-			f.setOnce("provenance_flag", "true", l)
-		}
+}
+
+// provenanceLine reads whether provenance was asked for, signed and published.
+func (x *extractor) provenanceLine(t string, l *Line) {
+	if !strings.Contains(t, "rovenance") {
+		return
 	}
+	f := x.facts
+	if strings.Contains(t, "Signed provenance statement") {
+		f.set("provenance", "signed", l, "exact")
+	} else if strings.Contains(t, "Provenance statement published to transparency log") {
+		f.set("provenance", "published", l, "exact")
+	}
+	if strings.Contains(t, "--provenance") && !strings.Contains(t, "--provenance=false") || strings.Contains(t, "NPM_CONFIG_PROVENANCE: true") {
+		f.setOnce("provenance_flag", "true", l)
+	}
+}
+
+// publishLine reads the publish command, the registry's HTTP answers and the "+ pkg@version"
+// line of a publish that went through.
+func (x *extractor) publishLine(t string, l *Line, hasVer bool) {
+	f := x.facts
 	if strings.Contains(t, "publish") || strings.Contains(t, "release") {
 		if m := rePublishCmd.FindStringSubmatch(t); m != nil && !strings.Contains(t, "npm notice") {
 			f.setOnce("publish_command", strings.TrimSpace(m[1]), l)
@@ -243,10 +282,11 @@ func (x *extractor) line(l *Line) {
 			f.set("published", "true", l, "exact")
 		}
 	}
-	x.tool(t, l)
-	x.ecosystemLine(t, l)
+}
 
-	// Runner and CI.
+// runnerLine reads which kind of runner ran the job.
+func (x *extractor) runnerLine(t string, l *Line) {
+	f := x.facts
 	switch {
 	case strings.Contains(t, "Hosted Compute Agent") || strings.HasPrefix(t, "Image Release: "):
 		f.setOnce("runner", "github-hosted", l)
@@ -268,24 +308,37 @@ func (x *extractor) line(l *Line) {
 			f.set("runner", "self-hosted", l, "inferred")
 		}
 	}
-	if f["ci"] == nil {
-		switch {
-		case l.Marker != "" && l.Marker != "group" && l.Marker != "endgroup" || strings.HasPrefix(t, "Current runner version:"):
-			f.setOnce("ci", "github-actions", l)
-		case strings.Contains(t, "gitlab") || strings.Contains(t, "section_") || strings.Contains(t, "Job succeeded"):
-			if reGitLab.MatchString(t) {
-				f.setOnce("ci", "gitlab", l)
-			}
-		case strings.Contains(t, "ircle") || strings.Contains(t, "CIRCLE"):
-			if reCircle.MatchString(t) {
-				f.setOnce("ci", "circleci", l)
-			}
+}
+
+// ciLine recognizes the CI system from its markers, until one is known.
+func (x *extractor) ciLine(t string, l *Line) {
+	f := x.facts
+	switch {
+	case l.Marker != "" && l.Marker != "group" && l.Marker != "endgroup" || strings.HasPrefix(t, "Current runner version:"):
+		f.setOnce("ci", "github-actions", l)
+	case strings.Contains(t, "gitlab") || strings.Contains(t, "section_") || strings.Contains(t, "Job succeeded"):
+		if reGitLab.MatchString(t) {
+			f.setOnce("ci", "gitlab", l)
+		}
+	case strings.Contains(t, "ircle") || strings.Contains(t, "CIRCLE"):
+		if reCircle.MatchString(t) {
+			f.setOnce("ci", "circleci", l)
 		}
 	}
 }
 
 // npmLine reads what only lines mentioning npm can say.
 func (x *extractor) npmLine(t string, l *Line) {
+	x.npmWordings(t, l)
+	x.npmActual(t, l)
+	x.npmRegistryLine(t, l)
+	x.npmSetupLine(t, l)
+}
+
+// npmWordings bounds npm's version by wordings only some versions print (npm/cli
+// error-message.js, npm-registry-client): the log prefix, the 404 message, "publish Failed
+// PUT" up to 6.5, "You should bug the author" up to 8.
+func (x *extractor) npmWordings(t string, l *Line) {
 	f := x.facts
 	if reNPMPrefixOld.MatchString(t) {
 		x.bound(l, knowledge.Range{Max: below(x.kb.Thresholds["npm_new_log_prefix"]), HasMax: true})
@@ -305,27 +358,35 @@ func (x *extractor) npmLine(t string, l *Line) {
 			x.pkg(m[1], m[2], l)
 		}
 	}
-	// Wordings only some npm versions print bound the version (npm/cli error-message.js,
-	// npm-registry-client): "publish Failed PUT" up to 6.5, "You should bug the author" up to 8.
 	if strings.Contains(t, "publish Failed PUT") {
 		x.bound(l, knowledge.Range{Max: below(x.kb.Thresholds["npm_registry_fetch"]), HasMax: true})
 	}
 	if strings.Contains(t, "You should bug the author") {
 		x.bound(l, knowledge.Range{Max: below(x.kb.Thresholds["npm9"]), HasMax: true})
 	}
-	// EBADENGINE's "Actual:" line names the npm and Node that ran.
-	if strings.Contains(t, "Actual:") && strings.Contains(t, `"npm"`) {
-		if m := reActualNPM.FindStringSubmatch(t); m != nil {
-			if v, err := knowledge.ParseVersion(m[1]); err == nil {
-				x.exactVersion("npm", v, l)
-			}
-		}
-		if m := reActualNode.FindStringSubmatch(t); m != nil {
-			if v, err := knowledge.ParseVersion(m[1]); err == nil {
-				x.exactVersion("node", v, l)
-			}
+}
+
+// npmActual reads the npm and Node that ran from EBADENGINE's "Actual:" line.
+func (x *extractor) npmActual(t string, l *Line) {
+	if !strings.Contains(t, "Actual:") || !strings.Contains(t, `"npm"`) {
+		return
+	}
+	if m := reActualNPM.FindStringSubmatch(t); m != nil {
+		if v, err := knowledge.ParseVersion(m[1]); err == nil {
+			x.exactVersion("npm", v, l)
 		}
 	}
+	if m := reActualNode.FindStringSubmatch(t); m != nil {
+		if v, err := knowledge.ParseVersion(m[1]); err == nil {
+			x.exactVersion("node", v, l)
+		}
+	}
+}
+
+// npmRegistryLine reads npm's talk with the registry: the error code, the HTTP fetches,
+// where it published and the package it packed.
+func (x *extractor) npmRegistryLine(t string, l *Line) {
+	f := x.facts
 	if strings.Contains(t, " code ") {
 		if m := reErrorCode.FindStringSubmatch(t); m != nil {
 			f.set("npm_error_code", m[1], l, "exact")
@@ -363,6 +424,11 @@ func (x *extractor) npmLine(t string, l *Line) {
 			f.set("package_version", m[1], l, "exact")
 		}
 	}
+}
+
+// npmSetupLine reads the OIDC exchange npm logged and an `npm install -g npm@spec` upgrade.
+func (x *extractor) npmSetupLine(t string, l *Line) {
+	f := x.facts
 	if strings.Contains(t, " oidc ") || strings.Contains(t, "/oidc/token/exchange/") {
 		if m := reOIDCLog.FindStringSubmatch(t); m != nil {
 			f.set("oidc_log", m[1], l, "exact")
@@ -511,26 +577,48 @@ func (x *extractor) finish() Facts {
 			break
 		}
 	}
-	if up := f["npm_upgrade"]; up != nil && x.npmExact != nil && up.Line > x.npmExact.Line {
-		// npm was replaced after it printed its version: what ran later is the spec's npm
-		// (if the install worked), not the runner's.
-		f["npm_runner_version"] = &Fact{Name: "npm_runner_version", Value: x.npmExact.Value, Line: x.npmExact.Line, Text: x.npmExact.Text, Kind: "exact", Source: "log", Range: x.npmExact.Range}
-		x.npmExact = nil
-		if c, err := knowledge.ParseConstraint(up.Value); err == nil {
-			if r, ok := c.Bounds(); ok {
-				if x.hasBounds {
-					// What the failure printed must agree with the spec, else the upgrade
-					// did not take (or another npm ran): then the printed bounds stand.
-					r, ok = r.Intersect(x.npmBounds)
-				}
-				if ok {
-					x.npmBounds, x.hasBounds = r, true
-					x.npmBoundAt = &Fact{Line: up.Line, Text: up.Text}
-					x.upgradeInferred = true
-				}
-			}
-		}
+	x.applyUpgrade()
+	x.resolveNPMVersion()
+	x.npmFromNode()
+	x.packageFacts()
+	x.oidcIntent()
+	return f
+}
+
+// applyUpgrade handles an npm replaced after it printed its version: what ran later is the
+// spec's npm (if the install worked), not the runner's.
+func (x *extractor) applyUpgrade() {
+	f := x.facts
+	up := f["npm_upgrade"]
+	if up == nil || x.npmExact == nil || up.Line <= x.npmExact.Line {
+		return
 	}
+	f["npm_runner_version"] = &Fact{Name: "npm_runner_version", Value: x.npmExact.Value, Line: x.npmExact.Line, Text: x.npmExact.Text, Kind: "exact", Source: "log", Range: x.npmExact.Range}
+	x.npmExact = nil
+	c, err := knowledge.ParseConstraint(up.Value)
+	if err != nil {
+		return
+	}
+	r, ok := c.Bounds()
+	if !ok {
+		return
+	}
+	if x.hasBounds {
+		// What the failure printed must agree with the spec, else the upgrade did not take
+		// (or another npm ran): then the printed bounds stand.
+		r, ok = r.Intersect(x.npmBounds)
+	}
+	if ok {
+		x.npmBounds, x.hasBounds = r, true
+		x.npmBoundAt = &Fact{Line: up.Line, Text: up.Text}
+		x.upgradeInferred = true
+	}
+}
+
+// resolveNPMVersion sets npm_version from the version npm printed and the bounds its
+// wordings set.
+func (x *extractor) resolveNPMVersion() {
+	f := x.facts
 	switch {
 	case x.npmExact != nil && x.hasBounds:
 		if _, ok := x.npmExact.Range.Intersect(x.npmBounds); ok {
@@ -545,27 +633,37 @@ func (x *extractor) finish() Facts {
 	case x.hasBounds:
 		f["npm_version"] = x.boundFact()
 	}
-	if nv := f["node_version"]; nv != nil && (f["npm_version"] == nil || !f["npm_version"].Range.IsExact()) && f["npm_upgrade"] == nil {
-		v := nv.Range.Min
-		for _, row := range x.kb.NodeNPM {
-			if !row.Node.Allows(v) {
-				continue
-			}
-			r := knowledge.Range{Min: row.NPMMin, HasMin: true, Max: row.NPMMax, HasMax: true}
-			if cur := f["npm_version"]; cur != nil {
-				nr, ok := cur.Range.Intersect(r)
-				if !ok {
-					break
-				}
-				if nr == cur.Range {
-					break
-				}
-				r = nr
-			}
-			f["npm_version"] = &Fact{Name: "npm_version", Value: rangeText(r), Line: nv.Line, Text: nv.Text, Kind: "inferred", Source: "log", Range: r}
-			break
-		}
+}
+
+// npmFromNode narrows an inexact npm_version (or infers one) from the npm bundled with the
+// Node that ran, unless npm was upgraded.
+func (x *extractor) npmFromNode() {
+	f := x.facts
+	nv := f["node_version"]
+	if nv == nil || f["npm_version"] != nil && f["npm_version"].Range.IsExact() || f["npm_upgrade"] != nil {
+		return
 	}
+	v := nv.Range.Min
+	for _, row := range x.kb.NodeNPM {
+		if !row.Node.Allows(v) {
+			continue
+		}
+		r := knowledge.Range{Min: row.NPMMin, HasMin: true, Max: row.NPMMax, HasMax: true}
+		if cur := f["npm_version"]; cur != nil {
+			nr, ok := cur.Range.Intersect(r)
+			if !ok || nr == cur.Range {
+				return
+			}
+			r = nr
+		}
+		f["npm_version"] = &Fact{Name: "npm_version", Value: rangeText(r), Line: nv.Line, Text: nv.Text, Kind: "inferred", Source: "log", Range: r}
+		return
+	}
+}
+
+// packageFacts derives scoped, prerelease and package_exists from the package npm packed.
+func (x *extractor) packageFacts() {
+	f := x.facts
 	if n := f["package_name"]; n != nil {
 		f.set("scoped", boolText(strings.HasPrefix(n.Value, "@")), &Line{N: n.Line, Text: n.Text}, "exact")
 	}
@@ -579,8 +677,6 @@ func (x *extractor) finish() Facts {
 			f.set("package_exists", boolText(p.status != "404"), p.line, "exact")
 		}
 	}
-	x.oidcIntent()
-	return f
 }
 
 func (x *extractor) boundFact() *Fact {

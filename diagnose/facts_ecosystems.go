@@ -123,26 +123,45 @@ func (x *extractor) ecosystemLine(t string, l *Line) {
 	x.ecosystemText(t, l)
 }
 
+// ecosystemText reads one line (or one %0A-separated part of it) for every non-npm
+// registry in turn; the order of the steps is the order their state depends on.
 func (x *extractor) ecosystemText(t string, l *Line) {
-	f := x.facts
 	hasVer := strings.ContainsAny(t, "0123456789")
 	x.stepContext(t, l)
+	x.actionRefs(t, l)
+	x.pypiText(t, l, hasVer)
+	x.cratesText(t, l, hasVer)
+	x.gemText(t, l)
+	x.loginInputs(t, l)
+	x.containerLine(t, l)
+	if strings.Contains(t, "Secret source:") {
+		if m := reSecretSource.FindStringSubmatch(t); m != nil {
+			x.facts.set("secret_source", m[1], l, "exact")
+		}
+	}
+	x.denoText(t, l, hasVer)
+}
 
-	// Action refs.
-	if strings.Contains(t, "/") {
-		for _, a := range actionFacts {
-			for _, h := range a.hints {
-				if strings.Contains(t, h) {
-					if m := a.re.FindStringSubmatch(t); m != nil {
-						x.actionRef(a.fact, m[1]+m[2], l)
-					}
-					break
+// actionRefs records the ref of each known action the line names (uses: owner/action@ref).
+func (x *extractor) actionRefs(t string, l *Line) {
+	if !strings.Contains(t, "/") {
+		return
+	}
+	for _, a := range actionFacts {
+		for _, h := range a.hints {
+			if strings.Contains(t, h) {
+				if m := a.re.FindStringSubmatch(t); m != nil {
+					x.actionRef(a.fact, m[1]+m[2], l)
 				}
+				break
 			}
 		}
 	}
+}
 
-	// PyPI.
+// pypiText reads PyPI's facts: twine and uv versions, the OIDC claims either prints after a
+// refusal, the reusable-workflow warning and the repository the upload went to.
+func (x *extractor) pypiText(t string, l *Line, hasVer bool) {
 	if strings.Contains(t, "twine") && hasVer {
 		if m := reTwineVersion.FindStringSubmatch(t); m != nil {
 			x.version("twine_version", m[1]+m[2], l)
@@ -158,41 +177,57 @@ func (x *extractor) ecosystemText(t string, l *Line) {
 			x.pypiClaim(m[1], m[2], l)
 		}
 	}
+	x.uvClaims(t, l)
+	x.reusableWarning(t, l)
+	x.pypiRegistry(t, l)
+}
+
+// uvClaims reads the claims uv prints in an OidcTokenClaims { … } block, a few lines long.
+func (x *extractor) uvClaims(t string, l *Line) {
 	if strings.Contains(t, "OidcTokenClaims") {
 		x.tools[ecoUVClaimsKey] = l
 	}
 	if h := x.tools[ecoUVClaimsKey]; h != nil && l.N-h.N > 20 {
 		delete(x.tools, ecoUVClaimsKey) // the block was cut off: its claims are a few lines
 	}
-	if x.tools[ecoUVClaimsKey] != nil {
-		if strings.Contains(t, `: "`) {
-			for _, m := range reUVClaim.FindAllStringSubmatch(t, -1) {
-				x.pypiClaim(m[1], m[2], l)
-			}
-		}
-		if strings.Contains(t, "}") {
-			delete(x.tools, ecoUVClaimsKey)
+	if x.tools[ecoUVClaimsKey] == nil {
+		return
+	}
+	if strings.Contains(t, `: "`) {
+		for _, m := range reUVClaim.FindAllStringSubmatch(t, -1) {
+			x.pypiClaim(m[1], m[2], l)
 		}
 	}
-	x.reusableWarning(t, l)
-	if strings.Contains(t, "://") {
-		switch {
-		case strings.Contains(t, "Uploading distributions to"):
-			if m := reUploadTo.FindStringSubmatch(t); m != nil {
-				f.set("registry", m[1], l, "exact")
-			}
-		case strings.Contains(t, "repository") && strings.Contains(x.currentStep(), "gh-action-pypi-publish"):
-			if m := reRepoURLInput.FindStringSubmatch(t); m != nil {
-				f.set("registry", m[1], l, "exact")
-			}
-		case strings.Contains(t, "pypi.org/legacy"):
-			if m := rePyPIURL.FindString(t); m != "" && !strings.Contains(f.value("registry"), "pypi") {
-				f.set("registry", m, l, "exact")
-			}
-		}
+	if strings.Contains(t, "}") {
+		delete(x.tools, ecoUVClaimsKey)
 	}
+}
 
-	// crates.io.
+// pypiRegistry reads the repository URL an upload went to: twine's "Uploading
+// distributions to", the publish action's repository-url input, or a legacy upload URL.
+func (x *extractor) pypiRegistry(t string, l *Line) {
+	if !strings.Contains(t, "://") {
+		return
+	}
+	f := x.facts
+	switch {
+	case strings.Contains(t, "Uploading distributions to"):
+		if m := reUploadTo.FindStringSubmatch(t); m != nil {
+			f.set("registry", m[1], l, "exact")
+		}
+	case strings.Contains(t, "repository") && strings.Contains(x.currentStep(), "gh-action-pypi-publish"):
+		if m := reRepoURLInput.FindStringSubmatch(t); m != nil {
+			f.set("registry", m[1], l, "exact")
+		}
+	case strings.Contains(t, "pypi.org/legacy"):
+		if m := rePyPIURL.FindString(t); m != "" && !strings.Contains(f.value("registry"), "pypi") {
+			f.set("registry", m, l, "exact")
+		}
+	}
+}
+
+// cratesText reads crates.io's facts: the cargo version and crates-io-auth-action's.
+func (x *extractor) cratesText(t string, l *Line, hasVer bool) {
 	if hasVer && strings.Contains(t, "cargo ") {
 		if m := reCargoVersion.FindStringSubmatch(t); m != nil {
 			x.version("cargo_version", m[1], l)
@@ -203,8 +238,11 @@ func (x *extractor) ecosystemText(t string, l *Line) {
 			x.version("crates_auth_action_version", m[1], l)
 		}
 	}
+}
 
-	// RubyGems: `gem env` or `gem --version` and the bare version it prints.
+// gemText reads RubyGems' version: from `gem env`, or the bare version `gem --version`
+// prints on the next non-blank line.
+func (x *extractor) gemText(t string, l *Line) {
 	if w := x.tools[ecoWantGemKey]; w != nil && w != l {
 		if m := reVersionOnly.FindStringSubmatch(t); m != nil {
 			x.version("gem_version", m[1], l)
@@ -221,8 +259,12 @@ func (x *extractor) ecosystemText(t string, l *Line) {
 			x.version("gem_version", m[1], l)
 		}
 	}
+}
 
-	// Inputs of NuGet/login and docker/login-action, echoed under "Run …" / "with:".
+// loginInputs reads the inputs of NuGet/login and docker/login-action, echoed under
+// "Run …" / "with:", and the NuGet user a trust policy names.
+func (x *extractor) loginInputs(t string, l *Line) {
+	f := x.facts
 	if strings.Contains(t, ": ") && (strings.Contains(t, "user") || strings.Contains(t, "registry")) {
 		if m := reInput.FindStringSubmatch(t); m != nil {
 			step := strings.ToLower(x.currentStep())
@@ -239,16 +281,11 @@ func (x *extractor) ecosystemText(t string, l *Line) {
 			f.set("nuget_user", m[1], l, "exact")
 		}
 	}
+}
 
-	// Containers.
-	x.containerLine(t, l)
-	if strings.Contains(t, "Secret source:") {
-		if m := reSecretSource.FindStringSubmatch(t); m != nil {
-			f.set("secret_source", m[1], l, "exact")
-		}
-	}
-
-	// JSR: `deno --version`, or the deno binary `npx jsr publish` downloads.
+// denoText reads JSR's deno version: `deno --version`, or the deno binary `npx jsr
+// publish` downloads.
+func (x *extractor) denoText(t string, l *Line, hasVer bool) {
 	if hasVer && (strings.Contains(t, "deno ") || strings.Contains(t, "Deno ")) {
 		if m := reDenoVersion.FindStringSubmatch(t); m != nil {
 			x.version("deno_version", m[1], l)

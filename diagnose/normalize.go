@@ -95,30 +95,11 @@ func normalizeLine(raw string, st docStyle) Line {
 		}
 	}
 	s = strings.TrimPrefix(s, "\uFEFF")
-	if strings.Contains(s, "section_") {
-		if m := reGitLabSect.FindStringSubmatch(s); m != nil {
-			if m[1] == "start" {
-				ln.Marker = "group"
-			} else {
-				ln.Marker = "endgroup"
-			}
-			s = s[len(m[0]):]
-		}
-	}
+	s = gitLabSection(s, &ln)
 	if strings.IndexByte(s, 0x1b) >= 0 {
 		s = reANSI.ReplaceAllString(s, "")
 	}
-	if i := strings.LastIndexByte(s, '\r'); i >= 0 {
-		// A progress line overprinted with '\r': the terminal showed the last segment.
-		if rest := s[i+1:]; strings.TrimSpace(rest) != "" {
-			s = rest
-		} else {
-			s = strings.TrimRight(s, "\r")
-			if j := strings.LastIndexByte(s, '\r'); j >= 0 {
-				s = s[j+1:]
-			}
-		}
-	}
+	s = lastOverprint(s)
 	if st.quoted {
 		s = unquote(s)
 	}
@@ -126,20 +107,7 @@ func normalizeLine(raw string, st docStyle) Line {
 		s = s[n:]
 	}
 	s = stripCIPrefixes(s)
-	if t := strings.TrimLeft(s, " \t"); len(t) < len(s) && (strings.HasPrefix(t, "##[") || strings.HasPrefix(t, "::")) {
-		s = t // a re-indented paste of a raw log
-	}
-	if strings.HasPrefix(s, "##[") {
-		if m := reMarker.FindStringSubmatch(s); m != nil {
-			ln.Marker = m[1]
-			s = s[len(m[0]):]
-		}
-	} else if strings.HasPrefix(s, "::") {
-		if m := reWorkflowCmd.FindStringSubmatch(s); m != nil {
-			ln.Marker = m[1]
-			s = s[len(m[0]):]
-		}
-	}
+	s = actionsMarker(s, &ln)
 	if strings.HasPrefix(s, "#") {
 		if m := reBuildKit.FindStringIndex(s); m != nil {
 			s = s[m[1]:]
@@ -153,6 +121,61 @@ func normalizeLine(raw string, st docStyle) Line {
 	}
 	ln.Text = strings.TrimRight(s, " \t")
 	return ln
+}
+
+// gitLabSection strips a GitLab section_start/section_end marker, noting it as a group or
+// endgroup marker on ln.
+func gitLabSection(s string, ln *Line) string {
+	if !strings.Contains(s, "section_") {
+		return s
+	}
+	m := reGitLabSect.FindStringSubmatch(s)
+	if m == nil {
+		return s
+	}
+	if m[1] == "start" {
+		ln.Marker = "group"
+	} else {
+		ln.Marker = "endgroup"
+	}
+	return s[len(m[0]):]
+}
+
+// lastOverprint keeps what the terminal showed of a progress line overprinted with '\r':
+// the last segment that is not blank.
+func lastOverprint(s string) string {
+	i := strings.LastIndexByte(s, '\r')
+	if i < 0 {
+		return s
+	}
+	if rest := s[i+1:]; strings.TrimSpace(rest) != "" {
+		return rest
+	}
+	s = strings.TrimRight(s, "\r")
+	if j := strings.LastIndexByte(s, '\r'); j >= 0 {
+		s = s[j+1:]
+	}
+	return s
+}
+
+// actionsMarker strips a GitHub Actions marker (##[error], ::warning::), also from a
+// re-indented paste of a raw log, noting it on ln.
+func actionsMarker(s string, ln *Line) string {
+	if t := strings.TrimLeft(s, " \t"); len(t) < len(s) && (strings.HasPrefix(t, "##[") || strings.HasPrefix(t, "::")) {
+		s = t
+	}
+	re := reWorkflowCmd
+	switch {
+	case strings.HasPrefix(s, "##["):
+		re = reMarker
+	case !strings.HasPrefix(s, "::"):
+		return s
+	}
+	if m := re.FindStringSubmatch(s); m != nil {
+		ln.Marker = m[1]
+		s = s[len(m[0]):]
+	}
+	return s
 }
 
 // stripCIPrefixes removes the line prefixes other CIs add and the colour codes a copy left

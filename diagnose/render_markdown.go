@@ -154,6 +154,25 @@ func markdownChecks(b *strings.Builder, qs []string) {
 // markdownDetails folds away what --explain adds on a terminal.
 func markdownDetails(b *strings.Builder, r *Result) {
 	var inner strings.Builder
+	shown := shownAbove(r)
+	if r.Verdict == Inconclusive && len(r.NextChecks) > 0 {
+		markdownChecks(&inner, r.NextChecks)
+	}
+	for i, d := range r.Diagnoses {
+		markdownCandidate(&inner, i+1, d, shown[d.ID])
+	}
+	markdownFacts(&inner, r)
+	if inner.Len() == 0 {
+		return
+	}
+	b.WriteString("\n<details><summary>Details: causes, fixes, reasons and facts</summary>\n")
+	b.WriteString(inner.String())
+	b.WriteString("\n</details>\n")
+}
+
+// shownAbove names the diagnoses whose fix the answer above the details already shows:
+// every failure of a two-failure answer, or the diagnosed one.
+func shownAbove(r *Result) map[string]bool {
 	shown := map[string]bool{}
 	if fail := failures(r); len(fail) > 1 {
 		for _, d := range fail {
@@ -162,61 +181,61 @@ func markdownDetails(b *strings.Builder, r *Result) {
 	} else if r.Verdict == Diagnosed && len(r.Diagnoses) > 0 {
 		shown[r.Diagnoses[0].ID] = true
 	}
-	if r.Verdict == Inconclusive && len(r.NextChecks) > 0 {
-		markdownChecks(&inner, r.NextChecks)
+	return shown
+}
+
+// markdownCandidate writes the n-th candidate: its cause, the reasons with their weights,
+// the fix (only its steps when the answer above showed the rest) and its references.
+func markdownCandidate(b *strings.Builder, n int, d Diagnosis, shown bool) {
+	fmt.Fprintf(b, "\n#### %d. %s — `%s` (%.2f)\n", n, d.Title, d.ID, d.Confidence)
+	if d.Cause != "" {
+		fmt.Fprintf(b, "\n%s\n", strings.Join(strings.Fields(d.Cause), " "))
 	}
-	for i, d := range r.Diagnoses {
-		fmt.Fprintf(&inner, "\n#### %d. %s — `%s` (%.2f)\n", i+1, d.Title, d.ID, d.Confidence)
-		if d.Cause != "" {
-			fmt.Fprintf(&inner, "\n%s\n", strings.Join(strings.Fields(d.Cause), " "))
-		}
-		if len(d.Reasons) > 0 {
-			inner.WriteString("\n")
-			for _, rs := range d.Reasons {
-				fmt.Fprintf(&inner, "- %+.2f %s", rs.Effect, rs.Note)
-				if loc := location(rs.Source, rs.File, rs.Line); loc != "" {
-					fmt.Fprintf(&inner, " (%s)", loc)
-				}
-				inner.WriteString("\n")
+	if len(d.Reasons) > 0 {
+		b.WriteString("\n")
+		for _, rs := range d.Reasons {
+			fmt.Fprintf(b, "- %+.2f %s", rs.Effect, rs.Note)
+			if loc := location(rs.Source, rs.File, rs.Line); loc != "" {
+				fmt.Fprintf(b, " (%s)", loc)
 			}
-		}
-		switch {
-		case shown[d.ID] && len(d.Fix.Steps) > 0:
-			inner.WriteString("\n**Fix, step by step:**\n")
-		case !shown[d.ID] && d.Fix.Summary != "":
-			fmt.Fprintf(&inner, "\n**Fix:** %s\n", d.Fix.Summary)
-		}
-		markdownSteps(&inner, d.Fix.Steps)
-		if !shown[d.ID] {
-			markdownSnippet(&inner, d.Fix.Snippet)
-		}
-		if len(d.Refs) > 0 {
-			inner.WriteString("\nRefs: ")
-			for n, ref := range d.Refs {
-				if n > 0 {
-					inner.WriteString(" · ")
-				}
-				fmt.Fprintf(&inner, "<%s>", ref)
-			}
-			inner.WriteString("\n")
+			b.WriteString("\n")
 		}
 	}
-	if len(r.Facts) > 0 {
-		inner.WriteString("\n**Facts**\n\n| fact | value | where |\n|---|---|---|\n")
-		for _, name := range sortedKeys(r.Facts) {
-			where := ""
-			if ref := r.FactEvidence[name]; ref.Line > 0 {
-				where = fmt.Sprintf("line %d, %s", ref.Line, ref.Kind)
-			}
-			fmt.Fprintf(&inner, "| `%s` | %s | %s |\n", name, cell(r.Facts[name]), where)
-		}
+	switch {
+	case shown && len(d.Fix.Steps) > 0:
+		b.WriteString("\n**Fix, step by step:**\n")
+	case !shown && d.Fix.Summary != "":
+		fmt.Fprintf(b, "\n**Fix:** %s\n", d.Fix.Summary)
 	}
-	if inner.Len() == 0 {
+	markdownSteps(b, d.Fix.Steps)
+	if !shown {
+		markdownSnippet(b, d.Fix.Snippet)
+	}
+	if len(d.Refs) > 0 {
+		b.WriteString("\nRefs: ")
+		for i, ref := range d.Refs {
+			if i > 0 {
+				b.WriteString(" · ")
+			}
+			fmt.Fprintf(b, "<%s>", ref)
+		}
+		b.WriteString("\n")
+	}
+}
+
+// markdownFacts writes the facts as a table with the line each came from.
+func markdownFacts(b *strings.Builder, r *Result) {
+	if len(r.Facts) == 0 {
 		return
 	}
-	b.WriteString("\n<details><summary>Details: causes, fixes, reasons and facts</summary>\n")
-	b.WriteString(inner.String())
-	b.WriteString("\n</details>\n")
+	b.WriteString("\n**Facts**\n\n| fact | value | where |\n|---|---|---|\n")
+	for _, name := range sortedKeys(r.Facts) {
+		where := ""
+		if ref := r.FactEvidence[name]; ref.Line > 0 {
+			where = fmt.Sprintf("line %d, %s", ref.Line, ref.Kind)
+		}
+		fmt.Fprintf(b, "| `%s` | %s | %s |\n", name, cell(r.Facts[name]), where)
+	}
 }
 
 // cell keeps a fact's value inside its table cell.

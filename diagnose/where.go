@@ -90,36 +90,42 @@ func locate(res *Result, out *Outside) {
 	}
 	for i := range res.Diagnoses {
 		d := &res.Diagnoses[i]
-		var cited []Evidence
-		seen := map[string]bool{}
-		for _, alts := range fixSites[d.ID] {
-			var f OutsideFact
-			ok := false
-			for name := range strings.SplitSeq(alts, "|") {
-				if f, ok = byName[name]; ok {
-					break
-				}
-			}
-			if !ok || len(cited) == maxSites {
-				continue
-			}
-			key := f.File + ":" + strconv.Itoa(f.Line)
-			if seen[key] {
-				continue
-			}
-			seen[key] = true
-			text := f.Text
-			if text == "" {
-				text = f.Name + ": " + f.Value
-			}
-			src := f.Source
-			if src == "" {
-				src = "workflow"
-			}
-			cited = append(cited, Evidence{Line: f.Line, Text: text, Source: src, File: f.File})
-		}
-		if len(cited) > 0 {
+		if cited := citeSites(fixSites[d.ID], byName); len(cited) > 0 {
 			d.Evidence = append(cited, d.Evidence...)
 		}
 	}
+}
+
+// citeSites cites up to maxSites distinct file:line locations for a fix's sites, each site
+// given as alternatives "a|b" of which the first known one counts.
+func citeSites(sites []string, byName map[string]OutsideFact) []Evidence {
+	var cited []Evidence
+	seen := map[string]bool{}
+	for _, alts := range sites {
+		var f OutsideFact
+		ok := false
+		for name := range strings.SplitSeq(alts, "|") {
+			if f, ok = byName[name]; ok {
+				break
+			}
+		}
+		if !ok || len(cited) == maxSites {
+			continue
+		}
+		key := f.File + ":" + strconv.Itoa(f.Line)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		text := f.Text
+		if text == "" {
+			text = f.Name + ": " + f.Value
+		}
+		src := f.Source
+		if src == "" {
+			src = "workflow"
+		}
+		cited = append(cited, Evidence{Line: f.Line, Text: text, Source: src, File: f.File})
+	}
+	return cited
 }

@@ -126,32 +126,7 @@ func LoadFS(fsys fs.FS) (*Base, error) {
 	if err != nil {
 		return nil, err
 	}
-	var decoded []*Rule
-	derrs := make([]error, len(files))
-	raws := make([][]byte, len(files))
-	if c := precompiled(fsys, files); c != nil {
-		decoded = c.Rules
-		b.regexes = make(map[string]compiledRegex, len(c.Required))
-		for re, req := range c.Required {
-			b.regexes[re] = compiledRegex{required: req}
-		}
-	} else {
-		// Decoding YAML is most of start-up; do it on every core, then compile in order
-		// (the shared anchors are not safe for concurrent use).
-		decoded = make([]*Rule, len(files))
-		var wg sync.WaitGroup
-		workers := max(1, min(runtime.GOMAXPROCS(0), 8))
-		for w := 0; w < workers; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := w; i < len(files); i += workers {
-					raws[i], decoded[i], derrs[i] = decodeRule(fsys, files[i])
-				}
-			}()
-		}
-		wg.Wait()
-	}
+	decoded, raws, derrs := b.decodeRules(fsys, files)
 	if b.regexes == nil {
 		b.precompileRegexes(decoded)
 	}
@@ -173,6 +148,56 @@ func LoadFS(fsys fs.FS) (*Base, error) {
 		b.byID[r.ID] = r
 		b.Rules = append(b.Rules, r)
 	}
+	errs = append(errs, b.checkRefines()...)
+	if len(errs) == 0 {
+		if err := b.checkSplits(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if len(b.Rules) == 0 {
+		return nil, errors.New("knowledge base has no rules")
+	}
+	return b, nil
+}
+
+// decodeRules returns the rules of files, each with its YAML text and decoding error: from
+// the precompiled form when it matches the files (which also gives the regexes' required
+// literals), else decoded from YAML.
+func (b *Base) decodeRules(fsys fs.FS, files []string) (decoded []*Rule, raws [][]byte, derrs []error) {
+	derrs = make([]error, len(files))
+	raws = make([][]byte, len(files))
+	if c := precompiled(fsys, files); c != nil {
+		b.regexes = make(map[string]compiledRegex, len(c.Required))
+		for re, req := range c.Required {
+			b.regexes[re] = compiledRegex{required: req}
+		}
+		return c.Rules, raws, derrs
+	}
+	// Decoding YAML is most of start-up; do it on every core, then compile in order
+	// (the shared anchors are not safe for concurrent use).
+	decoded = make([]*Rule, len(files))
+	var wg sync.WaitGroup
+	workers := max(1, min(runtime.GOMAXPROCS(0), 8))
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(files); i += workers {
+				raws[i], decoded[i], derrs[i] = decodeRule(fsys, files[i])
+			}
+		}()
+	}
+	wg.Wait()
+	return decoded, raws, derrs
+}
+
+// checkRefines checks that a rule refines a known rule of its own family that is not itself
+// a refinement.
+func (b *Base) checkRefines() []error {
+	var errs []error
 	for _, r := range b.Rules {
 		if r.Refines == "" {
 			continue
@@ -187,18 +212,7 @@ func LoadFS(fsys fs.FS) (*Base, error) {
 			errs = append(errs, fmt.Errorf("%s: refines %s, itself a refinement: refine the broadest rule", r.File, r.Refines))
 		}
 	}
-	if len(errs) == 0 {
-		if err := b.checkSplits(); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	if len(b.Rules) == 0 {
-		return nil, errors.New("knowledge base has no rules")
-	}
-	return b, nil
+	return errs
 }
 
 func decodeStrict(data []byte, v any) error {
@@ -348,56 +362,11 @@ func (b *Base) checkRule(file string, data []byte, r *Rule, patterns map[string]
 	fail := func(needle, format string, args ...any) error {
 		return fmt.Errorf("%s:%d: %s: %s", file, lineOf(data, needle), r.ID, fmt.Sprintf(format, args...))
 	}
-	switch {
-	case !idPattern.MatchString(r.ID):
-		return nil, fail("id:", "id must be lower-case words joined by '-'")
-	case path.Base(file) != r.ID+".yaml":
-		return nil, fail("id:", "file must be named %s.yaml", r.ID)
-	case path.Base(path.Dir(file)) != r.Registry:
-		return nil, fail("registry:", "registry %q does not match its folder %s", r.Registry, path.Dir(file))
-	case strings.TrimSpace(r.Title) == "":
-		return nil, fail("title:", "title is empty")
-	case strings.TrimSpace(r.Cause) == "":
-		return nil, fail("cause:", "cause is empty")
-	case strings.TrimSpace(r.Fix.Summary) == "":
-		return nil, fail("fix:", "fix.summary is empty")
-	case r.Base <= 0 || r.Base > 1:
-		return nil, fail("base:", "base must be in (0, 1]")
-	case len(r.Refs) == 0:
-		return nil, fail("refs:", "refs are empty: say where this knowledge comes from")
-	case len(r.Examples) == 0:
-		return nil, fail("examples:", "a rule needs at least one example log")
-	}
-	if !hasPositiveAnchor(&r.Match) {
-		return nil, fail("match:", "match needs at least one literal, regex or pattern anchor outside 'not'")
-	}
-	compile := func(c *Cond, where string) error {
-		if err := b.compileCond(c, patterns); err != nil {
-			return fail(firstNeedle(c), "%s: %v", where, err)
-		}
-		return nil
-	}
-	if err := compile(&r.Match, "match"); err != nil {
+	if err := checkRuleFields(file, r, fail); err != nil {
 		return nil, err
 	}
-	markInMatch(&r.Match)
-	for i := range r.Require {
-		if err := compile(&r.Require[i], fmt.Sprintf("require[%d]", i)); err != nil {
-			return nil, err
-		}
-	}
-	for _, adj := range [][]Adjust{r.Raise, r.Lower} {
-		for i := range adj {
-			if adj[i].By <= 0 || adj[i].By > 1 {
-				return nil, fail("by:", "raise/lower 'by' must be in (0, 1]")
-			}
-			if strings.TrimSpace(adj[i].Note) == "" {
-				return nil, fail("if:", "every raise/lower needs a note saying why")
-			}
-			if err := compile(&adj[i].If, "raise/lower"); err != nil {
-				return nil, err
-			}
-		}
+	if err := b.compileRule(r, patterns, fail); err != nil {
+		return nil, err
 	}
 	for _, c := range r.Checks {
 		if c.Ask == "" {
@@ -416,6 +385,73 @@ func (b *Base) checkRule(file string, data []byte, r *Rule, patterns map[string]
 		}
 	}
 	return r, nil
+}
+
+// ruleFail reports a rule's error at the line of the file holding needle.
+type ruleFail func(needle, format string, args ...any) error
+
+// checkRuleFields checks what a rule must have: an id matching its file and a registry its
+// folder, a title, cause and fix, a base score, references, an example and a match that
+// looks for something.
+func checkRuleFields(file string, r *Rule, fail ruleFail) error {
+	switch {
+	case !idPattern.MatchString(r.ID):
+		return fail("id:", "id must be lower-case words joined by '-'")
+	case path.Base(file) != r.ID+".yaml":
+		return fail("id:", "file must be named %s.yaml", r.ID)
+	case path.Base(path.Dir(file)) != r.Registry:
+		return fail("registry:", "registry %q does not match its folder %s", r.Registry, path.Dir(file))
+	case strings.TrimSpace(r.Title) == "":
+		return fail("title:", "title is empty")
+	case strings.TrimSpace(r.Cause) == "":
+		return fail("cause:", "cause is empty")
+	case strings.TrimSpace(r.Fix.Summary) == "":
+		return fail("fix:", "fix.summary is empty")
+	case r.Base <= 0 || r.Base > 1:
+		return fail("base:", "base must be in (0, 1]")
+	case len(r.Refs) == 0:
+		return fail("refs:", "refs are empty: say where this knowledge comes from")
+	case len(r.Examples) == 0:
+		return fail("examples:", "a rule needs at least one example log")
+	}
+	if !hasPositiveAnchor(&r.Match) {
+		return fail("match:", "match needs at least one literal, regex or pattern anchor outside 'not'")
+	}
+	return nil
+}
+
+// compileRule compiles the rule's match, requirements and raises and lowers, checking that
+// each raise or lower has a weight in (0, 1] and a note.
+func (b *Base) compileRule(r *Rule, patterns map[string]*Anchor, fail ruleFail) error {
+	compile := func(c *Cond, where string) error {
+		if err := b.compileCond(c, patterns); err != nil {
+			return fail(firstNeedle(c), "%s: %v", where, err)
+		}
+		return nil
+	}
+	if err := compile(&r.Match, "match"); err != nil {
+		return err
+	}
+	markInMatch(&r.Match)
+	for i := range r.Require {
+		if err := compile(&r.Require[i], fmt.Sprintf("require[%d]", i)); err != nil {
+			return err
+		}
+	}
+	for _, adj := range [][]Adjust{r.Raise, r.Lower} {
+		for i := range adj {
+			if adj[i].By <= 0 || adj[i].By > 1 {
+				return fail("by:", "raise/lower 'by' must be in (0, 1]")
+			}
+			if strings.TrimSpace(adj[i].Note) == "" {
+				return fail("if:", "every raise/lower needs a note saying why")
+			}
+			if err := compile(&adj[i].If, "raise/lower"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func markInMatch(c *Cond) {

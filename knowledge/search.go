@@ -23,18 +23,7 @@ func (b *Base) Search(query string, limit int) []Hit {
 	if len(words) == 0 {
 		return nil
 	}
-	type key struct {
-		rule   int
-		text   string
-		weight int
-	}
-	var keys []key
-	for i, r := range b.Rules {
-		keys = append(keys, key{i, strings.ToLower(r.ID), 3}, key{i, strings.ToLower(r.Title), 2})
-		for _, a := range ruleAnchors(r) {
-			keys = append(keys, key{i, strings.ToLower(a), 1})
-		}
-	}
+	keys := b.searchKeys()
 	texts := make([]string, len(keys))
 	for i, k := range keys {
 		texts[i] = k.text
@@ -42,21 +31,7 @@ func (b *Base) Search(query string, limit int) []Hit {
 	score := make([]int, len(b.Rules))
 	matched := make([]int, len(b.Rules))
 	for _, w := range words {
-		best := make([]int, len(b.Rules))
-		hit := make([]bool, len(b.Rules))
-		for _, m := range fuzzy.FindNoSort(w, texts) {
-			k := keys[m.Index]
-			s := m.Score
-			if strings.Contains(k.text, w) {
-				s += 40 // the word itself, not just its letters in order
-			} else if len(w) > 3 && m.Score < 0 {
-				continue // letters scattered across a long text: noise
-			}
-			s += 10 * k.weight
-			if !hit[k.rule] || s > best[k.rule] {
-				best[k.rule], hit[k.rule] = s, true
-			}
-		}
+		best, hit := bestMatches(w, keys, texts, len(b.Rules))
 		for i := range b.Rules {
 			if hit[i] {
 				score[i] += best[i]
@@ -83,6 +58,46 @@ func (b *Base) Search(query string, limit int) []Hit {
 		hits = hits[:limit]
 	}
 	return hits
+}
+
+// searchKey is a text a word is matched against: a rule's id (weight 3), title (2) or one
+// of its anchors (1), lower-cased.
+type searchKey struct {
+	rule   int
+	text   string
+	weight int
+}
+
+func (b *Base) searchKeys() []searchKey {
+	var keys []searchKey
+	for i, r := range b.Rules {
+		keys = append(keys, searchKey{i, strings.ToLower(r.ID), 3}, searchKey{i, strings.ToLower(r.Title), 2})
+		for _, a := range ruleAnchors(r) {
+			keys = append(keys, searchKey{i, strings.ToLower(a), 1})
+		}
+	}
+	return keys
+}
+
+// bestMatches scores word w against every key and keeps, per rule (of n), the best score
+// and whether any key matched.
+func bestMatches(w string, keys []searchKey, texts []string, n int) (best []int, hit []bool) {
+	best = make([]int, n)
+	hit = make([]bool, n)
+	for _, m := range fuzzy.FindNoSort(w, texts) {
+		k := keys[m.Index]
+		s := m.Score
+		if strings.Contains(k.text, w) {
+			s += 40 // the word itself, not just its letters in order
+		} else if len(w) > 3 && m.Score < 0 {
+			continue // letters scattered across a long text: noise
+		}
+		s += 10 * k.weight
+		if !hit[k.rule] || s > best[k.rule] {
+			best[k.rule], hit[k.rule] = s, true
+		}
+	}
+	return best, hit
 }
 
 // ruleAnchors lists the texts of a rule's match anchors.

@@ -247,54 +247,11 @@ func recognize(words []string) (tool, npmAt string, ok bool) {
 			return recognizeRunner(rest[1:])
 		}
 	case "npm":
-		sub, args := subcommand(rest, npmValueFlags)
-		switch sub {
-		case "publish":
-			return toolNPM, "", true
-		case "stage":
-			if first(args) == "publish" {
-				return toolNPM, "", true
-			}
-		case "exec", "x":
-			return recognizeRunner(args)
-		}
+		return recognizeNPM(rest)
 	case "pnpm":
-		sub, args := subcommand(rest, pnpmValueFlags)
-		switch {
-		case sub == "publish":
-			return toolPNPM, "", true
-		case sub == "recursive" || sub == "m" || sub == "multi":
-			if first(args) == "publish" {
-				return toolPNPM, "", true
-			}
-		case sub == "exec" || sub == "dlx":
-			return recognizeRunner(args)
-		case knownBins[sub]:
-			return recognize(append([]string{sub}, args...))
-		}
+		return recognizePNPM(rest)
 	case "yarn":
-		sub, args := subcommand(rest, yarnValueFlags)
-		switch {
-		case sub == "publish":
-			return toolYarn, "", true
-		case sub == "npm":
-			if first(args) == "publish" {
-				return toolYarnBerry, "", true
-			}
-		case sub == "workspaces" || sub == "workspace":
-			for i := range args {
-				if args[i] == "npm" && i+1 < len(args) && args[i+1] == "publish" {
-					return toolYarnBerry, "", true
-				}
-				if args[i] == "publish" {
-					return toolYarn, "", true
-				}
-			}
-		case sub == "exec" || sub == "dlx":
-			return recognizeRunner(args)
-		case knownBins[sub]:
-			return recognize(append([]string{sub}, args...))
-		}
+		return recognizeYarn(rest)
 	case "changeset", "changesets":
 		if sub, _ := subcommand(rest, nil); sub == "publish" {
 			return toolChangesets, "", true
@@ -314,6 +271,69 @@ func recognize(words []string) (tool, npmAt string, ok bool) {
 				return toolNx, "", true
 			}
 		}
+	}
+	return "", "", false
+}
+
+// recognizeNPM reads the arguments of npm: publish, stage publish, or a runner (npm exec).
+func recognizeNPM(rest []string) (tool, npmAt string, ok bool) {
+	sub, args := subcommand(rest, npmValueFlags)
+	switch sub {
+	case "publish":
+		return toolNPM, "", true
+	case "stage":
+		if first(args) == "publish" {
+			return toolNPM, "", true
+		}
+	case "exec", "x":
+		return recognizeRunner(args)
+	}
+	return "", "", false
+}
+
+// recognizePNPM reads the arguments of pnpm: publish, recursive publish, a runner, or a
+// known tool run by name.
+func recognizePNPM(rest []string) (tool, npmAt string, ok bool) {
+	sub, args := subcommand(rest, pnpmValueFlags)
+	switch {
+	case sub == "publish":
+		return toolPNPM, "", true
+	case sub == "recursive" || sub == "m" || sub == "multi":
+		if first(args) == "publish" {
+			return toolPNPM, "", true
+		}
+	case sub == "exec" || sub == "dlx":
+		return recognizeRunner(args)
+	case knownBins[sub]:
+		return recognize(append([]string{sub}, args...))
+	}
+	return "", "", false
+}
+
+// recognizeYarn reads the arguments of yarn: classic publish, berry's npm publish, either
+// across workspaces, a runner, or a known tool run by name.
+func recognizeYarn(rest []string) (tool, npmAt string, ok bool) {
+	sub, args := subcommand(rest, yarnValueFlags)
+	switch {
+	case sub == "publish":
+		return toolYarn, "", true
+	case sub == "npm":
+		if first(args) == "publish" {
+			return toolYarnBerry, "", true
+		}
+	case sub == "workspaces" || sub == "workspace":
+		for i := range args {
+			if args[i] == "npm" && i+1 < len(args) && args[i+1] == "publish" {
+				return toolYarnBerry, "", true
+			}
+			if args[i] == "publish" {
+				return toolYarn, "", true
+			}
+		}
+	case sub == "exec" || sub == "dlx":
+		return recognizeRunner(args)
+	case knownBins[sub]:
+		return recognize(append([]string{sub}, args...))
 	}
 	return "", "", false
 }

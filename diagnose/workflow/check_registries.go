@@ -478,19 +478,8 @@ var cargoTokenKey = regexp.MustCompile(`^\s*(?:-\s+)?CARGO_REGISTRY_TOKEN\s*:\s*
 // cargo login's credentials file, and nothing else; rust-lang/crates-io-auth-action only
 // sets an output.
 func checkCargoToken(c *ctx, u *upload, auth *upload) *Finding {
-	if _, ok := flagValue(u.words, "--token", "--registry", "--index"); ok {
+	if cargoTokenGiven(c, u) {
 		return nil
-	}
-	for _, w := range u.words {
-		if strings.HasPrefix(w, "$") {
-			return nil // options in a variable
-		}
-	}
-	if _, ok := lookupEnv(c.w, c.j, u.step, u.assign, u.line, "CARGO_REGISTRY_TOKEN"); ok || envUnknown(c.w, c.j, u.step) {
-		return nil
-	}
-	if c.v.cargoCreds > 0 && c.v.cargoCreds < u.seq {
-		return nil // cargo login, a credentials file, or the variable through $GITHUB_ENV
 	}
 	chain := c.envNames(u)
 	for _, n := range chain {
@@ -550,6 +539,25 @@ func checkCargoToken(c *ctx, u *upload, auth *upload) *Finding {
 	}
 	msg += "; cargo stops with 'no token found, please run `cargo login`' (exit code 101)."
 	return c.finding(CheckCargoNoToken, sev, u.line, "crates-no-token", msg, fix, cargoSnippet(u, auth, val))
+}
+
+// cargoTokenGiven says whether the command gets a token cargo reads, or may: --token (or
+// another registry), options in a variable, CARGO_REGISTRY_TOKEN in its environment (or an
+// environment that cannot be known), or cargo login or a credentials file before it.
+func cargoTokenGiven(c *ctx, u *upload) bool {
+	if _, ok := flagValue(u.words, "--token", "--registry", "--index"); ok {
+		return true
+	}
+	for _, w := range u.words {
+		if strings.HasPrefix(w, "$") {
+			return true // options in a variable
+		}
+	}
+	if _, ok := lookupEnv(c.w, c.j, u.step, u.assign, u.line, "CARGO_REGISTRY_TOKEN"); ok || envUnknown(c.w, c.j, u.step) {
+		return true
+	}
+	// cargo login, a credentials file, or the variable through $GITHUB_ENV.
+	return c.v.cargoCreds > 0 && c.v.cargoCreds < u.seq
 }
 
 func cargoSnippet(u *upload, auth *upload, val string) string {

@@ -60,37 +60,7 @@ func (w *Workflow) Facts(job *Job) []Fact {
 	add("id_token_permission", c.idTok.state, c.idTok.line)
 	add("packages_permission", c.pkgs.state, c.pkgs.line)
 	if job != nil {
-		if job.environment.set {
-			add("environment", job.environment.s, job.environment.line)
-		}
-		if c.runner.ok() {
-			add("runner", c.runner.val, c.runner.line)
-		}
-		if job.Uses != "" {
-			add("reusable_call", job.Uses, job.usesLine)
-		}
-		if s := c.setup; s != nil {
-			add("setup_node_version", s.step.ref(), s.step.uses.line)
-			if s.nodeVersion.set {
-				add("node_version", s.nodeVersion.s, s.nodeVersion.line)
-			}
-			if s.registryURL.set {
-				add("registry_url", s.registryURL.s, s.registryURL.line)
-			}
-		}
-		if c.up != nil {
-			add("npm_upgrade", c.up.spec.raw, c.up.line)
-		}
-		for _, cp := range c.v.corepack {
-			if c.p == nil || cp.line <= c.p.line {
-				add("corepack", "true", cp.line)
-				break
-			}
-		}
-		if c.p != nil {
-			add("publish_tool", c.p.tool, c.p.line)
-			add("publish_command", c.p.text, c.p.line)
-		}
+		jobFacts(job, c, add)
 	}
 	if c.token.ok() {
 		add("token_env", c.token.val, c.token.line)
@@ -111,6 +81,42 @@ func (w *Workflow) Facts(job *Job) []Fact {
 		return cmp.Compare(slices.Index(factOrder, a.Name), slices.Index(factOrder, b.Name))
 	})
 	return out
+}
+
+// jobFacts adds the facts of one job: its environment, runner, the reusable workflow it
+// calls, and the setup-node, npm upgrade, corepack and publish command in effect.
+func jobFacts(job *Job, c *ctx, add func(name, val string, line int)) {
+	if job.environment.set {
+		add("environment", job.environment.s, job.environment.line)
+	}
+	if c.runner.ok() {
+		add("runner", c.runner.val, c.runner.line)
+	}
+	if job.Uses != "" {
+		add("reusable_call", job.Uses, job.usesLine)
+	}
+	if s := c.setup; s != nil {
+		add("setup_node_version", s.step.ref(), s.step.uses.line)
+		if s.nodeVersion.set {
+			add("node_version", s.nodeVersion.s, s.nodeVersion.line)
+		}
+		if s.registryURL.set {
+			add("registry_url", s.registryURL.s, s.registryURL.line)
+		}
+	}
+	if c.up != nil {
+		add("npm_upgrade", c.up.spec.raw, c.up.line)
+	}
+	for _, cp := range c.v.corepack {
+		if c.p == nil || cp.line <= c.p.line {
+			add("corepack", "true", cp.line)
+			break
+		}
+	}
+	if c.p != nil {
+		add("publish_tool", c.p.tool, c.p.line)
+		add("publish_command", c.p.text, c.p.line)
+	}
 }
 
 // jobCtx is the context of a job's first publish, or of the job as a whole, or (job nil) of
