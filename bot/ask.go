@@ -53,7 +53,7 @@ func (s *Service) handleRequest(ctx context.Context, req Request, attempt, maxAt
 	}
 	msg := err.Error()
 	if ue == nil {
-		s.logger.Warn("chat request failed", "kind", req.Kind, "delivery", req.DeliveryID, "err", err)
+		s.logger.Warn("chat request failed", "kind", req.Kind, "delivery", req.DeliveryID, "err", redactErr(err))
 		msg = "Sorry — I could not finish this: " + diagnose.Redact(msg) + ". Try again in a few minutes."
 	}
 	if req.Kind == "file" && !strings.HasPrefix(req.Channel, "D") && ue != nil {
@@ -100,6 +100,10 @@ func (s *Service) gather(ctx context.Context, req Request) (results []*diagnose.
 		return results, u, jobURL, err
 	}
 	for _, f := range req.Files {
+		if strings.Contains(f.URL, "[REDACTED") {
+			// Accept redacted a secret out of the file's name, and so out of its URL.
+			return nil, "", "", tell("The name of %s looks like it holds a secret, which I did not keep; rename the file and share it again.", f.Name)
+		}
 		data, err := s.cfg.Messenger.Download(ctx, f, s.cfg.MaxFileBytes)
 		if err != nil {
 			if errors.Is(err, ErrTooLarge) {

@@ -5,6 +5,12 @@
 // into one triage thread per fingerprint (repository, workflow, rule id); a later green
 // run of the same workflow and branch marks the thread fixed.
 //
+// Nothing reaches the store unredacted: a job's arguments (the pasted text, file names and
+// URLs, a webhook's branch and names) go through diagnose.Redact when the job is accepted,
+// and so do the diagnoses, feedback notes and a failed job's error text. POST
+// /api/diagnose (APIHandler) stores nothing; it is off without a bearer token and takes a
+// few requests at a time.
+//
 // The package imports neither slack-go nor the store's drivers: the Slack adapter
 // (bot/slackbot) implements Messenger and calls Backend; the store (store/) runs the jobs.
 package bot

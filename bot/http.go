@@ -3,14 +3,20 @@ package bot
 import (
 	"compress/flate"
 	"compress/gzip"
+	"crypto/sha256"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/pubdoc/pubdoc/bot/gha"
 	"github.com/pubdoc/pubdoc/diagnose"
+	"github.com/pubdoc/pubdoc/internal/secret"
 )
 
 // Body caps of the HTTP endpoints. GitHub caps webhook payloads at 25 MB; a workflow_run
@@ -82,43 +88,138 @@ func wanted(ev *gha.WebhookEvent) bool {
 	return false
 }
 
+// APIConfig guards POST /api/diagnose.
+type APIConfig struct {
+	// Token is the bearer token every request must present (Authorization: Bearer …).
+	// Empty turns the endpoint off: it answers 404 saying so.
+	Token secret.Secret
+	// MaxInFlight is how many requests are diagnosed at once; one more is refused with
+	// 429 and Retry-After. Default DefaultAPIInFlight.
+	MaxInFlight int
+}
+
+// DefaultAPIInFlight is APIConfig.MaxInFlight's default.
+const DefaultAPIInFlight = 4
+
+// API error codes beyond those the CLI shares (docs/schema/error.v1.json).
+const (
+	ErrCodeDisabled = "disabled" // 404: the endpoint is off (no PUBDOC_API_TOKEN)
+	ErrCodeBusy     = "busy"     // 429: too many requests in flight
+	ErrCodeTimeout  = "timeout"  // 408: the body did not arrive in time
+)
+
 // APIHandler serves POST /api/diagnose: a log as the body, the JSON answer back
 // (docs/schema/diagnosis.v1.json). Every failure is JSON too (docs/schema/error.v1.json)
-// with its HTTP status: 405 for another method, 400 for an empty, binary or unreadable
-// body, 413 over MaxAPIBytes (or a gzip body that expands past its cap), 500 when the
-// engine fails.
-func (s *Service) APIHandler() http.Handler {
+// with its HTTP status: 404 when the endpoint is off (no token configured), 405 for
+// another method, 401 without the right bearer token, 429 beyond cfg.MaxInFlight
+// requests at once, 400 for an empty, binary or unreadable body, 408 when the body
+// does not arrive within the server's read timeout, 413 over MaxAPIBytes (read or
+// decompressed), 500 when the engine fails. Refusals are the client's doing: they are
+// logged at INFO, once each; only a 500 is an ERROR.
+func (s *Service) APIHandler(cfg APIConfig) http.Handler {
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = DefaultAPIInFlight
+	}
+	slots := make(chan struct{}, cfg.MaxInFlight)
+	want := sha256.Sum256([]byte("Bearer " + string(cfg.Token)))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			w.Header().Set("Allow", http.MethodPost)
-			apiError(w, http.StatusMethodNotAllowed, diagnose.ErrCodeMethod, "POST a log as the request body")
+		if cfg.Token == "" {
+			s.apiRefuse(w, r, http.StatusNotFound, ErrCodeDisabled, "the diagnose API is off: set PUBDOC_API_TOKEN to turn it on")
 			return
 		}
-		defer func() {
-			if p := recover(); p != nil {
-				s.logger.Error("diagnosing an API request panicked", "panic", p)
-				apiError(w, http.StatusInternalServerError, diagnose.ErrCodeInternal, "could not diagnose this log (an internal error, logged)")
-			}
-		}()
-		start := time.Now()
-		body := http.MaxBytesReader(w, r.Body, MaxAPIBytes)
-		text, _, err := diagnose.TextReader(body)
-		var res *diagnose.Result
-		if err == nil {
-			res, err = s.cfg.Engine.Diagnose(text)
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			s.apiRefuse(w, r, http.StatusMethodNotAllowed, diagnose.ErrCodeMethod, "POST a log as the request body")
+			return
 		}
-		if err != nil {
-			status, code, msg := apiFailure(err)
-			if status == http.StatusInternalServerError {
-				s.logger.Error("diagnosing an API request", "err", err)
-			}
+		got := sha256.Sum256([]byte(bearer(r.Header.Get("Authorization"))))
+		if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+			s.cfg.Metrics.EventRejected("api", "unauthorized")
+			w.Header().Set("WWW-Authenticate", `Bearer realm="pubdoc"`)
+			s.apiRefuse(w, r, http.StatusUnauthorized, diagnose.ErrCodeUnauthorized, "send the API token as Authorization: Bearer <PUBDOC_API_TOKEN>")
+			return
+		}
+		select {
+		case slots <- struct{}{}:
+			defer func() { <-slots }()
+		default:
+			s.cfg.Metrics.EventRejected("api", "busy")
+			w.Header().Set("Retry-After", "1")
+			s.apiRefuse(w, r, http.StatusTooManyRequests, ErrCodeBusy, fmt.Sprintf("%d logs are being diagnosed already: try again in a second", cfg.MaxInFlight))
+			return
+		}
+		s.serveDiagnose(w, r)
+	})
+}
+
+// bearer normalizes an Authorization header for comparison: the scheme's case does not
+// matter (RFC 9110), the token's does.
+func bearer(h string) string {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(h), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return "Bearer " + strings.TrimSpace(token)
+}
+
+// serveDiagnose answers one admitted API request.
+func (s *Service) serveDiagnose(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.logger.Error("diagnosing an API request panicked", "panic", p)
+			apiError(w, http.StatusInternalServerError, diagnose.ErrCodeInternal, "could not diagnose this log (an internal error, logged)")
+		}
+	}()
+	start := time.Now()
+	body := http.MaxBytesReader(w, r.Body, MaxAPIBytes)
+	text, _, err := diagnose.TextReader(body)
+	var res *diagnose.Result
+	if err == nil {
+		// A gzip body may expand far beyond what was sent: the text is capped too.
+		res, err = s.cfg.Engine.Diagnose(&capReader{r: text, left: MaxAPIBytes})
+	}
+	if err != nil {
+		status, code, msg := apiFailure(err)
+		if status == http.StatusInternalServerError {
+			s.logger.Error("diagnosing an API request", "err", redactErr(err))
 			apiError(w, status, code, msg)
 			return
 		}
-		s.cfg.Metrics.DiagnosisDone(res.Verdict, topRule(res), time.Since(start).Seconds())
-		w.Header().Set("Content-Type", "application/json")
-		_ = diagnose.WriteJSON(w, diagnose.NewAnswer(res)) // the client hung up: nothing to tell it
-	})
+		s.apiRefuse(w, r, status, code, msg)
+		return
+	}
+	s.cfg.Metrics.DiagnosisDone(res.Verdict, topRule(res), time.Since(start).Seconds())
+	w.Header().Set("Content-Type", "application/json")
+	_ = diagnose.WriteJSON(w, diagnose.NewAnswer(res)) // the client hung up: nothing to tell it
+}
+
+// apiRefuse answers a request refused for the client's own reason, and logs it once at
+// INFO: a refusal is not the server's failure.
+func (s *Service) apiRefuse(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
+	s.logger.Info("API request refused", "status", status, "code", code, "method", r.Method,
+		"path", r.URL.Path, "remote", r.RemoteAddr, "reason", diagnose.Redact(msg))
+	apiError(w, status, code, msg)
+}
+
+// capReader fails with diagnose.ErrTooLarge once more than left bytes were read.
+type capReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if c.left < 0 {
+		return 0, fmt.Errorf("more than %d MB of text: %w", MaxAPIBytes>>20, diagnose.ErrTooLarge)
+	}
+	if int64(len(p)) > c.left+1 {
+		p = p[:c.left+1]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	if c.left < 0 {
+		return n, fmt.Errorf("more than %d MB of text: %w", MaxAPIBytes>>20, diagnose.ErrTooLarge)
+	}
+	return n, err
 }
 
 // apiFailure sorts a failed diagnosis of a request body into its HTTP status, error code
@@ -126,11 +227,14 @@ func (s *Service) APIHandler() http.Handler {
 func apiFailure(err error) (int, string, string) {
 	var tooBig *http.MaxBytesError
 	var corrupt flate.CorruptInputError
+	var netErr net.Error
 	switch {
 	case errors.As(err, &tooBig):
 		return http.StatusRequestEntityTooLarge, diagnose.ErrCodeTooLarge, fmt.Sprintf("log too large: the limit is %d MB", MaxAPIBytes>>20)
 	case errors.Is(err, diagnose.ErrTooLarge):
 		return http.StatusRequestEntityTooLarge, diagnose.ErrCodeTooLarge, "log too large: " + err.Error()
+	case errors.Is(err, os.ErrDeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		return http.StatusRequestTimeout, ErrCodeTimeout, "the request body did not arrive in time"
 	case errors.Is(err, diagnose.ErrEmpty):
 		return http.StatusBadRequest, diagnose.ErrCodeEmpty, err.Error()
 	case errors.Is(err, diagnose.ErrBinary):

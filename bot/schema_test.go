@@ -12,17 +12,21 @@ import (
 
 	"github.com/pubdoc/pubdoc/diagnose"
 	"github.com/pubdoc/pubdoc/internal/schematest"
+	"github.com/pubdoc/pubdoc/internal/secret"
 )
+
+const testAPIToken = secret.Secret("api-token-for-tests-7c1d")
 
 // Every answer of POST /api/diagnose is one JSON object valid against docs/schema/: the
 // diagnosis, and each failure with its status.
 func TestAPIAnswersMatchTheSchemas(t *testing.T) {
 	h := newHarness(t)
-	srv := httptest.NewServer(h.svc.APIHandler())
+	srv := httptest.NewServer(h.svc.APIHandler(APIConfig{Token: testAPIToken}))
 	defer srv.Close()
 	call := func(method string, body []byte) (int, string, []byte) {
 		t.Helper()
 		req, _ := http.NewRequest(method, srv.URL, bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+string(testAPIToken))
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

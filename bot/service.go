@@ -109,9 +109,15 @@ func (s *Service) Accept(ctx context.Context, req Request) (bool, error) {
 		return false, errors.New("accepting a request: it has no delivery id")
 	}
 	s.cfg.Metrics.EventReceived("slack", req.Kind)
-	payload, err := json.Marshal(req)
+	raw, err := json.Marshal(req)
 	if err != nil {
 		return false, fmt.Errorf("encoding a request: %w", err)
+	}
+	// The pasted log, the file names and every other field are redacted before the job
+	// is stored: the store keeps job arguments for days (and in its backups).
+	payload, err := redactPayload(raw)
+	if err != nil {
+		return false, err
 	}
 	ok, err := s.cfg.Store.Accept(ctx, "slack", req.DeliveryID, store.Task{Kind: TaskSlack, Payload: payload})
 	if err != nil {
@@ -127,9 +133,13 @@ func (s *Service) Accept(ctx context.Context, req Request) (bool, error) {
 // before.
 func (s *Service) AcceptWebhook(ctx context.Context, ev *gha.WebhookEvent) (bool, error) {
 	s.cfg.Metrics.EventReceived("github", ev.Event)
-	payload, err := json.Marshal(ev)
+	raw, err := json.Marshal(ev)
 	if err != nil {
 		return false, fmt.Errorf("encoding a delivery: %w", err)
+	}
+	payload, err := redactPayload(raw)
+	if err != nil {
+		return false, err
 	}
 	ok, err := s.cfg.Store.Accept(ctx, "github", ev.Delivery, store.Task{Kind: TaskGitHub, Payload: payload})
 	if err != nil {
@@ -142,28 +152,31 @@ func (s *Service) AcceptWebhook(ctx context.Context, ev *gha.WebhookEvent) (bool
 }
 
 // Handle runs one job. Its error tells the store whether to retry (plain), wait
-// (RetryAfterError) or give up (PermanentError).
+// (RetryAfterError) or give up (PermanentError); its text, which the store keeps, is
+// redacted.
 func (s *Service) Handle(ctx context.Context, t store.Task) error {
-	var err error
+	err := s.handle(ctx, t)
+	s.cfg.Metrics.JobFinished(t.Kind, outcome(err))
+	s.logger.Info("job done", "kind", t.Kind, "job", t.ID, "attempt", t.Attempt, "outcome", outcome(err))
+	return redactErr(err)
+}
+
+func (s *Service) handle(ctx context.Context, t store.Task) error {
 	switch t.Kind {
 	case TaskSlack:
 		var req Request
 		if err := json.Unmarshal(t.Payload, &req); err != nil {
 			return permanent(fmt.Errorf("decoding a request: %w", err))
 		}
-		err = s.handleRequest(ctx, req, t.Attempt, t.MaxAttempts)
+		return s.handleRequest(ctx, req, t.Attempt, t.MaxAttempts)
 	case TaskGitHub:
 		var ev gha.WebhookEvent
 		if err := json.Unmarshal(t.Payload, &ev); err != nil {
 			return permanent(fmt.Errorf("decoding a delivery: %w", err))
 		}
-		err = s.handleWebhook(ctx, &ev, t.Attempt, t.MaxAttempts)
-	default:
-		return permanent(fmt.Errorf("unknown job kind %q", t.Kind))
+		return s.handleWebhook(ctx, &ev, t.Attempt, t.MaxAttempts)
 	}
-	s.cfg.Metrics.JobFinished(t.Kind, outcome(err))
-	s.logger.Info("job done", "kind", t.Kind, "job", t.ID, "attempt", t.Attempt, "outcome", outcome(err))
-	return err
+	return permanent(fmt.Errorf("unknown job kind %q", t.Kind))
 }
 
 func outcome(err error) string {

@@ -127,8 +127,9 @@ func (s *Service) saveResult(ctx context.Context, key, source string, res *diagn
 		}
 	}
 	d := &store.Diagnosis{
-		Key: key, Source: source, Repo: m.repo, RunID: m.run, Attempt: m.attempt, Workflow: m.workflow,
-		Branch: m.branch, Job: m.job, RuleID: topRule(res), Verdict: res.Verdict,
+		Key: key, Source: source, Repo: diagnose.Redact(m.repo), RunID: m.run, Attempt: m.attempt,
+		Workflow: diagnose.Redact(m.workflow), Branch: diagnose.Redact(m.branch), Job: diagnose.Redact(m.job),
+		RuleID: topRule(res), Verdict: res.Verdict,
 		Evidence: diagnose.Redact(excerpt(res)), Result: []byte(diagnose.Redact(string(raw))), CreatedAt: s.cfg.Now(),
 	}
 	if len(res.Diagnoses) > 0 {

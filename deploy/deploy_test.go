@@ -24,13 +24,13 @@ var serveEnv = []string{
 	"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "PUBDOC_SLACK_API_URL",
 	"GITHUB_WEBHOOK_SECRET", "GITHUB_TOKEN", "GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY",
 	"GITHUB_API_URL", "PUBDOC_NPM_REGISTRY_URL", "NPM_TOKEN",
-	"PUBDOC_ROUTES", "PUBDOC_THREAD_WINDOW", "PUBDOC_LOG_LEVEL",
+	"PUBDOC_ROUTES", "PUBDOC_THREAD_WINDOW", "PUBDOC_LOG_LEVEL", "PUBDOC_API_TOKEN", "PUBDOC_ADMIN_ADDR",
 }
 
 // secretEnv are the variables that may also be given as NAME_FILE.
 var secretEnv = []string{
 	"PUBDOC_DATABASE_URL", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN",
-	"GITHUB_WEBHOOK_SECRET", "GITHUB_TOKEN", "GITHUB_APP_PRIVATE_KEY", "NPM_TOKEN",
+	"GITHUB_WEBHOOK_SECRET", "GITHUB_TOKEN", "GITHUB_APP_PRIVATE_KEY", "NPM_TOKEN", "PUBDOC_API_TOKEN",
 }
 
 func documentedEnv(name string) bool {
@@ -789,8 +789,10 @@ func TestCompose(t *testing.T) {
 	if app.Healthcheck != nil {
 		t.Error("pubdoc cannot have a healthcheck: the distroless image has no shell or curl to run it")
 	}
-	if !slices.Contains(app.Ports, "8080:8080") {
-		t.Errorf("pubdoc ports = %v, want 8080:8080", app.Ports)
+	// Published on loopback only: what is reachable from elsewhere is the operator's
+	// decision (a TLS proxy in front), not the default.
+	if !slices.Equal(app.Ports, []string{"127.0.0.1:8080:8080"}) {
+		t.Errorf("pubdoc ports = %v, want only 127.0.0.1:8080:8080", app.Ports)
 	}
 	if app.EnvFile == nil {
 		t.Error("pubdoc has no env_file")

@@ -34,5 +34,8 @@
 // # Secrets
 //
 // The database URL may carry a password. It is never logged, and errors that could
-// quote it are scrubbed before they are returned.
+// quote it are scrubbed before they are returned. What callers hand the store — a Task's
+// Payload, a Diagnosis, a Feedback note, a job's error text — is kept as given, for days
+// (River keeps finished jobs 24 hours and discarded ones 7 days) and in backups: callers
+// redact it first (the bot does, in Service.Accept and when it saves a diagnosis).
 package store

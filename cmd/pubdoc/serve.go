@@ -30,11 +30,16 @@ const drainTimeout = 25 * time.Second
 
 // serveConfig is pubdoc serve's environment.
 type serveConfig struct {
-	addr          string
+	addr string
+	// adminAddr, when set, is a second listener for /metrics and /api/diagnose, which
+	// the public one then does not serve.
+	adminAddr     string
 	store         store.Config
 	routes        string
 	window        time.Duration
 	webhookSecret secret.Secret
+	// apiToken guards /api/diagnose; empty turns it off.
+	apiToken secret.Secret
 }
 
 func serveConfigFromEnv(getenv func(string) string, readFile func(string) ([]byte, error)) (serveConfig, error) {
@@ -53,6 +58,14 @@ func serveConfigFromEnv(getenv func(string) string, readFile func(string) ([]byt
 	cfg.store.DatabaseURL = strings.TrimSpace(string(dbURL))
 	if cfg.webhookSecret, err = secret.FromEnv(getenv, readFile, "GITHUB_WEBHOOK_SECRET"); err != nil {
 		return cfg, err
+	}
+	if cfg.apiToken, err = secret.FromEnv(getenv, readFile, "PUBDOC_API_TOKEN"); err != nil {
+		return cfg, err
+	}
+	cfg.apiToken = secret.Secret(strings.TrimSpace(string(cfg.apiToken)))
+	cfg.adminAddr = strings.TrimSpace(getenv("PUBDOC_ADMIN_ADDR"))
+	if cfg.adminAddr != "" && cfg.adminAddr == cfg.addr {
+		return cfg, fmt.Errorf("PUBDOC_ADMIN_ADDR (%s) must differ from PUBDOC_ADDR", cfg.adminAddr)
 	}
 	if w := getenv("PUBDOC_THREAD_WINDOW"); w != "" {
 		d, err := time.ParseDuration(w)
@@ -151,25 +164,32 @@ func serve(ctx context.Context, getenv func(string) string, readFile func(string
 			http.Error(w, "the GitHub webhook is off: set GITHUB_WEBHOOK_SECRET", http.StatusNotFound)
 		})
 	}
+	probes(mux, st)
+	// /metrics and the API go on the admin listener when there is one, else here.
+	admin := mux
+	if cfg.adminAddr != "" {
+		admin = http.NewServeMux()
+		probes(admin, st)
+	}
 	// Any method: the handler answers a GET with a JSON 405, where the mux would answer text.
-	mux.Handle("/api/diagnose", svc.APIHandler())
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		pctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := st.Ping(pctx); err != nil {
-			http.Error(w, "store unreachable", http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ready")
-	})
-	mux.Handle("GET /metrics", m.Handler())
+	admin.Handle("/api/diagnose", svc.APIHandler(bot.APIConfig{Token: cfg.apiToken}))
+	admin.Handle("GET /metrics", m.Handler())
 
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.addr, err)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
+	servers := []*http.Server{newHTTPServer(mux)}
+	listeners := []net.Listener{ln}
+	if cfg.adminAddr != "" {
+		aln, err := net.Listen("tcp", cfg.adminAddr)
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("listening on %s (PUBDOC_ADMIN_ADDR): %w", cfg.adminAddr, err)
+		}
+		servers = append(servers, newHTTPServer(admin))
+		listeners = append(listeners, aln)
+	}
 
 	if err := st.Start(ctx, svc.Handle); err != nil {
 		return fmt.Errorf("starting the workers: %w", err)
@@ -182,11 +202,18 @@ func serve(ctx context.Context, getenv func(string) string, readFile func(string
 			}
 		}()
 	}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-	logger.Info("pubdoc serve listening", "addr", ln.Addr().String(), "store", st.Driver(),
+	serveErr := make(chan error, len(servers))
+	for i, srv := range servers {
+		go func() { serveErr <- srv.Serve(listeners[i]) }()
+	}
+	adminAt := ""
+	if len(listeners) > 1 {
+		adminAt = listeners[1].Addr().String()
+	}
+	logger.Info("pubdoc serve listening", "addr", ln.Addr().String(), "admin_addr", adminAt, "store", st.Driver(),
 		"slack_http", slackCfg.SigningSecret != "", "socket_mode", slackCfg.AppToken != "",
-		"github_webhook", cfg.webhookSecret != "", "github_api", gh != nil, "routes", len(routes.Routes))
+		"github_webhook", cfg.webhookSecret != "", "github_api", gh != nil, "api", cfg.apiToken != "",
+		"routes", len(routes.Routes))
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
@@ -199,14 +226,35 @@ func serve(ctx context.Context, getenv func(string) string, readFile func(string
 	logger.Info("shutting down: no new requests; in-flight jobs finish or go back to the queue")
 	sctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancel()
-	if serr := srv.Shutdown(sctx); serr != nil {
-		logger.Warn("HTTP shutdown", "err", serr)
+	for _, srv := range servers {
+		if serr := srv.Shutdown(sctx); serr != nil {
+			logger.Warn("HTTP shutdown", "err", serr)
+		}
 	}
 	if serr := st.Stop(sctx); serr != nil {
 		logger.Warn("stopping the workers", "err", serr)
 	}
 	logger.Info("stopped")
 	return err
+}
+
+// newHTTPServer serves h with timeouts that bound what a slow client can hold.
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
+}
+
+// probes adds GET /healthz (the process answers) and GET /readyz (the store answers).
+func probes(mux *http.ServeMux, st *store.Store) {
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		pctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := st.Ping(pctx); err != nil {
+			http.Error(w, "store unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
 }
 
 // serveLogger logs JSON lines on stderr, at info unless PUBDOC_LOG_LEVEL says otherwise:

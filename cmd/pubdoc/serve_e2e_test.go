@@ -68,6 +68,7 @@ type slackCall struct {
 // fakeSlack answers the Web API methods pubdoc uses, like Slack does, and records them.
 type fakeSlack struct {
 	srv       *httptest.Server
+	files     map[string]string // path under /files/ → content, for url_private_download
 	mu        sync.Mutex
 	calls     []slackCall
 	seq       int
@@ -77,13 +78,24 @@ type fakeSlack struct {
 
 func newFakeSlack(t *testing.T) *fakeSlack {
 	t.Helper()
-	f := &fakeSlack{}
+	f := &fakeSlack{files: map[string]string{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
 }
 
 func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
+	if name, ok := strings.CutPrefix(r.URL.Path, "/files/"); ok {
+		f.mu.Lock()
+		content, found := f.files[name]
+		f.mu.Unlock()
+		if !found || r.Header.Get("Authorization") != "Bearer "+testBotToken {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprint(w, content)
+		return
+	}
 	method := strings.TrimPrefix(r.URL.Path, "/api/")
 	body, _ := io.ReadAll(r.Body)
 	params, _ := url.ParseQuery(string(body))
@@ -221,6 +233,7 @@ const (
 	testSigningSecret = "8f742231b10e8888abcd99yyyzzz85a5"
 	testBotToken      = "xoxb-1111111111-2222222222-abcdefghijklmnopqrstuvwx"
 	testWebhookSecret = "whsec-test-0123456789"
+	testAPIToken      = "api-token-e2e-5b1f09c2"
 )
 
 func startServe(t *testing.T, env ...string) *server {
@@ -240,7 +253,7 @@ func startServe(t *testing.T, env ...string) *server {
 		if t.Failed() {
 			t.Logf("pubdoc serve log:\n%s", s.logs.String())
 		}
-		for _, secret := range []string{testBotToken, testSigningSecret, testWebhookSecret} {
+		for _, secret := range []string{testBotToken, testSigningSecret, testWebhookSecret, testAPIToken} {
 			if strings.Contains(s.logs.String(), secret) {
 				t.Errorf("a secret appears in pubdoc serve's log")
 			}
@@ -318,7 +331,7 @@ func TestServeSlackEndToEnd(t *testing.T) {
 		t.Skip("starts the binary")
 	}
 	slack := newFakeSlack(t)
-	s := startServe(t, slackEnv(t.TempDir(), slack)...)
+	s := startServe(t, append(slackEnv(t.TempDir(), slack), "PUBDOC_API_TOKEN="+testAPIToken)...)
 	logText := readExample(t, "old-npm.log")
 
 	// Slack's URL verification.
@@ -386,7 +399,9 @@ func TestServeSlackEndToEnd(t *testing.T) {
 	}
 
 	// The API and the probes.
-	resp, err = http.Post(s.url+"/api/diagnose", "text/plain", strings.NewReader(logText))
+	req, _ = http.NewRequest(http.MethodPost, s.url+"/api/diagnose", strings.NewReader(logText))
+	req.Header.Set("Authorization", "Bearer "+testAPIToken)
+	resp, err = http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -405,6 +420,7 @@ func TestServeSlackEndToEnd(t *testing.T) {
 		status int
 	}{{http.MethodGet, http.StatusMethodNotAllowed}, {http.MethodPost, http.StatusBadRequest}} {
 		req, _ := http.NewRequest(c.method, s.url+"/api/diagnose", nil)
+		req.Header.Set("Authorization", "Bearer "+testAPIToken)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
