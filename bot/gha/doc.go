@@ -17,6 +17,11 @@
 //	                                                                 each ./.github/workflows
 //	                                                                 file it calls
 //
+// A pull request's failed checks: ParsePullURL reads https://HOST/OWNER/REPO/pull/N, and
+// PullFailedRuns asks GET /repos/{o}/{r}/pulls/{n} for the head commit, then
+// GET …/actions/runs?head_sha={sha} for its runs that failed or timed out (RunRefs for
+// FetchRun).
+//
 // Authentication is a token (GITHUB_TOKEN), or a GitHub App: the App's JWT finds the
 // repository's installation (GET /repos/{o}/{r}/installation), and a ghinstallation
 // transport per installation mints and refreshes that installation's token. The

@@ -96,6 +96,8 @@ func setupFake(t *testing.T, opts ...func(*fakeGitHub)) *fakeGitHub {
 	f.handle(mux, "attempt-logs", "GET "+repo+"/actions/runs/{run_id}/attempts/{n}/logs", f.serveRunLogs)
 	f.handle(mux, "contents", "GET "+repo+"/contents/{path...}", f.serveContents)
 	f.handle(mux, "installation", "GET "+repo+"/installation", f.serveInstallation)
+	f.handle(mux, "pull", "GET "+repo+"/pulls/{n}", f.servePull)
+	f.handle(mux, "runs-list", "GET "+repo+"/actions/runs", f.serveRunsList)
 	f.handle(mux, "access-tokens", "POST /app/installations/{id}/access_tokens", f.serveAccessToken)
 	// The signed storage URLs, outside the API and unauthenticated like GitHub's.
 	mux.HandleFunc("GET /_blob/{kind}/{name}", f.serveBlob)
@@ -180,6 +182,33 @@ func (f *fakeGitHub) requests(route string) []recorded {
 		}
 	}
 	return out
+}
+
+// fakePull is the fake's one pull request, whose head is fakeHeadSHA.
+const fakePull = 12
+
+func (f *fakeGitHub) servePull(w http.ResponseWriter, r *http.Request) {
+	if r.PathValue("n") != strconv.Itoa(fakePull) {
+		writeJSON(w, http.StatusNotFound, readTestdata(f.t, "errors/not_found.json"))
+		return
+	}
+	body, _ := json.Marshal(map[string]any{"number": fakePull, "state": "open",
+		"head": map[string]any{"sha": fakeHeadSHA, "ref": "fix-publish"}, "base": map[string]any{"ref": "main"}})
+	writeJSON(w, http.StatusOK, body)
+}
+
+// serveRunsList lists the runs of a commit: the fake's failed run, a passing one and a
+// cancelled one at fakeHeadSHA; none at any other commit.
+func (f *fakeGitHub) serveRunsList(w http.ResponseWriter, r *http.Request) {
+	runs := []map[string]any{}
+	if r.URL.Query().Get("head_sha") == fakeHeadSHA {
+		runs = append(runs,
+			map[string]any{"id": 289782460, "head_sha": fakeHeadSHA, "status": "completed", "conclusion": "success"},
+			map[string]any{"id": fakeRunID, "head_sha": fakeHeadSHA, "status": "completed", "conclusion": "failure"},
+			map[string]any{"id": 289782470, "head_sha": fakeHeadSHA, "status": "completed", "conclusion": "cancelled"})
+	}
+	body, _ := json.Marshal(map[string]any{"total_count": len(runs), "workflow_runs": runs})
+	writeJSON(w, http.StatusOK, body)
 }
 
 func (f *fakeGitHub) serveRun(w http.ResponseWriter, r *http.Request) {

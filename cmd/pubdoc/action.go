@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -26,21 +25,15 @@ import (
 // inputs arrive as INPUT_* variables, the answers go where the runner reads them (the job
 // summary, annotations on stdout, the step's outputs). It runs `diagnose` or `check` in
 // this process and reads their JSON answers, so it says what the CLI says.
-func cmdAction(args []string, stdin io.Reader, stdout, stderr io.Writer, logger *slog.Logger) error {
-	fs := flag.NewFlagSet("action", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	mode := fs.String("mode", "", "diagnose or check (default: the mode input, else diagnose)")
-	if err := fs.Parse(args); err != nil {
-		return usagef("action: %v", err)
-	}
-	if fs.NArg() > 0 {
+func cmdAction(mode string, args []string, stdin io.Reader, stdout, stderr io.Writer, logger *slog.Logger) error {
+	if len(args) > 0 {
 		return usagef("action: takes no arguments (its inputs are INPUT_* variables; see action.yml)")
 	}
 	getenv := os.Getenv
-	if *mode != "" {
+	if mode != "" {
 		getenv = func(k string) string {
 			if k == "INPUT_MODE" {
-				return *mode
+				return mode
 			}
 			return os.Getenv(k)
 		}
@@ -229,7 +222,7 @@ func actionCheck(env ghaction.Env, stdout io.Writer, logger *slog.Logger) error 
 	if len(paths) == 0 {
 		paths = []string{filepath.Join(".github", "workflows")}
 	}
-	files, err := workflowFiles(paths)
+	files, err := workflowFiles("action", paths)
 	if err != nil {
 		return err
 	}
@@ -282,32 +275,6 @@ func actionCheck(env ghaction.Env, stdout io.Writer, logger *slog.Logger) error 
 		return codeError{fmt.Errorf("action: %d error(s) in the workflows: each would fail the publish (see the annotations)", errs), exitRuntime}
 	}
 	return nil
-}
-
-// workflowFiles expands directories to the workflow files in them (*.yml, *.yaml).
-func workflowFiles(paths []string) ([]string, error) {
-	var files []string
-	for _, p := range paths {
-		st, err := os.Stat(p)
-		if err != nil {
-			return nil, usagef("action: cannot read %s: %v", p, unwrapPath(err))
-		}
-		if !st.IsDir() {
-			files = append(files, p)
-			continue
-		}
-		var in []string
-		for _, pat := range []string{"*.yml", "*.yaml"} {
-			m, _ := filepath.Glob(filepath.Join(p, pat))
-			in = append(in, m...)
-		}
-		slices.Sort(in)
-		files = append(files, in...)
-	}
-	if len(files) == 0 {
-		return nil, usagef("action: no workflow files in %s", strings.Join(paths, ", "))
-	}
-	return files, nil
 }
 
 // findingPath maps a finding's file (as given, or its base name) to the path from the

@@ -32,6 +32,17 @@ func fakeGitHub(t *testing.T, workflowYAML, jobLog string) *httptest.Server {
 			"repository": map[string]any{"full_name": "acme/widgets", "name": "widgets", "owner": map[string]any{"login": "acme"}},
 		})
 	})
+	// A pull request whose head is the run's commit, and the runs of that commit.
+	mux.HandleFunc("GET "+repo+"/pulls/5", func(w http.ResponseWriter, r *http.Request) {
+		_ = json.NewEncoder(w).Encode(map[string]any{"number": 5, "head": map[string]any{"sha": "9f2c4e1d7a3b5c6e8f0a1b2c3d4e5f60718293a4"}})
+	})
+	mux.HandleFunc("GET "+repo+"/actions/runs", func(w http.ResponseWriter, r *http.Request) {
+		runs := []map[string]any{}
+		if r.URL.Query().Get("head_sha") == "9f2c4e1d7a3b5c6e8f0a1b2c3d4e5f60718293a4" {
+			runs = append(runs, map[string]any{"id": 41, "conclusion": "success"}, map[string]any{"id": 42, "conclusion": "failure"})
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"total_count": len(runs), "workflow_runs": runs})
+	})
 	mux.HandleFunc("GET "+repo+"/actions/runs/42/jobs", func(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewEncoder(w).Encode(map[string]any{"total_count": 1, "jobs": []map[string]any{{
 			"id": 7, "run_id": 42, "name": "publish", "status": "completed", "conclusion": "failure",

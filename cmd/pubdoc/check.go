@@ -1,43 +1,39 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/pubdoc/pubdoc/diagnose"
 	"github.com/pubdoc/pubdoc/diagnose/workflow"
+	"github.com/pubdoc/pubdoc/internal/ghaction"
 )
 
 // errFindings makes `pubdoc check` exit 1 when a finding is an error, so it can gate CI.
 var errFindings = codeError{fmt.Errorf("check: the workflow will fail to publish (see the errors above)"), exitRuntime}
 
-func cmdCheck(args []string, stdout io.Writer) (err error) {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	format := fs.String("format", "text", "output format: text or json")
-	pkgPath := fs.String("package", "package.json", "the package.json being published (read when it exists)")
-	if err := fs.Parse(args); err != nil {
-		return usagef("check: %v", err)
+// checkOptions are check's flags.
+type checkOptions struct {
+	format string
+	pkg    string
+}
+
+func cmdCheck(opt checkOptions, args []string, stdout io.Writer) (err error) {
+	if err := checkFormat("check", opt.format, "text", "json", "markdown", "sarif", "github"); err != nil {
+		return err
 	}
-	if *format != "text" && *format != "json" {
-		return usagef("check: --format must be text or json, not %q", *format)
+	defer func() { writeJSONError(stdout, opt.format, err) }()
+	paths := args
+	if len(paths) == 0 {
+		paths = []string{filepath.Join(".github", "workflows")}
 	}
-	defer func() { writeJSONError(stdout, *format, err) }()
-	files := fs.Args()
-	if len(files) == 0 {
-		for _, pat := range []string{".github/workflows/*.yml", ".github/workflows/*.yaml"} {
-			m, _ := filepath.Glob(pat)
-			files = append(files, m...)
-		}
-		sort.Strings(files)
-		if len(files) == 0 {
-			return usagef("check: no workflow files given and none in .github/workflows")
-		}
+	files, err := workflowFiles("check", paths)
+	if err != nil {
+		return err
 	}
 	var wfs []*workflow.Workflow
 	for _, f := range files {
@@ -52,8 +48,8 @@ func cmdCheck(args []string, stdout io.Writer) (err error) {
 		wfs = append(wfs, wf)
 	}
 	var pkg *workflow.Package
-	if src, err := os.ReadFile(*pkgPath); err == nil {
-		if pkg, err = workflow.ParsePackage(*pkgPath, src); err != nil {
+	if src, err := os.ReadFile(opt.pkg); err == nil {
+		if pkg, err = workflow.ParsePackage(opt.pkg, src); err != nil {
 			return usagef("check: %v", err)
 		}
 	}
@@ -63,30 +59,89 @@ func cmdCheck(args []string, stdout io.Writer) (err error) {
 		all = []workflow.Finding{}
 	}
 	givenPaths(all, wfs)
-	failed := false
+	errs := 0
 	for _, f := range all {
-		failed = failed || f.Severity == "error"
-	}
-	if *format == "json" {
-		if err := diagnose.WriteJSON(stdout, checkAnswer{Schema: diagnose.SchemaCheck, Findings: all}); err != nil {
-			return err
+		if f.Severity == "error" {
+			errs++
 		}
-	} else {
-		for _, f := range all {
-			fmt.Fprintf(stdout, "%s:%d: %s [%s] %s\n", f.File, f.Line, f.Severity, f.ID, f.Message)
-			if f.Fix != "" {
-				fmt.Fprintf(stdout, "    fix: %s\n", indent(f.Fix, "         "))
-			}
-			if f.Snippet != "" {
-				fmt.Fprintf(stdout, "         %s\n", indent(strings.TrimRight(f.Snippet, "\n"), "         "))
-			}
-		}
-		fmt.Fprintf(stdout, "%d workflow file(s), %d finding(s)\n", len(files), len(all))
 	}
-	if failed {
+	if err := writeFindings(stdout, opt.format, all, files, errs); err != nil {
+		return err
+	}
+	if errs > 0 {
 		return errFindings
 	}
 	return nil
+}
+
+// writeFindings prints check's answer in one of its formats. SARIF and the workflow
+// commands are internal/ghaction's, the same the GitHub Action writes.
+func writeFindings(w io.Writer, format string, all []workflow.Finding, files []string, errs int) error {
+	switch format {
+	case "json":
+		return diagnose.WriteJSON(w, checkAnswer{Schema: diagnose.SchemaCheck, Findings: all})
+	case "sarif":
+		v, _, _ := buildVersion()
+		return ghaction.CheckSARIF(all, v, repoPath).Write(w)
+	case "github":
+		return ghaction.WriteAnnotations(w, ghaction.CheckAnnotations(all, repoPath))
+	case "markdown":
+		same := func(s string) string { return s }
+		_, err := io.WriteString(w, checkSummary(all, files, same, errs, len(all)-errs))
+		return err
+	}
+	for _, f := range all {
+		fmt.Fprintf(w, "%s:%d: %s [%s] %s\n", f.File, f.Line, f.Severity, f.ID, f.Message)
+		if f.Fix != "" {
+			fmt.Fprintf(w, "    fix: %s\n", indent(f.Fix, "         "))
+		}
+		if f.Snippet != "" {
+			fmt.Fprintf(w, "         %s\n", indent(strings.TrimRight(f.Snippet, "\n"), "         "))
+		}
+	}
+	fmt.Fprintf(w, "%d workflow file(s), %d finding(s)\n", len(files), len(all))
+	return nil
+}
+
+// repoPath is a finding's file for SARIF and annotations, relative to the repository root
+// (%SRCROOT%): a relative path as given, an absolute one made relative to the working
+// directory when it lies under it.
+func repoPath(p string) string {
+	if filepath.IsAbs(p) {
+		if wd, err := os.Getwd(); err == nil {
+			if rel, err := filepath.Rel(wd, p); err == nil && !strings.HasPrefix(rel, "..") {
+				p = rel
+			}
+		}
+	}
+	return strings.TrimPrefix(filepath.ToSlash(filepath.Clean(p)), "./")
+}
+
+// workflowFiles expands directories to the workflow files in them (*.yml, *.yaml, sorted);
+// files are kept as given. cmd prefixes the messages.
+func workflowFiles(cmd string, paths []string) ([]string, error) {
+	var files []string
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, usagef("%s: cannot read %s: %v", cmd, p, unwrapPath(err))
+		}
+		if !st.IsDir() {
+			files = append(files, p)
+			continue
+		}
+		var in []string
+		for _, pat := range []string{"*.yml", "*.yaml"} {
+			m, _ := filepath.Glob(filepath.Join(p, pat))
+			in = append(in, m...)
+		}
+		slices.Sort(in)
+		files = append(files, in...)
+	}
+	if len(files) == 0 {
+		return nil, usagef("%s: no workflow files (*.yml, *.yaml) in %s", cmd, strings.Join(paths, ", "))
+	}
+	return files, nil
 }
 
 func indent(s, pad string) string {

@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"bufio"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +11,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/pubdoc/pubdoc/bot/gha"
 	"github.com/pubdoc/pubdoc/diagnose"
 	"github.com/pubdoc/pubdoc/knowledge"
 )
@@ -20,28 +20,34 @@ import (
 // needs random access).
 const maxSpool = 2 << 30
 
-func cmdDiagnose(args []string, stdin io.Reader, stdout io.Writer, logger *slog.Logger) (err error) {
-	fs := flag.NewFlagSet("diagnose", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	format := fs.String("format", "text", "output format: text, markdown or json")
-	var explain bool
-	fs.BoolVar(&explain, "explain", false, "add the facts, the reasons and every candidate's cause and fix")
-	fs.BoolVar(&explain, "v", false, "short for --explain")
-	if err := fs.Parse(args); err != nil {
-		return usagef("diagnose: %v", err)
+// diagnoseOptions are diagnose's flags.
+type diagnoseOptions struct {
+	format  string
+	explain bool
+	repo    string
+}
+
+// pastePrompt is said on stderr before reading a terminal's stdin, which would otherwise
+// wait in silence.
+const pastePrompt = "pubdoc: paste the log, then Ctrl-D (Ctrl-Z Enter on Windows)\n"
+
+// stdinIsTerminal reports whether r is an interactive terminal (a variable for tests).
+var stdinIsTerminal = func(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func cmdDiagnose(opt diagnoseOptions, args []string, stdin io.Reader, stdout, stderr io.Writer, logger *slog.Logger) (err error) {
+	if err := checkFormat("diagnose", opt.format, "text", "markdown", "json"); err != nil {
+		return err
 	}
-	switch *format {
-	case "text", "markdown", "json":
-	default:
-		return usagef("diagnose: --format must be text, markdown or json, not %q", *format)
-	}
-	defer func() { writeJSONError(stdout, *format, err) }()
-	if fs.NArg() > 1 {
-		return usagef("diagnose: one input at a time (got %d)", fs.NArg())
+	defer func() { writeJSONError(stdout, opt.format, err) }()
+	if len(args) > 1 {
+		return usagef("diagnose: one input at a time (got %d)", len(args))
 	}
 	name := "-"
-	if fs.NArg() == 1 {
-		name = fs.Arg(0)
+	if len(args) == 1 {
+		name = args[0]
 	}
 	kb, err := knowledge.Load()
 	if err != nil {
@@ -52,15 +58,23 @@ func cmdDiagnose(args []string, stdin io.Reader, stdout io.Writer, logger *slog.
 		return fmt.Errorf("building engine: %w", err)
 	}
 	var results []*diagnose.Result
-	if isRunURL(name) {
+	switch {
+	case opt.repo != "" || isRunID(name):
+		results, err = diagnoseRunID(eng, opt.repo, name, logger)
+	case isRunURL(name):
 		results, err = diagnoseRun(eng, name, logger)
-	} else {
+	case gha.IsPullURL(name):
+		results, err = diagnosePull(eng, name, logger)
+	default:
+		if name == "-" && stdinIsTerminal(stdin) {
+			fmt.Fprint(stderr, pastePrompt)
+		}
 		results, err = diagnoseInput(eng, name, stdin)
 	}
 	if err != nil {
 		return err
 	}
-	return render(stdout, results, *format, diagnose.TextOptions{Color: useColor(stdout), Width: termWidth(stdout), Explain: explain})
+	return render(stdout, results, opt.format, diagnose.TextOptions{Color: useColor(stdout), Width: termWidth(stdout), Explain: opt.explain})
 }
 
 // diagnoseInput opens a file or stdin and diagnoses it: one result for a log, one per failed

@@ -56,12 +56,3 @@ func TestReadmeExampleIsCurrent(t *testing.T) {
 		t.Errorf("README example differs from the output; the command prints:\n%s", out)
 	}
 }
-
-// The usage text fits an 80-column terminal.
-func TestUsageFitsEightyColumns(t *testing.T) {
-	for _, l := range strings.Split(usage, "\n") {
-		if n := utf8.RuneCountInString(l); n > 80 {
-			t.Errorf("usage line of %d columns: %q", n, l)
-		}
-	}
-}
