@@ -1,11 +1,7 @@
 package gha
 
 import (
-	"errors"
-	"fmt"
 	"net/http"
-	"strconv"
-	"strings"
 
 	"github.com/pubdoc/pubdoc/internal/secret"
 )
@@ -38,51 +34,4 @@ type Config struct {
 	HTTPClient *http.Client
 	// MaxLogBytes caps each job's log; DefaultMaxLogBytes when zero or negative.
 	MaxLogBytes int64
-}
-
-// ConfigFromEnv reads the GitHub settings from the environment, with a *_FILE variant for
-// each secret (GITHUB_TOKEN_FILE, GITHUB_APP_PRIVATE_KEY_FILE) as mounted secrets are files.
-// getenv is usually os.Getenv and readFile os.ReadFile. Missing credentials are not an
-// error here, so a server can start without GitHub; New reports them.
-func ConfigFromEnv(getenv func(string) string, readFile func(string) ([]byte, error)) (Config, error) {
-	var cfg Config
-	cfg.APIURL = strings.TrimSpace(getenv("GITHUB_API_URL"))
-
-	token, err := secretFromEnv(getenv, readFile, "GITHUB_TOKEN")
-	if err != nil {
-		return Config{}, err
-	}
-	cfg.Token = Secret(strings.TrimSpace(token))
-
-	key, err := secretFromEnv(getenv, readFile, "GITHUB_APP_PRIVATE_KEY")
-	if err != nil {
-		return Config{}, err
-	}
-	key = strings.TrimSpace(key)
-	// A PEM key stored in a one-line variable often arrives with its newlines escaped.
-	if !strings.Contains(key, "\n") && strings.Contains(key, `\n`) {
-		key = strings.ReplaceAll(key, `\n`, "\n")
-	}
-	cfg.AppPrivateKey = Secret(key)
-
-	if id := strings.TrimSpace(getenv("GITHUB_APP_ID")); id != "" {
-		n, err := strconv.ParseInt(id, 10, 64)
-		if err != nil || n <= 0 {
-			return Config{}, fmt.Errorf("GITHUB_APP_ID must be the App's numeric id, not %q", id)
-		}
-		cfg.AppID = n
-	}
-	switch {
-	case cfg.AppID != 0 && cfg.AppPrivateKey == "":
-		return Config{}, errors.New("GITHUB_APP_ID is set but GITHUB_APP_PRIVATE_KEY and GITHUB_APP_PRIVATE_KEY_FILE are not")
-	case cfg.AppID == 0 && cfg.AppPrivateKey != "":
-		return Config{}, errors.New("GITHUB_APP_PRIVATE_KEY is set but GITHUB_APP_ID is not")
-	}
-	return cfg, nil
-}
-
-// secretFromEnv reads NAME, or the file named by NAME_FILE.
-func secretFromEnv(getenv func(string) string, readFile func(string) ([]byte, error), name string) (string, error) {
-	v, err := secret.FromEnv(getenv, readFile, name)
-	return string(v), err
 }

@@ -3,79 +3,12 @@ package gha
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 )
-
-func TestConfigFromEnv(t *testing.T) {
-	const pemKey = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAtest\n-----END RSA PRIVATE KEY-----"
-	files := map[string]string{
-		"/run/secrets/gh-token": "ghp_fromFile0123456789\n",
-		"/run/secrets/app.pem":  pemKey + "\n",
-	}
-	readFile := func(name string) ([]byte, error) {
-		if s, ok := files[name]; ok {
-			return []byte(s), nil
-		}
-		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
-	}
-	tests := []struct {
-		name    string
-		env     map[string]string
-		want    Config
-		wantErr string
-	}{
-		{name: "nothing set", env: map[string]string{}, want: Config{}},
-		{name: "token", env: map[string]string{"GITHUB_TOKEN": "ghp_abc", "GITHUB_API_URL": "https://ghes.example.com/api/v3"},
-			want: Config{Token: "ghp_abc", APIURL: "https://ghes.example.com/api/v3"}},
-		{name: "token from file", env: map[string]string{"GITHUB_TOKEN_FILE": "/run/secrets/gh-token"},
-			want: Config{Token: "ghp_fromFile0123456789"}},
-		{name: "app with key file", env: map[string]string{"GITHUB_APP_ID": "1234567", "GITHUB_APP_PRIVATE_KEY_FILE": "/run/secrets/app.pem"},
-			want: Config{AppID: 1234567, AppPrivateKey: pemKey}},
-		{name: "app with inline key", env: map[string]string{"GITHUB_APP_ID": " 1234567 ", "GITHUB_APP_PRIVATE_KEY": pemKey},
-			want: Config{AppID: 1234567, AppPrivateKey: pemKey}},
-		{name: "app with escaped newlines", env: map[string]string{"GITHUB_APP_ID": "1234567", "GITHUB_APP_PRIVATE_KEY": strings.ReplaceAll(pemKey, "\n", `\n`)},
-			want: Config{AppID: 1234567, AppPrivateKey: pemKey}},
-		{name: "both key and key file", env: map[string]string{"GITHUB_APP_ID": "1", "GITHUB_APP_PRIVATE_KEY": pemKey, "GITHUB_APP_PRIVATE_KEY_FILE": "/run/secrets/app.pem"},
-			wantErr: "both GITHUB_APP_PRIVATE_KEY and GITHUB_APP_PRIVATE_KEY_FILE"},
-		{name: "missing key file", env: map[string]string{"GITHUB_APP_ID": "1", "GITHUB_APP_PRIVATE_KEY_FILE": "/nope.pem"},
-			wantErr: "reading GITHUB_APP_PRIVATE_KEY_FILE"},
-		{name: "app id without key", env: map[string]string{"GITHUB_APP_ID": "1"}, wantErr: "GITHUB_APP_PRIVATE_KEY"},
-		{name: "key without app id", env: map[string]string{"GITHUB_APP_PRIVATE_KEY": pemKey}, wantErr: "GITHUB_APP_ID is not"},
-		{name: "app id not a number", env: map[string]string{"GITHUB_APP_ID": "pubdoc", "GITHUB_APP_PRIVATE_KEY": pemKey}, wantErr: "numeric"},
-		{name: "app id negative", env: map[string]string{"GITHUB_APP_ID": "-3", "GITHUB_APP_PRIVATE_KEY": pemKey}, wantErr: "numeric"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := ConfigFromEnv(mapEnv(tt.env), readFile)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
-				if strings.Contains(err.Error(), "MIIEowIBAAKCAQEAtest") {
-					t.Errorf("error carries the key: %v", err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			// Compare the secret values themselves: Secrets all print alike.
-			if got.APIURL != tt.want.APIURL || got.AppID != tt.want.AppID || string(got.Token) != string(tt.want.Token) || string(got.AppPrivateKey) != string(tt.want.AppPrivateKey) {
-				t.Errorf("got %q %d %q %q, want %q %d %q %q", got.APIURL, got.AppID, string(got.Token), string(got.AppPrivateKey),
-					tt.want.APIURL, tt.want.AppID, string(tt.want.Token), string(tt.want.AppPrivateKey))
-			}
-		})
-	}
-	if _, err := ConfigFromEnv(mapEnv(map[string]string{"GITHUB_APP_ID": "1", "GITHUB_APP_PRIVATE_KEY_FILE": "/nope.pem"}), readFile); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("file error not wrapped: %v", err)
-	}
-}
 
 func TestSecretPrints(t *testing.T) {
 	const value = "ghp_NeverPrintMe0123456789"

@@ -126,12 +126,17 @@ func (f *fakeGitHub) env() map[string]string {
 	return map[string]string{"GITHUB_API_URL": f.apiURL(), "GITHUB_TOKEN": testToken}
 }
 
-// newClient builds a Client the way the CLI will: configuration from the environment.
+// newClient builds a Client from the variables a deployment would set (internal/config
+// reads them; this is its mapping for GitHub).
 func (f *fakeGitHub) newClient(env map[string]string, edit func(*Config), logger *slog.Logger) *Client {
 	f.t.Helper()
-	cfg, err := ConfigFromEnv(mapEnv(env), os.ReadFile)
-	if err != nil {
-		f.t.Fatalf("ConfigFromEnv: %v", err)
+	cfg := Config{APIURL: env["GITHUB_API_URL"], Token: Secret(env["GITHUB_TOKEN"]), AppPrivateKey: Secret(env["GITHUB_APP_PRIVATE_KEY"])}
+	if id := env["GITHUB_APP_ID"]; id != "" {
+		n, err := strconv.ParseInt(id, 10, 64)
+		if err != nil {
+			f.t.Fatalf("GITHUB_APP_ID %q: %v", id, err)
+		}
+		cfg.AppID = n
 	}
 	cfg.HTTPClient = f.srv.Client()
 	if edit != nil {
@@ -430,10 +435,6 @@ func readTestdata(t *testing.T, name string) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-func mapEnv(m map[string]string) func(string) string {
-	return func(k string) string { return m[k] }
 }
 
 // paths lists the request paths of rs, for failure messages.

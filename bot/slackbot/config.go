@@ -43,37 +43,6 @@ type Config struct {
 	HTTPClient *http.Client
 }
 
-// ConfigFromEnv reads the Slack settings from the environment, with a *_FILE variant for
-// each secret (SLACK_BOT_TOKEN_FILE, SLACK_SIGNING_SECRET_FILE, SLACK_APP_TOKEN_FILE) as
-// mounted secrets are files. getenv is usually os.Getenv and readFile os.ReadFile. Missing
-// credentials are not an error here, so that the caller can say which mode needs which;
-// New reports a missing bot token.
-func ConfigFromEnv(getenv func(string) string, readFile func(string) ([]byte, error)) (Config, error) {
-	var cfg Config
-	for _, s := range []struct {
-		name string
-		dst  *Secret
-	}{
-		{"SLACK_BOT_TOKEN", &cfg.BotToken},
-		{"SLACK_SIGNING_SECRET", &cfg.SigningSecret},
-		{"SLACK_APP_TOKEN", &cfg.AppToken},
-	} {
-		v, err := secret.FromEnv(getenv, readFile, s.name)
-		if err != nil {
-			return Config{}, err
-		}
-		*s.dst = Secret(strings.TrimSpace(string(v)))
-	}
-	cfg.APIURL = strings.TrimSpace(getenv("PUBDOC_SLACK_API_URL"))
-	if cfg.APIURL != "" {
-		if _, err := normalizeAPIURL(cfg.APIURL); err != nil {
-			return Config{}, fmt.Errorf("PUBDOC_SLACK_API_URL: %w", err)
-		}
-	}
-	cfg.MaxFileBytes = DefaultMaxFileBytes
-	return cfg, nil
-}
-
 // withDefaults fills what the caller left empty.
 func (cfg Config) withDefaults() (Config, error) {
 	u := cfg.APIURL

@@ -190,7 +190,11 @@ func postToSlack(env ghaction.Env, lead *diagnose.Result, runURL string, logger 
 	if env.SlackWebhookURL != "" {
 		return slackbot.PostWebhook(ctx, nil, env.SlackWebhookURL, reply)
 	}
-	c, err := slackbot.New(slackbot.Config{BotToken: slackbot.Secret(env.SlackBotToken), APIURL: os.Getenv("PUBDOC_SLACK_API_URL")}, logger)
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	c, err := slackbot.New(slackbot.Config{BotToken: slackbot.Secret(env.SlackBotToken), APIURL: cfg.SlackAPIURL}, logger)
 	if err != nil {
 		return fmt.Errorf("slack: %w", err)
 	}

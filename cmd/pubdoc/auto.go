@@ -16,6 +16,7 @@ import (
 	"github.com/pubdoc/pubdoc/bot/gha"
 	"github.com/pubdoc/pubdoc/bot/registry"
 	"github.com/pubdoc/pubdoc/diagnose"
+	"github.com/pubdoc/pubdoc/internal/config"
 )
 
 // autoTimeout bounds one auto-mode diagnosis: every fetch and registry look-up of it.
@@ -43,13 +44,13 @@ func diagnoseRun(eng *diagnose.Engine, url string, logger *slog.Logger) ([]*diag
 	if err != nil {
 		return nil, usagef("%v", err)
 	}
-	client, err := githubClient(logger)
+	client, reg, err := autoClients(logger)
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), autoTimeout)
 	defer cancel()
-	return diagnoseRef(ctx, eng, client, ref, logger)
+	return diagnoseRef(ctx, eng, client, reg, ref, logger)
 }
 
 // diagnoseRunID is auto mode for `diagnose --repo OWNER/REPO RUN_ID`; without --repo the
@@ -69,13 +70,13 @@ func diagnoseRunID(eng *diagnose.Engine, repo, id string, logger *slog.Logger) (
 		return nil, usagef("diagnose: --repo must be OWNER/REPO, not %q", repo)
 	}
 	ref := gha.RunRef{Owner: owner, Repo: name, RunID: n}
-	client, err := githubClient(logger)
+	client, reg, err := autoClients(logger)
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), autoTimeout)
 	defer cancel()
-	return diagnoseRef(ctx, eng, client, ref, logger)
+	return diagnoseRef(ctx, eng, client, reg, ref, logger)
 }
 
 // diagnosePull diagnoses a pull request's failed checks: every failed workflow run of its
@@ -85,7 +86,7 @@ func diagnosePull(eng *diagnose.Engine, url string, logger *slog.Logger) ([]*dia
 	if err != nil {
 		return nil, usagef("%v", err)
 	}
-	client, err := githubClient(logger)
+	client, reg, err := autoClients(logger)
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +101,7 @@ func diagnosePull(eng *diagnose.Engine, url string, logger *slog.Logger) ([]*dia
 	}
 	var all []*diagnose.Result
 	for _, ref := range refs {
-		results, err := diagnoseRef(ctx, eng, client, ref, logger)
+		results, err := diagnoseRef(ctx, eng, client, reg, ref, logger)
 		var ue usageError
 		if errors.As(err, &ue) {
 			logger.Info("skipping a run of the pull request", "run", ref.String(), "reason", err.Error())
@@ -117,25 +118,42 @@ func diagnosePull(eng *diagnose.Engine, url string, logger *slog.Logger) ([]*dia
 	return all, nil
 }
 
-// githubClient is the GitHub client of auto mode, from the environment. Missing or invalid
-// credentials are a usage error (exit 2): the command cannot run as called.
-func githubClient(logger *slog.Logger) (*gha.Client, error) {
-	cfg, err := gha.ConfigFromEnv(os.Getenv, os.ReadFile)
+// autoClients are the GitHub and registry clients of auto mode, from the configuration
+// (internal/config). An invalid setting, or missing or invalid GitHub credentials, is a
+// usage error (exit 2): the command cannot run as called. Registry look-ups are on by
+// default, against the public registry.
+func autoClients(logger *slog.Logger) (*gha.Client, *registry.Client, error) {
+	c, err := loadConfig()
 	if err != nil {
-		return nil, usagef("%v", err)
+		return nil, nil, err
 	}
-	client, err := gha.New(cfg, logger)
+	client, err := gha.New(githubConfig(c), logger)
 	if errors.Is(err, gha.ErrNoCredentials) {
-		return nil, usagef("%v (a run, a pull request or a run id is read through GitHub's API)", err)
+		return nil, nil, usagef("%v (a run, a pull request or a run id is read through GitHub's API)", err)
 	}
 	if err != nil {
-		return nil, usagef("GitHub client: %v", err)
+		return nil, nil, usagef("GitHub client: %v", err)
 	}
-	return client, nil
+	return client, registry.New(c.NPMRegistryURL, c.NPMToken, nil, logger), nil
+}
+
+// loadConfig reads the configuration (internal/config) from the environment; an invalid
+// value is a usage error naming its variable.
+func loadConfig() (config.Config, error) {
+	c, err := config.FromEnv(os.Getenv, os.ReadFile)
+	if err != nil {
+		return config.Config{}, usagef("%v", err)
+	}
+	return c, nil
+}
+
+// githubConfig is the GitHub client's share of the configuration.
+func githubConfig(c config.Config) gha.Config {
+	return gha.Config{APIURL: c.GitHubAPIURL, Token: c.GitHubToken, AppID: c.GitHubAppID, AppPrivateKey: c.GitHubAppPrivateKey}
 }
 
 // diagnoseRef fetches one run and diagnoses each of its failed jobs.
-func diagnoseRef(ctx context.Context, eng *diagnose.Engine, client *gha.Client, ref gha.RunRef, logger *slog.Logger) ([]*diagnose.Result, error) {
+func diagnoseRef(ctx context.Context, eng *diagnose.Engine, client *gha.Client, reg *registry.Client, ref gha.RunRef, logger *slog.Logger) ([]*diagnose.Result, error) {
 	run, err := client.FetchRun(ctx, ref)
 	if err != nil {
 		return nil, fmt.Errorf("fetching %s: %w", ref, err)
@@ -143,7 +161,6 @@ func diagnoseRef(ctx context.Context, eng *diagnose.Engine, client *gha.Client, 
 	if len(run.FailedJobs) == 0 {
 		return nil, usagef("run %d of %s/%s has no failed job (conclusion %q)", ref.RunID, ref.Owner, ref.Repo, run.Conclusion)
 	}
-	reg := registry.New(os.Getenv("PUBDOC_NPM_REGISTRY_URL"), registry.Secret(os.Getenv("NPM_TOKEN")), nil, logger)
 	results, err := bot.DiagnoseRun(ctx, eng, run, reg, logger)
 	if err != nil {
 		return nil, err

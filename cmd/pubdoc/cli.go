@@ -31,7 +31,7 @@ const (
   GITHUB_API_URL            GitHub Enterprise Server's API (default GitHub's)
   PUBDOC_NPM_REGISTRY_URL   where the public npm registry is reached (a
                             mirror, a proxy); default registry.npmjs.org
-  NPM_TOKEN                 adds the package's trusted publishers`
+  NPM_TOKEN[_FILE]          adds the package's trusted publishers`
 	envDiagnose = envCommon + `
  For a run URL, a pull request or a run id (missing credentials exit 2):
 ` + envGitHub
@@ -138,6 +138,7 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer, logger *slog.Logger) *co
 		newMCPCmd(stdin, stdout, logger),
 		newActionCmd(stdin, stdout, stderr, logger),
 		newVersionCmd(stdout),
+		newConfigCmd(stdout),
 	)
 	return root
 }
@@ -314,6 +315,27 @@ writes a SARIF file.`,
 		},
 	}
 	cmd.Flags().StringVar(&mode, "mode", "", "diagnose or check (default: the mode input, else diagnose)")
+	return cmd
+}
+
+func newConfigCmd(stdout io.Writer) *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "config [--format text|json]",
+		Short: "print the effective configuration, secrets redacted",
+		Long: `Print the configuration every command reads from the environment (serve,
+diagnose with a run, mcp, action): each variable's effective value, its
+default when unset, and <secret> for a credential that is set (from NAME or
+NAME_FILE). An invalid value fails it with one line naming the variable
+(exit 2), as it fails serve's start.`,
+		Example: `  pubdoc config
+  pubdoc config --format json | jq '.variables[] | select(.default | not)'`,
+		DisableFlagsInUseLine: true,
+		Annotations:           map[string]string{"environment": envServe},
+		Args:                  noArgs,
+		RunE:                  func(*cobra.Command, []string) error { return cmdConfig(format, stdout) },
+	}
+	formatFlag(cmd, &format, "text", "json")
 	return cmd
 }
 

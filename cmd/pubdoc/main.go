@@ -8,6 +8,8 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+
+	"github.com/pubdoc/pubdoc/internal/config"
 )
 
 // Exit codes of the CLI contract.
@@ -37,8 +39,10 @@ func main() {
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	logger := newLogger(stderr)
-	err := dispatch(args, stdin, stdout, stderr, logger)
+	logger, err := newLogger(stderr, os.Getenv("PUBDOC_LOG_LEVEL"))
+	if err == nil {
+		err = dispatch(args, stdin, stdout, stderr, logger)
+	}
 	if err == nil {
 		return exitOK
 	}
@@ -61,17 +65,17 @@ type codeError struct {
 	code int
 }
 
-func newLogger(w io.Writer) *slog.Logger {
+// newLogger is the CLI's logger, at the level PUBDOC_LOG_LEVEL names (the one parser,
+// internal/config's); an invalid level stops the command with one line (exit 2).
+func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 	// A CLI answers on stdout and fails with one line on stderr; the adapters' progress
 	// notes (fallbacks, retries) are for PUBDOC_LOG_LEVEL=warn|info|debug.
-	level := slog.LevelError
-	switch strings.ToLower(os.Getenv("PUBDOC_LOG_LEVEL")) {
-	case "debug":
-		level = slog.LevelDebug
-	case "info":
-		level = slog.LevelInfo
-	case "warn":
-		level = slog.LevelWarn
+	l := slog.LevelError
+	if strings.TrimSpace(level) != "" {
+		var err error
+		if l, err = config.ParseLogLevel(level); err != nil {
+			return nil, usagef("%v", err)
+		}
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
 }

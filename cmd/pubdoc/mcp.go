@@ -32,6 +32,10 @@ func cmdMCP(args []string, stdin io.Reader, stdout io.Writer, logger *slog.Logge
 	if fs.NArg() > 0 {
 		return usagef("mcp: no arguments; an MCP client starts it and speaks on stdin and stdout")
 	}
+	// diagnose_run reads the configuration: an invalid value stops the start, not a call.
+	if _, err := loadConfig(); err != nil {
+		return err
+	}
 	kb, err := knowledge.Load()
 	if err != nil {
 		return fmt.Errorf("loading knowledge base: %w", err)
