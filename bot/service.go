@@ -37,6 +37,11 @@ type Store interface {
 	ReclaimThread(ctx context.Context, id int64, olderThan, now time.Time) (bool, error)
 	SetThreadParent(ctx context.Context, id int64, ts string, diagnosisID int64) error
 	AddToThread(ctx context.Context, id int64, memberKey string, now time.Time) (store.Thread, bool, error)
+	AddMember(ctx context.Context, id int64, m store.Member, now time.Time) (store.Thread, bool, error)
+	TakeBatch(ctx context.Context, id, expect int64, owner string, now time.Time) (int64, []store.Member, error)
+	BatchMembers(ctx context.Context, id, batch int64) ([]store.Member, error)
+	FinishBatch(ctx context.Context, id, batch int64, channel, ts string) error
+	ReclaimBatch(ctx context.Context, id, batch int64, owner string, olderThan, now time.Time) (bool, error)
 	Thread(ctx context.Context, id int64) (store.Thread, error)
 	OpenThreadsFor(ctx context.Context, repo, workflow, branch string) ([]store.Thread, error)
 	ResolveThread(ctx context.Context, id, run int64, at time.Time) (bool, error)
@@ -72,6 +77,10 @@ type Config struct {
 	MaxFileBytes int64
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
+	// Flood paces the messages to a channel and coalesces a thread's replies; zero
+	// fields take the defaults (1 message per second per channel, one reply per thread
+	// per 10 s).
+	Flood Flood
 }
 
 // Service is the bot: it implements Backend for the chat adapter and Handle for the
@@ -79,6 +88,8 @@ type Config struct {
 type Service struct {
 	cfg    Config
 	logger *slog.Logger
+	flood  Flood
+	pacer  *pacer
 }
 
 var _ Backend = (*Service)(nil)
@@ -100,7 +111,8 @@ func New(cfg Config, logger *slog.Logger) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{cfg: cfg, logger: logger}, nil
+	flood := cfg.Flood.withDefaults()
+	return &Service{cfg: cfg, logger: logger, flood: flood, pacer: newPacer(flood)}, nil
 }
 
 // Accept persists a chat request as a job; false for a delivery seen before.
@@ -154,11 +166,38 @@ func (s *Service) AcceptWebhook(ctx context.Context, ev *gha.WebhookEvent) (bool
 // Handle runs one job. Its error tells the store whether to retry (plain), wait
 // (RetryAfterError) or give up (PermanentError); its text, which the store keeps, is
 // redacted.
+//
+// The store logs each attempt's outcome once (job_id, outcome, duration, err); Handle
+// counts it in pubdoc_jobs_finished_total{kind,outcome}.
 func (s *Service) Handle(ctx context.Context, t store.Task) error {
 	err := s.handle(ctx, t)
-	s.cfg.Metrics.JobFinished(t.Kind, outcome(err))
-	s.logger.Info("job done", "kind", t.Kind, "job", t.ID, "attempt", t.Attempt, "outcome", outcome(err))
+	s.cfg.Metrics.JobFinished(t.Kind, jobOutcome(ctx, t, err))
 	return redactErr(err)
+}
+
+// Rejected counts a request an adapter refused before it reached the Service (a wrong
+// signature, a body over its cap): pubdoc_events_rejected_total{source,reason}. The
+// Slack adapter calls it; the adapter logs the refusal.
+func (s *Service) Rejected(source, reason string) { s.cfg.Metrics.EventRejected(source, reason) }
+
+// jobOutcome names how an attempt ended the way the store will act on it: completed,
+// snoozed, given_up (a PermanentError, or a plain error on the last attempt) or retried
+// (a plain error before the last attempt, or an attempt its context cut short).
+func jobOutcome(ctx context.Context, t store.Task, err error) string {
+	var ra RetryAfterError
+	switch {
+	case err == nil:
+		return "completed"
+	case ctx.Err() != nil:
+		return "retried"
+	case isPermanent(err):
+		return "given_up"
+	case errors.As(err, &ra):
+		return "snoozed"
+	case t.MaxAttempts > 0 && t.Attempt >= t.MaxAttempts:
+		return "given_up"
+	}
+	return "retried"
 }
 
 func (s *Service) handle(ctx context.Context, t store.Task) error {
@@ -175,22 +214,14 @@ func (s *Service) handle(ctx context.Context, t store.Task) error {
 			return permanent(fmt.Errorf("decoding a delivery: %w", err))
 		}
 		return s.handleWebhook(ctx, &ev, t.Attempt, t.MaxAttempts)
+	case TaskFlush:
+		var ft flushTask
+		if err := json.Unmarshal(t.Payload, &ft); err != nil {
+			return permanent(fmt.Errorf("decoding a flush: %w", err))
+		}
+		return s.flush(ctx, ft)
 	}
 	return permanent(fmt.Errorf("unknown job kind %q", t.Kind))
-}
-
-func outcome(err error) string {
-	var ra RetryAfterError
-	var pe PermanentError
-	switch {
-	case err == nil:
-		return "completed"
-	case errors.As(err, &ra):
-		return "snoozed"
-	case errors.As(err, &pe) && pe.Permanent():
-		return "given_up"
-	}
-	return "retried"
 }
 
 // Help is the text of `/pubdoc help`.

@@ -21,6 +21,7 @@ import (
 
 	"github.com/pubdoc/pubdoc/bot/gha"
 	"github.com/pubdoc/pubdoc/diagnose"
+	"github.com/pubdoc/pubdoc/internal/metrics"
 	"github.com/pubdoc/pubdoc/knowledge"
 	"github.com/pubdoc/pubdoc/store"
 )
@@ -97,7 +98,8 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	h := &harness{store: st, msg: &fakeMessenger{files: map[string][]byte{}}, runs: &fakeRuns{runs: map[int64]*gha.Run{}}, now: time.Date(2026, 11, 25, 9, 12, 0, 0, time.UTC)}
-	h.svc, err = New(Config{Engine: testEngine(t), Store: st, Messenger: h.msg, GitHub: h.runs, Routes: routes, Now: h.clock}, slog.New(slog.DiscardHandler))
+	h.svc, err = New(Config{Engine: testEngine(t), Store: st, Messenger: h.msg, GitHub: h.runs, Routes: routes, Now: h.clock,
+		Flood: Flood{PostEvery: time.Millisecond}}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,6 +214,47 @@ func TestRunURLNeedsAnAllowedChannel(t *testing.T) {
 	}
 }
 
+// A run URL is read only on the configured GitHub host: one on another host names a run
+// the configured GitHub cannot vouch for, and its link must not be posted as ours.
+func TestRunURLOnAForeignHostIsRefused(t *testing.T) {
+	for _, tt := range []struct {
+		name, host, url string
+		refused         bool
+	}{
+		{"foreign host, github.com configured", "", "https://github.evil.example/acme/widgets/actions/runs/77", true},
+		{"look-alike host", "", "https://github.com.evil.example/acme/widgets/actions/runs/77", true},
+		{"github.com, GHES configured", "ghes.example.com", "https://github.com/acme/widgets/actions/runs/77", true},
+		{"GHES host", "ghes.example.com", "https://GHES.example.com/acme/widgets/actions/runs/77/job/770", false},
+		{"www.github.com", "", "https://www.github.com/acme/widgets/actions/runs/77", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.runs.runs[77] = publishRun(t, 77, example(t, "old-npm.log"))
+			h.runs.host = tt.host
+			if err := h.ask(t, Request{Kind: "mention", DeliveryID: "EvHost", Channel: "C0ONCALL", User: "U1", ThreadTS: "1.2", Text: "<" + tt.url + ">"}); err != nil {
+				t.Fatal(err)
+			}
+			posts, _, eph := h.msg.snapshot()
+			if !tt.refused {
+				if len(posts) != 1 || len(eph) != 0 {
+					t.Fatalf("posts %d ephemerals %+v: want the run's diagnosis", len(posts), eph)
+				}
+				return
+			}
+			want := "github.com"
+			if tt.host != "" {
+				want = tt.host
+			}
+			if len(posts) != 0 || len(eph) != 1 || !strings.Contains(eph[0].Reply.Text, "I read runs only from "+want) {
+				t.Fatalf("posts %d ephemerals %+v: want one refusal naming %s", len(posts), eph, want)
+			}
+			if h.runs.calls != 0 {
+				t.Errorf("GitHub was asked %d times about a run on another host", h.runs.calls)
+			}
+		})
+	}
+}
+
 func TestFileShareIsDiagnosed(t *testing.T) {
 	h := newHarness(t)
 	h.msg.files["https://files.example/old.log"] = []byte(example(t, "old-npm.log"))
@@ -238,6 +281,7 @@ func TestSlackRateLimitWaits(t *testing.T) {
 	if err == nil || !asRetryAfter(err, &ra) || ra.RetryAfter() != 3*time.Second {
 		t.Fatalf("Handle = %v, want a 3s retry-after", err)
 	}
+	h.svc.pacer.next = map[string]time.Time{} // the store snoozed the job for the Retry-After
 	payload, _ := json.Marshal(req)
 	if err := h.svc.Handle(context.Background(), store.Task{Kind: TaskSlack, Payload: payload, Attempt: 2, MaxAttempts: 10}); err != nil {
 		t.Fatal(err)
@@ -318,6 +362,9 @@ func TestFailedRunsShareOneThreadUntilFixed(t *testing.T) {
 	}
 	h.advance(10 * time.Minute)
 	for _, id := range []int64{102, 103} {
+		if id == 103 {
+			h.advance(DefaultReplyEvery) // one reply per thread per window: see flood_test.go for a storm
+		}
 		if err := h.deliver(t, runEvent(id, int(id-90), "failure")); err != nil {
 			t.Fatal(err)
 		}
@@ -339,7 +386,7 @@ func TestFailedRunsShareOneThreadUntilFixed(t *testing.T) {
 	}
 
 	// A green run of the workflow on the branch closes the thread.
-	h.advance(50 * time.Minute)
+	h.advance(50*time.Minute - DefaultReplyEvery)
 	if err := h.deliver(t, runEvent(104, 14, "success")); err != nil {
 		t.Fatal(err)
 	}
@@ -452,6 +499,9 @@ func sign(secret string, body []byte) string {
 
 func TestWebhookHandler(t *testing.T) {
 	h := newHarness(t)
+	logs := &logSink{}
+	h.svc.logger = slog.New(slog.NewJSONHandler(logs, nil))
+	h.svc.cfg.Metrics = metrics.New()
 	srv := httptest.NewServer(h.svc.WebhookHandler("s3cret"))
 	defer srv.Close()
 	// A real delivery (pytorch/test-infra's recorded fixture), unwrapped from its envelope.
@@ -488,6 +538,24 @@ func TestWebhookHandler(t *testing.T) {
 	if code, _ := post("", "d1"); code != http.StatusUnauthorized {
 		t.Errorf("no signature: %d, want 401", code)
 	}
+	// Each refusal is logged once, with its reason, and counted.
+	var refusals []string
+	for _, l := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(l, `"msg":"refused a GitHub delivery"`) {
+			refusals = append(refusals, l)
+		}
+	}
+	if len(refusals) != 2 {
+		t.Errorf("%d log lines for two refused deliveries, want 2:\n%s", len(refusals), logs.String())
+	}
+	for _, l := range refusals {
+		if !strings.Contains(l, `"code":"bad_signature"`) || !strings.Contains(l, `"reason":"webhook signature missing or wrong`) || !strings.Contains(l, `"delivery":"d1"`) {
+			t.Errorf("a refusal's line lacks its code, reason or delivery: %s", l)
+		}
+	}
+	if got := metricValue(t, h.svc.cfg.Metrics, `pubdoc_events_rejected_total{reason="bad_signature",source="github"}`); got != "2" {
+		t.Errorf("rejected github bad_signature = %s, want 2", got)
+	}
 	code, text := post(sign("s3cret", body), "d1")
 	if code != http.StatusAccepted || !strings.Contains(text, "accepted") || strings.Contains(text, "already") {
 		t.Errorf("good delivery: %d %q, want 202 accepted", code, text)
@@ -519,4 +587,17 @@ func TestTooLargeFileIsSaid(t *testing.T) {
 	if len(posts) != 0 || len(eph) != 1 || !strings.Contains(eph[0].Reply.Text, "huge.log is too large") || !strings.Contains(eph[0].Reply.Text, "limit is 1 MB") {
 		t.Fatalf("posts %d ephemerals %+v: want one message saying the file is too large", len(posts), eph)
 	}
+}
+
+// metricValue is the value of one series in the metrics' exposition, "" when absent.
+func metricValue(t *testing.T, m *metrics.Metrics, series string) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	for _, l := range strings.Split(rec.Body.String(), "\n") {
+		if v, ok := strings.CutPrefix(l, series+" "); ok {
+			return v
+		}
+	}
+	return ""
 }

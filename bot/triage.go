@@ -31,11 +31,8 @@ func (s *Service) handleWebhook(ctx context.Context, ev *gha.WebhookEvent, attem
 	case ev.Run.Conclusion == "success":
 		return s.markFixed(ctx, ev)
 	case failed[ev.Run.Conclusion]:
-		err := s.runFailed(ctx, ev)
-		if err != nil && attempt >= maxAttempts && !isPermanent(err) {
-			s.logger.Warn("giving up on a failed run", "repo", ev.Repo, "run", ev.Run.ID, "err", err)
-		}
-		return err
+		// A failure is logged once, by the store, as the job's outcome.
+		return s.runFailed(ctx, ev)
 	}
 	return nil
 }
@@ -222,19 +219,11 @@ func (s *Service) triage(ctx context.Context, ev *gha.WebhookEvent, run *gha.Run
 		}
 		return s.cfg.Store.SetDiagnosisMessage(ctx, id, channel, ts, th.ID)
 	}
-	th, _, err = s.cfg.Store.AddToThread(ctx, th.ID, member, now)
+	th, _, err = s.cfg.Store.AddMember(ctx, th.ID, store.Member{Key: member, Label: runLabel(ev)}, now)
 	if err != nil {
 		return fmt.Errorf("adding to a thread: %w", err)
 	}
-	ts, err := s.postOnce(ctx, "reply:"+member, Target{Channel: channel, ThreadTS: th.ParentTS}, reply)
-	if err != nil {
-		return err
-	}
-	s.cfg.Metrics.Posted("thread_reply")
-	if err := s.cfg.Store.SetDiagnosisMessage(ctx, id, channel, ts, th.ID); err != nil {
-		return fmt.Errorf("recording a reply: %w", err)
-	}
-	return s.refreshParent(ctx, th)
+	return s.reply(ctx, th, member, reply)
 }
 
 func title(ev *gha.WebhookEvent, job gha.Job) string {
@@ -298,7 +287,13 @@ func (s *Service) refreshParent(ctx context.Context, th store.Thread) error {
 	}
 	st := &ThreadStatus{ThreadID: th.ID, Count: max(th.Count, 1), Since: th.FirstAt, AckedBy: th.AckedBy, ResolvedRun: th.ResolvedRun, ResolvedAt: th.ResolvedAt}
 	reply := Reply{Result: &res, DiagnosisID: d.ID, Thread: st, Title: parentTitle(d)}
-	if err := s.cfg.Messenger.Update(ctx, th.Channel, th.ParentTS, reply); err != nil {
+	done, err := s.pacer.wait(ctx, th.Channel)
+	if err != nil {
+		return err
+	}
+	err = s.cfg.Messenger.Update(ctx, th.Channel, th.ParentTS, reply)
+	done(true, err)
+	if err != nil {
 		return s.slackError("updating a thread's parent", err)
 	}
 	s.cfg.Metrics.Posted("update")
@@ -317,6 +312,14 @@ func parentTitle(d *store.Diagnosis) string {
 // claim is recorded before the post and the ts after it; a claim without a ts means an
 // earlier attempt died mid-post, and Slack is asked whether that post went through.
 func (s *Service) postOnce(ctx context.Context, key string, t Target, r Reply) (string, error) {
+	// The channel's turn comes before the claim: a job snoozed for its turn has not
+	// claimed, and need not ask Slack what it posted when it comes back.
+	done, err := s.pacer.wait(ctx, t.Channel)
+	if err != nil {
+		return "", err
+	}
+	sent, postErr := false, error(nil)
+	defer func() { done(sent, postErr) }()
 	now := s.cfg.Now()
 	p, err := s.cfg.Store.ClaimPost(ctx, key, now)
 	if err != nil {
@@ -337,6 +340,7 @@ func (s *Service) postOnce(ctx context.Context, key string, t Target, r Reply) (
 	}
 	r.Key = key
 	ts, err := s.cfg.Messenger.Post(ctx, t, r)
+	sent, postErr = true, err
 	if err != nil {
 		return "", s.slackError("posting", err)
 	}

@@ -31,21 +31,30 @@ type Thread struct {
 	// ResolvedRun and ResolvedAt say which run fixed it; zero while open.
 	ResolvedRun int64
 	ResolvedAt  time.Time
+	// Replies is the number of the last reply batch taken (TakeBatch), RepliesPosted the
+	// last one posted (FinishBatch); ReplyAt is when the last batch was taken and
+	// ReplyOwner who took it and must post it.
+	Replies       int64
+	RepliesPosted int64
+	ReplyAt       time.Time
+	ReplyOwner    string
 }
 
 const threadColumns = `id, fingerprint, repo, workflow, branch, rule_id, channel, parent_ts, parent_diagnosis_id,
-	members, first_at, last_at, claimed_at, acked_by, acked_at, resolved_run, resolved_at`
+	members, first_at, last_at, claimed_at, acked_by, acked_at, resolved_run, resolved_at,
+	replies, replies_posted, reply_at, reply_owner`
 
 func scanThread(r row) (Thread, error) {
 	var t Thread
-	var count, first, last, claimed, acked, resolved int64
+	var count, first, last, claimed, acked, resolved, replyAt int64
 	err := r.Scan(&t.ID, &t.Fingerprint, &t.Repo, &t.Workflow, &t.Branch, &t.RuleID, &t.Channel, &t.ParentTS,
-		&t.ParentDiagnosisID, &count, &first, &last, &claimed, &t.AckedBy, &acked, &t.ResolvedRun, &resolved)
+		&t.ParentDiagnosisID, &count, &first, &last, &claimed, &t.AckedBy, &acked, &t.ResolvedRun, &resolved,
+		&t.Replies, &t.RepliesPosted, &replyAt, &t.ReplyOwner)
 	if err != nil {
 		return Thread{}, err
 	}
 	t.Count = int(count)
-	t.FirstAt, t.LastAt, t.ClaimedAt = fromMS(first), fromMS(last), fromMS(claimed)
+	t.FirstAt, t.LastAt, t.ClaimedAt, t.ReplyAt = fromMS(first), fromMS(last), fromMS(claimed), fromMS(replyAt)
 	t.AckedAt, t.ResolvedAt = fromMS(acked), fromMS(resolved)
 	return t, nil
 }
@@ -124,6 +133,14 @@ func (s *Store) SetThreadParent(ctx context.Context, id int64, ts string, diagno
 // goes up by one, LastAt becomes now and added is true. It returns the thread as it
 // is after.
 func (s *Store) AddToThread(ctx context.Context, id int64, memberKey string, now time.Time) (t Thread, added bool, err error) {
+	return s.AddMember(ctx, id, Member{Key: memberKey, Batch: BatchNone}, now)
+}
+
+// AddMember is AddToThread with the member's label and batch: BatchPending (0) waits for
+// the next TakeBatch, BatchNone (-1) is never batched (the parent's own failure). A
+// member already in the thread keeps its batch and label.
+func (s *Store) AddMember(ctx context.Context, id int64, m Member, now time.Time) (t Thread, added bool, err error) {
+	memberKey := m.Key
 	if memberKey == "" {
 		return Thread{}, false, fmt.Errorf("adding to thread %d: no member key", id)
 	}
@@ -139,8 +156,8 @@ func (s *Store) AddToThread(ctx context.Context, id int64, memberKey string, now
 		if n == 0 {
 			return ErrNotFound
 		}
-		n, err := q.exec(ctx, `INSERT INTO pubdoc_thread_members (thread_id, member_key, added_at) VALUES ($1, $2, $3)
-			ON CONFLICT (thread_id, member_key) DO NOTHING`, id, memberKey, ms(now))
+		n, err := q.exec(ctx, `INSERT INTO pubdoc_thread_members (thread_id, member_key, added_at, batch, label) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (thread_id, member_key) DO NOTHING`, id, memberKey, ms(now), m.Batch, m.Label)
 		if err != nil {
 			return err
 		}
