@@ -53,7 +53,7 @@ func (s *Service) handleRequest(ctx context.Context, req Request, attempt, maxAt
 	}
 	msg := err.Error()
 	if ue == nil {
-		s.logger.Warn("chat request failed", "kind", req.Kind, "delivery", req.DeliveryID, "err", redactErr(err))
+		// Not logged here: the store logs the job's outcome (given up) once, with err.
 		msg = "Sorry — I could not finish this: " + diagnose.Redact(msg) + ". Try again in a few minutes."
 	}
 	if req.Kind == "file" && !strings.HasPrefix(req.Channel, "D") && ue != nil {
@@ -141,6 +141,9 @@ func (s *Service) askRun(ctx context.Context, req Request, u string) ([]*diagnos
 	if err != nil {
 		return nil, "", tell("That does not look like a GitHub Actions run or job link: %v", err)
 	}
+	if host, want := gha.RunURLHost(u), s.githubHost(); host != want {
+		return nil, "", tell("That run is on %s, but I read runs only from %s (GITHUB_API_URL): give me a link to a run there, or paste the failing job's log.", host, want)
+	}
 	repo := ref.Owner + "/" + ref.Repo
 	if !s.cfg.Routes.Allowed(req.Channel, repo) {
 		return nil, "", tell("This channel may not ask about %s. An admin can allow it in the routes file (PUBDOC_ROUTES: a route naming %s with this channel in allow_channels).", repo, repo)
@@ -160,6 +163,18 @@ func (s *Service) askRun(ctx context.Context, req Request, u string) ([]*diagnos
 		return nil, "", permanent(err)
 	}
 	return results, run.FailedJobs[0].HTMLURL, nil
+}
+
+// githubHost is the host whose run URLs may be read: the GitHub client's (github.com,
+// or the Enterprise Server host of GITHUB_API_URL), github.com for a RunFetcher that
+// does not say.
+func (s *Service) githubHost() string {
+	if wh, ok := s.cfg.GitHub.(interface{ WebHost() string }); ok {
+		if h := wh.WebHost(); h != "" {
+			return h
+		}
+	}
+	return "github.com"
 }
 
 // githubError sorts a GitHub failure: rate limits wait, what retrying cannot mend is told,

@@ -97,9 +97,13 @@ type fakeRuns struct {
 	runs  map[int64]*gha.Run
 	err   error
 	calls int
+	// host is the GitHub web host it says it reads (WebHost); "" for github.com.
+	host string
 }
 
 var _ RunFetcher = (*fakeRuns)(nil)
+
+func (f *fakeRuns) WebHost() string { return f.host }
 
 func (f *fakeRuns) FetchRun(_ context.Context, ref gha.RunRef) (*gha.Run, error) {
 	f.mu.Lock()

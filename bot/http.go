@@ -39,15 +39,15 @@ func (s *Service) WebhookHandler(secret gha.Secret) http.Handler {
 		ev, err := gha.ReadWebhook(w, r, secret, MaxWebhookBytes)
 		switch {
 		case errors.Is(err, gha.ErrBadSignature), errors.Is(err, gha.ErrNoWebhookSecret):
-			s.cfg.Metrics.EventRejected("github", "bad_signature")
+			s.refuseWebhook(r, "bad_signature", err)
 			http.Error(w, "signature missing or wrong", http.StatusUnauthorized)
 			return
 		case errors.Is(err, gha.ErrTooLarge):
-			s.cfg.Metrics.EventRejected("github", "too_large")
+			s.refuseWebhook(r, "too_large", err)
 			http.Error(w, "delivery too large", http.StatusRequestEntityTooLarge)
 			return
 		case err != nil:
-			s.cfg.Metrics.EventRejected("github", "malformed")
+			s.refuseWebhook(r, "malformed", err)
 			http.Error(w, "unreadable delivery: "+err.Error(), http.StatusBadRequest)
 			return
 		}
@@ -56,7 +56,7 @@ func (s *Service) WebhookHandler(secret gha.Secret) http.Handler {
 			return
 		}
 		if ev.Delivery == "" {
-			s.cfg.Metrics.EventRejected("github", "malformed")
+			s.refuseWebhook(r, "malformed", errors.New("X-GitHub-Delivery is missing"))
 			http.Error(w, "X-GitHub-Delivery is missing", http.StatusBadRequest)
 			return
 		}
@@ -74,6 +74,24 @@ func (s *Service) WebhookHandler(secret gha.Secret) http.Handler {
 			fmt.Fprintln(w, "already accepted")
 		}
 	})
+}
+
+// refuseWebhook logs a refused delivery once, with its reason, and counts it in
+// pubdoc_events_rejected_total{source="github",reason=code}.
+func (s *Service) refuseWebhook(r *http.Request, code string, err error) {
+	s.logger.Warn("refused a GitHub delivery", "path", r.URL.Path, "code", code, "reason", err.Error(),
+		"delivery", headerValue(r, "X-GitHub-Delivery"), "event", headerValue(r, "X-GitHub-Event"), "remote_addr", r.RemoteAddr)
+	s.cfg.Metrics.EventRejected("github", code)
+}
+
+// headerValue is a request header as a log may show it: an unverified sender chose it,
+// so it is cut at 64 bytes.
+func headerValue(r *http.Request, name string) string {
+	v := r.Header.Get(name)
+	if len(v) > 64 {
+		v = strings.ToValidUTF8(v[:64], "") + "…"
+	}
+	return v
 }
 
 // wanted keeps completed workflow runs (failures to diagnose, successes that fix) and

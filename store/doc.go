@@ -22,6 +22,9 @@
 //     Permanent() is true gives the job up (cancelled); an error with RetryAfter()
 //     snoozes it for that long without using an attempt; any other error or a panic is
 //     retried with exponential backoff until MaxAttempts, then the job is discarded.
+//     Each attempt is logged once ("job attempt ended": job_id, kind, outcome, attempt,
+//     duration as text, err); River's own INFO lines are filtered out, and the
+//     migrations applied at Open are summarized in one line.
 //  3. Handlers record what they did with SaveDiagnosis, SaveFeedback, ClaimPost and
 //     FinishPost (so a retried job does not post twice), and the thread methods (so
 //     failures with one fingerprint share one triage thread per channel).

@@ -64,7 +64,8 @@ func (taskArgs) Kind() string { return taskJobKind }
 
 // jobQueue is the River client whatever its transaction type.
 type jobQueue interface {
-	migrate(ctx context.Context, logger *slog.Logger) error
+	// migrate applies River's migrations and returns the versions it applied.
+	migrate(ctx context.Context, logger *slog.Logger) ([]int, error)
 	insertTx(ctx context.Context, rawTx any, args taskArgs, opts *river.InsertOpts) (int64, error)
 	start(ctx context.Context) error
 	stop(ctx context.Context) error
@@ -85,13 +86,20 @@ func newRiverQueue[TTx any](driver riverdriver.Driver[TTx], cfg *river.Config) (
 	return riverQueue[TTx]{client: client, driver: driver}, nil
 }
 
-func (r riverQueue[TTx]) migrate(ctx context.Context, logger *slog.Logger) error {
+func (r riverQueue[TTx]) migrate(ctx context.Context, logger *slog.Logger) ([]int, error) {
 	m, err := rivermigrate.New(r.driver, &rivermigrate.Config{Logger: logger})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
-	return err
+	res, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	if err != nil {
+		return nil, err
+	}
+	applied := make([]int, 0, len(res.Versions))
+	for _, v := range res.Versions {
+		applied = append(applied, v.Version)
+	}
+	return applied, nil
 }
 
 func (r riverQueue[TTx]) insertTx(ctx context.Context, rawTx any, args taskArgs, opts *river.InsertOpts) (int64, error) {
@@ -119,7 +127,9 @@ func (s *Store) riverConfig() *river.Config {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &taskWorker{s: s})
 	return &river.Config{
-		Logger:               s.logger.With("component", "river"),
+		// River logs every failed attempt at INFO under its own keys; the Handler logs
+		// each outcome once (job_id), so River speaks only of what is wrong.
+		Logger:               quieter(s.logger.With("component", "river"), slog.LevelWarn),
 		Workers:              workers,
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: s.cfg.Workers}},
 		FetchPollInterval:    s.cfg.PollInterval,
@@ -275,7 +285,50 @@ func (w *taskWorker) Work(ctx context.Context, job *river.Job[taskArgs]) error {
 		// Cannot happen (Start sets the handler before River runs): try again later.
 		return river.JobSnooze(time.Second)
 	}
-	return w.s.outcome(ctx, t, (*hp)(ctx, t))
+	start := time.Now()
+	err := (*hp)(ctx, t)
+	w.s.logAttempt(ctx, t, err, time.Since(start))
+	return w.s.outcome(ctx, t, err)
+}
+
+// logAttempt logs how one attempt of a job ended, in one line ("job attempt ended"):
+// job_id, kind, outcome (completed, retrying, snoozed, interrupted, given_up,
+// discarded: only the last two are WARN), attempt, duration as text ("1.2s"), and the
+// error if any. It is the only line about an attempt: River's own are filtered out
+// (riverConfig) and the Handler logs none.
+func (s *Store) logAttempt(ctx context.Context, t Task, err error, took time.Duration) {
+	outcome, level := "completed", slog.LevelInfo
+	var extra []any
+	var perm interface{ Permanent() bool }
+	var later interface{ RetryAfter() time.Duration }
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		outcome = "interrupted" // stopped or timed out: it runs again
+	case errors.As(err, &perm) && perm.Permanent():
+		outcome, level = "given_up", slog.LevelWarn
+	case errors.As(err, &later):
+		outcome = "snoozed"
+		extra = append(extra, "retry_in", clampSnooze(later.RetryAfter()).String())
+	case t.Attempt >= t.MaxAttempts:
+		outcome, level = "discarded", slog.LevelWarn
+	default:
+		outcome = "retrying"
+	}
+	attrs := append([]any{"job_id", t.ID, "kind", t.Kind, "outcome", outcome, "attempt", t.Attempt,
+		"max_attempts", t.MaxAttempts, "duration", roundDuration(took).String()}, extra...)
+	if err != nil {
+		attrs = append(attrs, "err", err.Error())
+	}
+	s.logger.Log(ctx, level, "job attempt ended", attrs...)
+}
+
+// roundDuration keeps a logged duration readable: milliseconds, or microseconds below one.
+func roundDuration(d time.Duration) time.Duration {
+	if d < time.Millisecond {
+		return d.Round(time.Microsecond)
+	}
+	return d.Round(time.Millisecond)
 }
 
 // outcome maps a Handler's error to what River should do with the job.
@@ -291,13 +344,11 @@ func (s *Store) outcome(ctx context.Context, t Task, err error) error {
 	}
 	var perm interface{ Permanent() bool }
 	if errors.As(err, &perm) && perm.Permanent() {
-		s.logger.Warn("job given up", "kind", t.Kind, "id", t.ID, "attempt", t.Attempt, "err", err)
-		return river.JobCancel(err)
+		return river.JobCancel(err) // the Handler logged the outcome
 	}
 	var later interface{ RetryAfter() time.Duration }
 	if errors.As(err, &later) {
 		d := clampSnooze(later.RetryAfter())
-		s.logger.Info("job snoozed", "kind", t.Kind, "id", t.ID, "attempt", t.Attempt, "for", d, "err", err)
 		// River puts the job back without counting the attempt (it decrements Attempt
 		// and counts snoozes in the job's metadata), so snoozes never exhaust
 		// MaxAttempts.
@@ -310,35 +361,27 @@ func clampSnooze(d time.Duration) time.Duration {
 	return min(max(d, minSnooze), maxSnooze)
 }
 
-// errorHandler logs failed and panicked jobs, and the ones River discards after their
-// last attempt. River calls it for errors and recovered panics, not for cancellations,
-// snoozes or jobs interrupted by Stop.
+// errorHandler logs panicked jobs. A failed attempt is not logged here: the Handler
+// logs each attempt's outcome once (job_id, outcome, duration, err), and River's own
+// INFO lines are filtered out (riverConfig). River calls it for errors and recovered
+// panics, not for cancellations, snoozes or jobs interrupted by Stop.
 type errorHandler struct {
 	logger *slog.Logger
 }
 
-// HandleError logs a failed attempt.
-func (e *errorHandler) HandleError(_ context.Context, job *rivertype.JobRow, err error) *river.ErrorHandlerResult {
-	kind := jobTaskKind(job)
-	if job.Attempt >= job.MaxAttempts {
-		e.logger.Warn("job discarded after its last attempt", "kind", kind, "id", job.ID,
-			"attempt", job.Attempt, "max_attempts", job.MaxAttempts, "err", err)
-		return nil
-	}
-	e.logger.Info("job failed; will retry", "kind", kind, "id", job.ID,
-		"attempt", job.Attempt, "max_attempts", job.MaxAttempts, "err", err)
+// HandleError leaves a failed attempt to the Handler's log line.
+func (e *errorHandler) HandleError(context.Context, *rivertype.JobRow, error) *river.ErrorHandlerResult {
 	return nil
 }
 
 // HandlePanic logs a recovered panic; River then retries the job like a failure.
 func (e *errorHandler) HandlePanic(_ context.Context, job *rivertype.JobRow, panicVal any, trace string) *river.ErrorHandlerResult {
-	kind := jobTaskKind(job)
-	e.logger.Error("job panicked", "kind", kind, "id", job.ID, "attempt", job.Attempt,
-		"max_attempts", job.MaxAttempts, "panic", fmt.Sprint(panicVal), "trace", trace)
+	outcome := "retrying"
 	if job.Attempt >= job.MaxAttempts {
-		e.logger.Warn("job discarded after its last attempt", "kind", kind, "id", job.ID,
-			"attempt", job.Attempt, "max_attempts", job.MaxAttempts, "err", fmt.Sprintf("panic: %v", panicVal))
+		outcome = "discarded"
 	}
+	e.logger.Error("job panicked", "outcome", outcome, "job_id", job.ID, "kind", jobTaskKind(job), "attempt", job.Attempt,
+		"max_attempts", job.MaxAttempts, "panic", fmt.Sprint(panicVal), "trace", trace)
 	return nil
 }
 
@@ -416,7 +459,7 @@ func (s *Store) resumeAbandoned(ctx context.Context) error {
 				p.ScheduledAt = append(p.ScheduledAt, job.ScheduledAt)
 				discarded++
 				s.logger.Warn("job discarded: its last attempt stopped with its process", "kind", jobTaskKind(job),
-					"id", job.ID, "attempt", job.Attempt)
+					"job_id", job.ID, "attempt", job.Attempt)
 				continue
 			}
 			p.State = append(p.State, string(rivertype.JobStateAvailable))

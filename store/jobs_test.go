@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -251,8 +252,29 @@ func TestTransientErrorIsRetried(t *testing.T) {
 				t.Errorf("call %d had attempt %d, want %d", i+1, c.Attempt, i+1)
 			}
 		}
-		if got := logs.lines(`"job failed; will retry"`, `"kind":"github_run"`); len(got) != 2 {
-			t.Errorf("%d 'will retry' log lines, want 2:\n%s", len(got), logs.String())
+		jobID := fmt.Sprintf(`"job_id":%d`, id)
+		if got := logs.lines(`"outcome":"retrying"`, jobID, `"kind":"github_run"`); len(got) != 2 {
+			t.Errorf("%d 'retrying' log lines, want 2:\n%s", len(got), logs.String())
+		}
+		// One line per attempt (two retries, one success), each with the job's id under
+		// job_id and its duration as text; River's own lines about the attempts are
+		// filtered out, and nothing says the retried attempts "finished".
+		if got := logs.lines(jobID); len(got) != 3 {
+			t.Errorf("%d log lines name the job, want 3 (one per attempt):\n%s", len(got), logs.String())
+		}
+		reDuration := regexp.MustCompile(`"duration":"[0-9.]+(µs|ms|s)"`)
+		for _, l := range logs.lines(jobID) {
+			if !reDuration.MatchString(l) {
+				t.Errorf("no duration as text in %s", l)
+			}
+		}
+		if got := logs.lines(jobID, `"outcome":"completed"`); len(got) != 1 {
+			t.Errorf("%d completed lines, want 1:\n%s", len(got), logs.String())
+		}
+		for _, bad := range []string{fmt.Sprintf(`"id":%d`, id), "Job errored", "finished"} {
+			if got := logs.lines(bad); len(got) != 0 {
+				t.Errorf("log lines with %s: %q", bad, got)
+			}
 		}
 	})
 }
@@ -302,7 +324,7 @@ func TestPermanentErrorGivesUp(t *testing.T) {
 		if n := len(rec.calls()); n != 1 {
 			t.Errorf("a permanent failure ran %d times, want 1", n)
 		}
-		lines := logs.lines(`"level":"WARN"`, `"msg":"job given up"`, `"kind":"slack_request"`, fmt.Sprintf(`"id":%d`, id), "file too large")
+		lines := logs.lines(`"level":"WARN"`, `"outcome":"given_up"`, `"kind":"slack_request"`, fmt.Sprintf(`"job_id":%d`, id), "file too large")
 		if len(lines) != 1 {
 			t.Errorf("want one WARN 'job given up' line with kind, id and error; log:\n%s", logs.String())
 		}
@@ -321,7 +343,7 @@ func TestMaxAttemptsDiscards(t *testing.T) {
 		if len(calls) != 3 || calls[2].Attempt != 3 {
 			t.Fatalf("calls %+v, want attempts 1, 2, 3", calls)
 		}
-		if got := logs.lines(`"level":"WARN"`, "job discarded after its last attempt", `"kind":"github_run"`, "still broken"); len(got) != 1 {
+		if got := logs.lines(`"level":"WARN"`, `"outcome":"discarded"`, `"kind":"github_run"`, "still broken"); len(got) != 1 {
 			t.Errorf("want one WARN discard line; log:\n%s", logs.String())
 		}
 	})

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 )
@@ -112,6 +113,22 @@ func migrations() []migration {
 			PRIMARY KEY (fingerprint, channel)
 		)`,
 		},
+	}, {
+		// Flood control: a thread's replies go out in numbered batches, at most one per
+		// interval; each member records the batch that named it (0 while pending, -1 for
+		// the parent's own failure) and a label to name it by.
+		version: 2,
+		statements: []string{
+			`ALTER TABLE pubdoc_threads ADD COLUMN replies BIGINT NOT NULL DEFAULT 0`,
+			`ALTER TABLE pubdoc_threads ADD COLUMN replies_posted BIGINT NOT NULL DEFAULT 0`,
+			`ALTER TABLE pubdoc_threads ADD COLUMN reply_at BIGINT NOT NULL DEFAULT 0`,
+			`ALTER TABLE pubdoc_threads ADD COLUMN reply_owner TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE pubdoc_thread_members ADD COLUMN batch BIGINT NOT NULL DEFAULT 0`,
+			`ALTER TABLE pubdoc_thread_members ADD COLUMN label TEXT NOT NULL DEFAULT ''`,
+			// Members from before were each posted on their own.
+			`UPDATE pubdoc_thread_members SET batch = -1`,
+			`CREATE INDEX pubdoc_thread_members_batch ON pubdoc_thread_members (thread_id, batch)`,
+		},
 	}}
 }
 
@@ -133,9 +150,19 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	defer unlock()
 
-	if err := s.queue.migrate(ctx, s.logger); err != nil {
+	start := time.Now()
+	// River's migrator logs a line per version at INFO; the summary below says it once.
+	riverApplied, err := s.queue.migrate(ctx, quieter(s.logger, slog.LevelWarn))
+	if err != nil {
 		return fmt.Errorf("applying River's migrations: %w", s.scrubbed(err))
 	}
+	var applied []int
+	defer func() {
+		if len(riverApplied)+len(applied) > 0 {
+			s.logger.Info("store migrations applied", "driver", s.driver, "river_versions", riverApplied,
+				"pubdoc_versions", applied, "duration", time.Since(start).Round(time.Millisecond).String())
+		}
+	}()
 	if _, err := s.db.q().exec(ctx, `CREATE TABLE IF NOT EXISTS pubdoc_schema (
 		version    INTEGER NOT NULL PRIMARY KEY,
 		applied_at BIGINT  NOT NULL
@@ -160,7 +187,7 @@ func (s *Store) migrate(ctx context.Context) error {
 				m.version, time.Now().UnixMilli()); err != nil {
 				return err
 			}
-			s.logger.Info("applied store migration", "version", m.version, "driver", s.driver)
+			applied = append(applied, m.version)
 			return nil
 		})
 		if err != nil {

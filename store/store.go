@@ -265,7 +265,7 @@ func (s *Store) prepare(ctx context.Context) error {
 		where = describeURL(s.cfg.DatabaseURL)
 	}
 	s.logger.Info("store open", "driver", s.driver, "where", where, "workers", s.cfg.Workers,
-		"poll_interval", s.cfg.PollInterval, "job_timeout", s.cfg.JobTimeout, "max_attempts", s.cfg.MaxAttempts)
+		"poll_interval", s.cfg.PollInterval.String(), "job_timeout", s.cfg.JobTimeout.String(), "max_attempts", s.cfg.MaxAttempts)
 	return nil
 }
 

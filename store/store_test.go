@@ -243,3 +243,22 @@ func waitState(t *testing.T, s *Store, id int64, want string, timeout time.Durat
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func TestMigrationsLogOneLine(t *testing.T) {
+	eachDriver(t, func(t *testing.T, db testDB) {
+		logs := &logBuffer{}
+		s := open(t, db, logs)
+		if got := logs.lines(`"msg":"store migrations applied"`, `"river_versions":[`, `"pubdoc_versions":[`, `"duration":"`); len(got) != 1 {
+			t.Errorf("want one line summarizing the migrations; log:\n%s", logs.String())
+		}
+		if got := logs.lines("migration"); len(got) != 1 {
+			t.Errorf("%d lines about migrations, want 1:\n%s", len(got), strings.Join(got, "\n"))
+		}
+		_ = s.Close()
+		again := &logBuffer{}
+		open(t, db, again)
+		if got := again.lines("migration"); len(got) != 0 {
+			t.Errorf("a second start logged migrations it did not apply:\n%s", strings.Join(got, "\n"))
+		}
+	})
+}

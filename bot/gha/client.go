@@ -37,6 +37,8 @@ type Client struct {
 	// storage host behind it must not receive the token.
 	download *http.Client
 	redact   *redactor
+	// webHost is the host of the run pages this API serves (WebHost).
+	webHost string
 
 	// Exactly one of token or app is set.
 	token *github.Client
@@ -93,6 +95,7 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 	c := &Client{
 		logger:      logger,
 		maxLogBytes: cfg.MaxLogBytes,
+		webHost:     WebHost(apiURL),
 		redact:      &redactor{secrets: []string{string(cfg.Token), string(cfg.AppPrivateKey)}},
 		download: &http.Client{
 			Transport: &logTransport{next: next, logger: logger},
@@ -236,7 +239,7 @@ func (t *boundedTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		t.logger.Debug("GitHub request failed", "method", req.Method, "path", req.URL.Path, "error", err.Error())
 		return nil, err
 	}
-	t.logger.Debug("GitHub request", "method", req.Method, "path", req.URL.Path, "status", resp.StatusCode, "duration", time.Since(start))
+	t.logger.Debug("GitHub request", "method", req.Method, "path", req.URL.Path, "status", resp.StatusCode, "duration", time.Since(start).Round(time.Millisecond).String())
 	resp.Body = http.MaxBytesReader(nil, resp.Body, t.limit)
 	return resp, nil
 }

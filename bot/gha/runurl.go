@@ -153,3 +153,46 @@ func validRef(ref RunRef) error {
 	}
 	return nil
 }
+
+// WebHost is the host whose run pages the REST API at apiURL serves: github.com for
+// api.github.com (DefaultAPIURL, or an empty apiURL), else the API's own host, port
+// included (GitHub Enterprise Server serves the API at https://HOST/api/v3/). It is
+// lower case; "" when apiURL is not a URL.
+func WebHost(apiURL string) string {
+	apiURL = strings.TrimSpace(apiURL)
+	if apiURL == "" {
+		apiURL = DefaultAPIURL
+	}
+	p, err := url.Parse(apiURL)
+	if err != nil || p.Host == "" {
+		return ""
+	}
+	h := strings.ToLower(p.Host)
+	if h == "api.github.com" {
+		return "github.com"
+	}
+	return h
+}
+
+// RunURLHost is the host of a run URL as ParseRunURL reads it, lower case, with
+// "www." dropped from www.github.com; "" when u is not a URL.
+func RunURLHost(u string) string {
+	s := strings.TrimSpace(u)
+	if !strings.Contains(s, "://") && strings.HasPrefix(s, "github.com/") {
+		s = "https://" + s
+	}
+	p, err := url.Parse(s)
+	if err != nil {
+		return ""
+	}
+	h := strings.ToLower(p.Host)
+	if h == "www.github.com" {
+		h = "github.com"
+	}
+	return h
+}
+
+// WebHost is the host of the run pages c reads (see the function WebHost): a run URL
+// on another host names a run this Client cannot see, and must not be read as if it
+// were one of its own.
+func (c *Client) WebHost() string { return c.webHost }

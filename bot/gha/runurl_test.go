@@ -81,3 +81,35 @@ func FuzzParseRunURL(f *testing.F) {
 		}
 	})
 }
+
+func TestWebHostAndRunURLHost(t *testing.T) {
+	for api, want := range map[string]string{
+		"":                                "github.com",
+		"https://api.github.com/":         "github.com",
+		"https://API.GitHub.com":          "github.com",
+		"https://ghes.example.com/api/v3": "ghes.example.com",
+		"http://127.0.0.1:8080/":          "127.0.0.1:8080",
+	} {
+		if got := WebHost(api); got != want {
+			t.Errorf("WebHost(%q) = %q, want %q", api, got, want)
+		}
+	}
+	for u, want := range map[string]string{
+		"https://github.com/a/b/actions/runs/1":                   "github.com",
+		"https://www.GitHub.com/a/b/actions/runs/1":               "github.com",
+		"github.com/a/b/actions/runs/1":                           "github.com",
+		"https://github.evil.example/acme/widgets/actions/runs/5": "github.evil.example",
+		"http://ghes.internal:8080/team/app/actions/runs/17":      "ghes.internal:8080",
+	} {
+		if got := RunURLHost(u); got != want {
+			t.Errorf("RunURLHost(%q) = %q, want %q", u, got, want)
+		}
+	}
+	c, err := New(Config{Token: "t", APIURL: "https://ghes.example.com/api/v3/"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.WebHost() != "ghes.example.com" {
+		t.Errorf("Client.WebHost() = %q, want ghes.example.com", c.WebHost())
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -32,6 +33,15 @@ type Client struct {
 	apiURL *url.URL
 	// now is the clock of the signature check; tests set it.
 	now func() time.Time
+	// refused counts a request refused before it reached the Backend, by reason; set
+	// by Routes.
+	refused func(reason string)
+
+	// socket is Socket Mode's health; socketConnects counts its connections;
+	// socketRetryMin is the first wait before reconnecting (tests shorten it).
+	socket         socketState
+	socketConnects atomic.Int64
+	socketRetryMin time.Duration
 
 	mu sync.Mutex
 	// botUsers are the app's bot user ids, learned from events' authorizations: the
@@ -58,12 +68,13 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	c := &Client{
-		cfg:      cfg,
-		http:     cfg.HTTPClient,
-		logger:   logger.With("component", "slack"),
-		apiURL:   u,
-		now:      time.Now,
-		botUsers: map[string]bool{},
+		cfg:            cfg,
+		http:           cfg.HTTPClient,
+		logger:         logger.With("component", "slack"),
+		apiURL:         u,
+		now:            time.Now,
+		socketRetryMin: socketRetryMin,
+		botUsers:       map[string]bool{},
 	}
 	c.api = c.newAPI()
 	return c, nil
@@ -364,4 +375,27 @@ func retryAfter(h http.Header) time.Duration {
 		return time.Duration(secs) * time.Second
 	}
 	return defaultRetryAfter
+}
+
+// CheckToken asks Slack whose SLACK_BOT_TOKEN this is (auth.test), so that a wrong,
+// revoked or mistyped token stops the start rather than the first reply. It remembers
+// the bot's user id (its mention is stripped from requests' text). Its error names
+// SLACK_BOT_TOKEN; it is a bot.PermanentError when Slack refused the token, and a
+// transient one when Slack could not be asked.
+func (c *Client) CheckToken(ctx context.Context) (team, user string, err error) {
+	res, err := c.api.AuthTestContext(ctx)
+	if err != nil {
+		err = classify("checking SLACK_BOT_TOKEN with auth.test", err)
+		var ae *APIError
+		if errors.As(err, &ae) && permanentCodes[ae.Code] {
+			ae.Hint = "SLACK_BOT_TOKEN is wrong or revoked: copy the Bot User OAuth Token (xoxb-…) from the app's OAuth & Permissions page"
+		}
+		return "", "", err
+	}
+	if res.UserID != "" {
+		c.mu.Lock()
+		c.botUsers[res.UserID] = true
+		c.mu.Unlock()
+	}
+	return res.Team, res.UserID, nil
 }

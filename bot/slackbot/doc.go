@@ -21,9 +21,13 @@
 // Every HTTP request is bounded (MaxRequestBytes) and must carry Slack's v0 signature
 // (HMAC-SHA256 of "v0:{timestamp}:{body}" with the signing secret, the timestamp within five
 // minutes); anything else gets 401 and reaches nothing. Handlers answer within Slack's
-// three seconds: the diagnosis itself happens later, in the job Accept persisted. Socket
+// three seconds: the diagnosis itself happens later, in the job Accept persisted. A
+// refused request is logged once with its reason and counted through the Backend's
+// Rejected, when it has one (pubdoc_events_rejected_total{source="slack"}). Socket
 // Mode acknowledges an envelope once its request is persisted, with the same answer the
-// HTTP endpoint would give.
+// HTTP endpoint would give; a dropped or refused connection is retried with a backoff,
+// and SocketModeReady (the readiness probe) fails until it is back. CheckToken (auth.test)
+// lets the server refuse to start on a bot token Slack refuses.
 //
 // Outbound (Messenger):
 //

@@ -249,9 +249,25 @@ type fakeBackend struct {
 	searches  []string
 	rules     []bot.RuleOption
 	statsErr  error
+	rejected  []string // source/reason of each Rejected call
 }
 
-var _ bot.Backend = (*fakeBackend)(nil)
+var (
+	_ bot.Backend    = (*fakeBackend)(nil)
+	_ refusalCounter = (*fakeBackend)(nil)
+)
+
+func (b *fakeBackend) Rejected(source, reason string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.rejected = append(b.rejected, source+"/"+reason)
+}
+
+func (b *fakeBackend) rejections() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.rejected...)
+}
 
 func newFakeBackend() *fakeBackend { return &fakeBackend{seen: map[string]bool{}} }
 

@@ -40,6 +40,11 @@ func (c *Client) Routes(mux *http.ServeMux, b bot.Backend) {
 	if c.cfg.SigningSecret == "" {
 		c.logger.Error("SLACK_SIGNING_SECRET is not set: the Slack HTTP endpoints will refuse every request")
 	}
+	refused := func(string) {}
+	if r, ok := b.(refusalCounter); ok {
+		refused = func(reason string) { r.Rejected("slack", reason) }
+	}
+	c.refused = refused
 	mux.Handle("POST /slack/events", c.verified(func(w http.ResponseWriter, r *http.Request, body []byte) {
 		c.serveEvents(w, r, body, b)
 	}))
@@ -59,19 +64,40 @@ func (c *Client) verified(next func(http.ResponseWriter, *http.Request, []byte))
 		if err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
+				c.refuse(r, "too_large", fmt.Sprintf("body over %d bytes", MaxRequestBytes))
 				http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
 				return
 			}
+			c.refuse(r, "malformed", "body unreadable: "+err.Error())
 			http.Error(w, "unreadable request", http.StatusBadRequest)
 			return
 		}
 		if err := c.checkSignature(r.Header, body); err != nil {
-			c.logger.Warn("refused a Slack request", "path", r.URL.Path, "reason", err.Error())
+			c.refuse(r, "bad_signature", err.Error())
 			http.Error(w, "signature missing or wrong", http.StatusUnauthorized)
 			return
 		}
 		next(w, r, body)
 	})
+}
+
+// refusalCounter is what a bot.Backend may add to count the requests an adapter refuses
+// before they reach it; *bot.Service has it (pubdoc_events_rejected_total).
+type refusalCounter interface {
+	Rejected(source, reason string)
+}
+
+var _ refusalCounter = (*bot.Service)(nil)
+
+// refuse logs a refused request once, with its reason, and counts it under code
+// (bad_signature, too_large, malformed). A refusal is the client's doing: INFO would
+// hide a forged-signature storm among routine lines, so it is a WARN, as before.
+func (c *Client) refuse(r *http.Request, code, reason string) {
+	c.logger.Warn("refused a Slack request", "path", r.URL.Path, "code", code, "reason", reason,
+		"remote_addr", r.RemoteAddr)
+	if c.refused != nil {
+		c.refused(code)
+	}
 }
 
 // checkSignature verifies Slack's v0 signature: the hex HMAC-SHA256, keyed with the
@@ -117,6 +143,7 @@ func (c *Client) serveEvents(w http.ResponseWriter, r *http.Request, body []byte
 	challenge, err := c.handleEvent(ctx, b, body, retry)
 	switch {
 	case errors.Is(err, errMalformed):
+		c.refuse(r, "malformed", err.Error())
 		http.Error(w, "malformed event", http.StatusBadRequest)
 	case err != nil:
 		// Slack sends the event again; Accept deduplicates by event_id.
@@ -132,6 +159,7 @@ func (c *Client) serveEvents(w http.ResponseWriter, r *http.Request, body []byte
 func (c *Client) serveCommand(w http.ResponseWriter, r *http.Request, body []byte, b bot.Backend) {
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
+		c.refuse(r, "malformed", "command form unreadable: "+err.Error())
 		http.Error(w, "malformed command", http.StatusBadRequest)
 		return
 	}
@@ -152,11 +180,13 @@ func (c *Client) serveCommand(w http.ResponseWriter, r *http.Request, body []byt
 func (c *Client) serveInteraction(w http.ResponseWriter, r *http.Request, body []byte, b bot.Backend) {
 	form, err := url.ParseQuery(string(body))
 	if err != nil || form.Get("payload") == "" {
+		c.refuse(r, "malformed", "interaction without a payload")
 		http.Error(w, "malformed interaction: no payload", http.StatusBadRequest)
 		return
 	}
 	var ic slack.InteractionCallback
 	if err := json.Unmarshal([]byte(form.Get("payload")), &ic); err != nil {
+		c.refuse(r, "malformed", "interaction payload unreadable: "+err.Error())
 		http.Error(w, "malformed interaction payload", http.StatusBadRequest)
 		return
 	}

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -78,6 +79,21 @@ func TestSignatureChecks(t *testing.T) {
 			if tt.want == http.StatusUnauthorized && len(calls) != 0 {
 				t.Fatalf("backend saw %d requests of an unsigned request", len(calls))
 			}
+			// A refusal is counted once (pubdoc_events_rejected_total{source="slack"}) and
+			// logged once, with its reason.
+			wantRejected, wantLines := []string(nil), 0
+			if tt.want == http.StatusUnauthorized {
+				wantRejected, wantLines = []string{"slack/bad_signature"}, 1
+			}
+			if got := h.backend.rejections(); !slices.Equal(got, wantRejected) {
+				t.Errorf("rejections counted %q, want %q", got, wantRejected)
+			}
+			if got := strings.Count(h.logs.String(), `msg="refused a Slack request"`); got != wantLines {
+				t.Errorf("%d log lines about the refusal, want %d:\n%s", got, wantLines, h.logs.String())
+			}
+			if wantLines == 1 && !strings.Contains(h.logs.String(), "code=bad_signature reason=") {
+				t.Errorf("the refusal's line lacks its code and reason:\n%s", h.logs.String())
+			}
 			if tt.want == http.StatusOK && len(calls) != 1 {
 				t.Fatalf("backend saw %d requests, want 1", len(calls))
 			}
@@ -114,6 +130,9 @@ func TestBodyTooLarge(t *testing.T) {
 	big := `{"type":"url_verification","challenge":"` + strings.Repeat("x", MaxRequestBytes) + `"}`
 	if rec := h.event(big, nil); rec.Code != http.StatusRequestEntityTooLarge {
 		t.Fatalf("status %d, want 413", rec.Code)
+	}
+	if got := h.backend.rejections(); !slices.Equal(got, []string{"slack/too_large"}) {
+		t.Errorf("rejections counted %q, want slack/too_large", got)
 	}
 }
 
@@ -267,6 +286,12 @@ func TestMalformedEvent(t *testing.T) {
 	h := newHarness(t)
 	if rec := h.event(`{not json`, nil); rec.Code != http.StatusBadRequest {
 		t.Fatalf("status %d, want 400", rec.Code)
+	}
+	if got := h.backend.rejections(); !slices.Equal(got, []string{"slack/malformed"}) {
+		t.Errorf("rejections counted %q, want slack/malformed", got)
+	}
+	if n := strings.Count(h.logs.String(), "code=malformed"); n != 1 {
+		t.Errorf("%d log lines about the malformed event, want 1:\n%s", n, h.logs)
 	}
 }
 

@@ -82,7 +82,14 @@ func TestSecretsNeverLeak(t *testing.T) {
 	// Socket Mode with a refused app token.
 	h2 := newHarness(t)
 	h2.slack.program("apps.connections.open", answer{body: `{"ok":false,"error":"invalid_auth"}`})
-	collect(h2.c.RunSocketMode(ctx, h2.backend))
+	h2.c.socketRetryMin = time.Hour
+	smCtx, smCancel := context.WithCancel(ctx)
+	smDone := make(chan error, 1)
+	go func() { smDone <- h2.c.RunSocketMode(smCtx, h2.backend) }()
+	waitReady(t, h2, "invalid_auth")
+	collect(h2.c.SocketModeReady())
+	smCancel()
+	collect(<-smDone)
 
 	if len(errs) < 12 {
 		t.Fatalf("only %d errors collected: the flows did not fail as planned", len(errs))

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log"
 	"sync"
+	"time"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
@@ -17,12 +18,66 @@ import (
 // ErrNoAppToken is RunSocketMode's error when Config.AppToken is empty.
 var ErrNoAppToken = errors.New("no Slack app-level token for Socket Mode: set SLACK_APP_TOKEN or SLACK_APP_TOKEN_FILE")
 
+// Socket Mode's reconnection backoff: the wait after a failed run of the connection
+// doubles from socketRetryMin up to socketRetryMax, and starts over once connected.
+const (
+	socketRetryMin = time.Second
+	socketRetryMax = 2 * time.Minute
+)
+
+// eventSocketDown is the event RunSocketMode adds to the client's stream when a run of
+// the connection ends, so that it is ordered after every event that run sent.
+const eventSocketDown socketmode.EventType = "pubdoc_socket_down"
+
+// socketDown is eventSocketDown's data: why the run ended, and a channel closed once
+// the event is handled.
+type socketDown struct {
+	err     error
+	handled chan struct{}
+}
+
+// socketState is Socket Mode's health, as SocketModeReady reports it.
+type socketState struct {
+	mu     sync.Mutex
+	up     bool
+	reason error // why it is down; nil before the first attempt
+}
+
+func (s *socketState) set(up bool, reason error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.up, s.reason = up, reason
+}
+
+// SocketModeReady is nil while the Socket Mode connection is up, and otherwise an error
+// saying why it is not (not yet connected, reconnecting after a dropped connection,
+// or Slack refusing SLACK_APP_TOKEN): /readyz reports it. Without an app token Socket
+// Mode is not used, and it is always nil.
+func (c *Client) SocketModeReady() error {
+	if c.cfg.AppToken == "" {
+		return nil
+	}
+	c.socket.mu.Lock()
+	defer c.socket.mu.Unlock()
+	switch {
+	case c.socket.up:
+		return nil
+	case c.socket.reason != nil:
+		return fmt.Errorf("the Socket Mode connection is down: %w", c.socket.reason)
+	}
+	return errors.New("no Socket Mode connection yet")
+}
+
 // RunSocketMode receives events, slash commands and interactions over Socket Mode (a
 // WebSocket the app opens with Config.AppToken, so no public URL is needed) and
 // dispatches them exactly as Routes does, until ctx ends. An envelope is acknowledged
 // once its request is persisted; one that could not be is left unacknowledged, so that
-// Slack sends it again. It returns nil when ctx ends, and an error when Slack refuses the
-// token or the connection cannot be re-established.
+// Slack sends it again.
+//
+// A connection that drops, or that Slack refuses (invalid_auth: a wrong or revoked
+// SLACK_APP_TOKEN, Socket Mode turned off), is tried again with a backoff (1 s doubling
+// to 2 min), each failure logged once with its reason; SocketModeReady fails meanwhile.
+// It returns nil when ctx ends, ErrNoAppToken without an app token.
 func (c *Client) RunSocketMode(ctx context.Context, b bot.Backend) error {
 	if c.cfg.AppToken == "" {
 		return ErrNoAppToken
@@ -33,24 +88,53 @@ func (c *Client) RunSocketMode(ctx context.Context, b bot.Backend) error {
 		socketmode.OptionLog(log.New(io.Discard, "", 0)),
 	)
 	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-
 	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		wg.Wait()
+		c.socket.set(false, errors.New("stopped"))
+	}()
 	wg.Go(func() { c.socketEvents(runCtx, sm, b, &wg) })
-	err := sm.RunContext(runCtx)
-	cancel()
-	wg.Wait()
-	// RunContext returns only with an error; once ctx has ended, that is the end asked for.
-	if ctx.Err() != nil {
-		return nil
+
+	wait := c.socketRetryMin
+	for {
+		connects := c.socketConnects.Load()
+		err := sm.RunContext(runCtx)
+		if ctx.Err() != nil {
+			return nil // RunContext returns only with an error; this is the end asked for
+		}
+		err = classify("running Socket Mode", err)
+		var ae *APIError
+		if errors.As(err, &ae) && permanentCodes[ae.Code] {
+			// apps.connections.open is the one call made with the app-level token.
+			ae.Hint = "SLACK_APP_TOKEN is wrong or revoked, or Socket Mode is off in the app's settings"
+		}
+		// Through the event stream, after the events of this run, and waited for: the
+		// state and the connection count are then those of the run that just ended.
+		down := socketDown{err: err, handled: make(chan struct{})}
+		select {
+		case sm.Events <- socketmode.Event{Type: eventSocketDown, Data: down}:
+		case <-ctx.Done():
+			return nil
+		}
+		select {
+		case <-down.handled:
+		case <-ctx.Done():
+			return nil
+		}
+		if c.socketConnects.Load() != connects {
+			wait = c.socketRetryMin // it was connected: a drop is retried promptly
+		}
+		c.logger.Error("Socket Mode is down; reconnecting", "err", err.Error(), "retry_in", wait.String())
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+		wait = min(2*wait, socketRetryMax)
 	}
-	err = classify("running Socket Mode", err)
-	var ae *APIError
-	if errors.As(err, &ae) && permanentCodes[ae.Code] {
-		// apps.connections.open is the one call made with the app-level token.
-		ae.Hint = "SLACK_APP_TOKEN is wrong or revoked, or Socket Mode is off in the app's settings"
-	}
-	return err
 }
 
 // socketEvents reads the client's events until ctx ends, handling each envelope in its
@@ -66,14 +150,27 @@ func (c *Client) socketEvents(ctx context.Context, sm *socketmode.Client, b bot.
 		switch evt.Type {
 		case socketmode.EventTypeConnecting:
 			c.logger.Debug("Socket Mode connecting")
+			c.socket.mu.Lock()
+			if c.socket.up {
+				c.socket.up, c.socket.reason = false, errors.New("the connection dropped; reconnecting")
+			}
+			c.socket.mu.Unlock()
 		case socketmode.EventTypeConnected:
+			c.socketConnects.Add(1)
+			c.socket.set(true, nil)
 			c.logger.Info("Socket Mode connected")
 		case socketmode.EventTypeConnectionError:
 			if e, ok := evt.Data.(*slack.ConnectionErrorEvent); ok {
-				c.logger.Warn("Socket Mode connection failed; retrying", "attempt", e.Attempt, "backoff", e.Backoff, "err", e.ErrorObj)
+				c.socket.set(false, e.ErrorObj)
+				c.logger.Warn("Socket Mode connection failed; retrying", "attempt", e.Attempt, "retry_in", e.Backoff.String(), "err", e.ErrorObj)
 			}
 		case socketmode.EventTypeInvalidAuth:
-			c.logger.Error("Socket Mode: Slack refused SLACK_APP_TOKEN")
+			c.socket.set(false, errors.New("SLACK_APP_TOKEN refused by Slack"))
+		case eventSocketDown:
+			if d, ok := evt.Data.(socketDown); ok {
+				c.socket.set(false, d.err)
+				close(d.handled)
+			}
 		case socketmode.EventTypeIncomingError, socketmode.EventTypeErrorBadMessage, socketmode.EventTypeErrorWriteFailed:
 			c.logger.Warn("Socket Mode: a message could not be read or written", "type", string(evt.Type))
 		case socketmode.EventTypeEventsAPI, socketmode.EventTypeSlashCommand, socketmode.EventTypeInteractive:

@@ -159,14 +159,121 @@ func TestSocketModeLeavesAFailedEventUnacknowledged(t *testing.T) {
 	}
 }
 
+// droppableSocket is a Socket Mode WebSocket that says hello and holds the connection
+// until drop is called, which closes the current one.
+func droppableSocket(t *testing.T) (wsURL string, drop func()) {
+	t.Helper()
+	conns := make(chan *websocket.Conn, 4)
+	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		_ = conn.WriteJSON(map[string]any{"type": "hello", "num_connections": 1})
+		conns <- conn
+		for {
+			if _, _, err := conn.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/link/?ticket=abc", func() {
+		select {
+		case c := <-conns:
+			_ = c.Close()
+		case <-time.After(5 * time.Second):
+			t.Error("no connection to drop")
+		}
+	}
+}
+
+// waitReady waits until SocketModeReady agrees with want: nil, or an error containing it.
+func waitReady(t *testing.T, h *harness, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := h.c.SocketModeReady()
+		if want == "" && err == nil || want != "" && err != nil && strings.Contains(err.Error(), want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("SocketModeReady = %v, want %q; logs:\n%s", err, want, h.logs)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// A refused app token or a dropped connection is retried with a backoff, and
+// SocketModeReady fails while the connection is down and passes once it is back.
+func TestSocketModeReconnects(t *testing.T) {
+	h := newHarness(t)
+	h.c.socketRetryMin = 100 * time.Millisecond
+	wsURL, drop := droppableSocket(t)
+	h.slack.wsURL = wsURL
+	h.slack.program("apps.connections.open", answer{body: `{"ok":false,"error":"invalid_auth"}`})
+	if err := h.c.SocketModeReady(); err == nil || !strings.Contains(err.Error(), "no Socket Mode connection yet") {
+		t.Fatalf("before the start: SocketModeReady = %v", err)
+	}
+
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- h.c.RunSocketMode(ctx, h.backend) }()
+
+	waitReady(t, h, "invalid_auth")
+	if err := h.c.SocketModeReady(); err == nil || !strings.Contains(err.Error(), "SLACK_APP_TOKEN") {
+		t.Errorf("the refusal does not name SLACK_APP_TOKEN: %v", err)
+	}
+	waitReady(t, h, "") // the second apps.connections.open is answered
+
+	// The connection drops and Slack refuses the next one once: down, then up again.
+	h.slack.program("apps.connections.open", answer{body: `{"ok":false,"error":"invalid_auth"}`})
+	drop()
+	waitReady(t, h, "invalid_auth")
+	waitReady(t, h, "")
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("RunSocketMode: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("RunSocketMode did not return after its context ended")
+	}
+	if err := h.c.SocketModeReady(); err == nil {
+		t.Error("SocketModeReady is nil after RunSocketMode returned")
+	}
+	if n := len(h.slack.only("apps.connections.open")); n != 4 {
+		t.Errorf("apps.connections.open called %d times, want 4 (refused, connected, refused, connected)", n)
+	}
+	// Each refusal is logged once, with its reason.
+	if n := strings.Count(h.logs.String(), `msg="Socket Mode is down; reconnecting"`); n != 2 {
+		t.Errorf("%d 'down' log lines for two refusals, want 2:\n%s", n, h.logs)
+	}
+	if n := strings.Count(h.logs.String(), `msg="Socket Mode connected"`); n != 2 {
+		t.Errorf("%d 'connected' log lines, want 2:\n%s", n, h.logs)
+	}
+}
+
 func TestSocketModeInvalidAppToken(t *testing.T) {
 	h := newHarness(t)
+	h.c.socketRetryMin = time.Hour // one attempt within the test
 	h.slack.program("apps.connections.open", answer{body: `{"ok":false,"error":"invalid_auth"}`})
-	err := h.c.RunSocketMode(t.Context(), h.backend)
-	if err == nil || !strings.Contains(err.Error(), "invalid_auth") {
-		t.Fatalf("err = %v", err)
-	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- h.c.RunSocketMode(ctx, h.backend) }()
+	waitReady(t, h, "invalid_auth")
+	err := h.c.SocketModeReady()
 	if pe, ok := errorAs[bot.PermanentError](err); !ok || !pe.Permanent() {
-		t.Fatalf("err %v is not permanent", err)
+		t.Errorf("err %v does not wrap a permanent Slack error", err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("RunSocketMode: %v, want nil once its context ended", err)
+	}
+	if err := h.c.SocketModeReady(); err == nil || !strings.Contains(err.Error(), "stopped") {
+		t.Errorf("after the stop: SocketModeReady = %v, want stopped", err)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/pubdoc/pubdoc/bot/registry"
 	"github.com/pubdoc/pubdoc/bot/slackbot"
 	"github.com/pubdoc/pubdoc/diagnose"
+	"github.com/pubdoc/pubdoc/internal/config"
 	"github.com/pubdoc/pubdoc/internal/metrics"
 	"github.com/pubdoc/pubdoc/internal/secret"
 	"github.com/pubdoc/pubdoc/knowledge"
@@ -28,7 +28,8 @@ import (
 // the queue; Kubernetes' default grace period is 30 s.
 const drainTimeout = 25 * time.Second
 
-// serveConfig is pubdoc serve's environment.
+// serveConfig is pubdoc serve's share of the configuration (internal/config), in the
+// adapters' own types.
 type serveConfig struct {
 	addr string
 	// adminAddr, when set, is a second listener for /metrics and /api/diagnose, which
@@ -40,41 +41,29 @@ type serveConfig struct {
 	webhookSecret secret.Secret
 	// apiToken guards /api/diagnose; empty turns it off.
 	apiToken secret.Secret
+	slack    slackbot.Config
+	github   gha.Config
+	// registryURL is where the public npm registry is reached; look-ups are always on.
+	registryURL string
+	npmToken    secret.Secret
 }
 
 func serveConfigFromEnv(getenv func(string) string, readFile func(string) ([]byte, error)) (serveConfig, error) {
-	cfg := serveConfig{addr: getenv("PUBDOC_ADDR"), routes: getenv("PUBDOC_ROUTES"), window: 24 * time.Hour}
-	if cfg.addr == "" {
-		cfg.addr = ":8080"
-	}
-	cfg.store.DataDir = getenv("PUBDOC_DATA_DIR")
-	if cfg.store.DataDir == "" {
-		cfg.store.DataDir = "./data"
-	}
-	dbURL, err := secret.FromEnv(getenv, readFile, "PUBDOC_DATABASE_URL")
+	c, err := config.FromEnv(getenv, readFile)
 	if err != nil {
-		return cfg, err
+		return serveConfig{}, err
 	}
-	cfg.store.DatabaseURL = strings.TrimSpace(string(dbURL))
-	if cfg.webhookSecret, err = secret.FromEnv(getenv, readFile, "GITHUB_WEBHOOK_SECRET"); err != nil {
-		return cfg, err
-	}
-	if cfg.apiToken, err = secret.FromEnv(getenv, readFile, "PUBDOC_API_TOKEN"); err != nil {
-		return cfg, err
-	}
-	cfg.apiToken = secret.Secret(strings.TrimSpace(string(cfg.apiToken)))
-	cfg.adminAddr = strings.TrimSpace(getenv("PUBDOC_ADMIN_ADDR"))
-	if cfg.adminAddr != "" && cfg.adminAddr == cfg.addr {
-		return cfg, fmt.Errorf("PUBDOC_ADMIN_ADDR (%s) must differ from PUBDOC_ADDR", cfg.adminAddr)
-	}
-	if w := getenv("PUBDOC_THREAD_WINDOW"); w != "" {
-		d, err := time.ParseDuration(w)
-		if err != nil || d <= 0 {
-			return cfg, fmt.Errorf("PUBDOC_THREAD_WINDOW must be a duration such as 24h, not %q", w)
-		}
-		cfg.window = d
-	}
-	return cfg, nil
+	return serveConfig{
+		addr: c.Addr, adminAddr: c.AdminAddr, routes: c.Routes, window: c.ThreadWindow,
+		store:         store.Config{DataDir: c.DataDir, DatabaseURL: string(c.DatabaseURL)},
+		webhookSecret: c.GitHubWebhookSecret, apiToken: c.APIToken,
+		slack: slackbot.Config{
+			BotToken: c.SlackBotToken, SigningSecret: c.SlackSigningSecret, AppToken: c.SlackAppToken,
+			APIURL: c.SlackAPIURL, MaxFileBytes: slackbot.DefaultMaxFileBytes,
+		},
+		github:      githubConfig(c),
+		registryURL: c.NPMRegistryURL, npmToken: c.NPMToken,
+	}, nil
 }
 
 // cmdServe runs the bot until SIGTERM or SIGINT.
@@ -82,7 +71,11 @@ func cmdServe(args []string) error {
 	if len(args) > 0 {
 		return usagef("serve takes no arguments; it is configured by environment (see docs/deploy.md)")
 	}
-	logger := serveLogger(os.Getenv("PUBDOC_LOG_LEVEL"))
+	c, err := config.FromEnv(os.Getenv, os.ReadFile)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	logger := serveLogger(c.Level(slog.LevelInfo))
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	return serve(ctx, os.Getenv, os.ReadFile, logger, nil)
@@ -95,10 +88,7 @@ func serve(ctx context.Context, getenv func(string) string, readFile func(string
 	if err != nil {
 		return usagef("%v", err)
 	}
-	slackCfg, err := slackbot.ConfigFromEnv(getenv, readFile)
-	if err != nil {
-		return usagef("%v", err)
-	}
+	slackCfg := cfg.slack
 	if slackCfg.BotToken == "" {
 		return usagef("serve needs SLACK_BOT_TOKEN (and SLACK_SIGNING_SECRET, or SLACK_APP_TOKEN for Socket Mode); see docs/slack.md")
 	}
@@ -121,18 +111,15 @@ func serve(ctx context.Context, getenv func(string) string, readFile func(string
 	if err != nil {
 		return usagef("%v", err)
 	}
-	gh, err := githubFromEnv(getenv, readFile, logger)
+	if err := checkSlackToken(ctx, slack, logger); err != nil {
+		return err
+	}
+	gh, err := githubFromConfig(cfg.github, logger)
 	if err != nil {
 		return usagef("%v", err)
 	}
-	var reg *registry.Client
-	if u := getenv("PUBDOC_NPM_REGISTRY_URL"); u != "" || getenv("NPM_TOKEN") != "" {
-		npmToken, err := secret.FromEnv(getenv, readFile, "NPM_TOKEN")
-		if err != nil {
-			return usagef("%v", err)
-		}
-		reg = registry.New(u, npmToken, nil, logger)
-	}
+	// Registry look-ups are on by default, against the public registry.
+	reg := registry.New(cfg.registryURL, cfg.npmToken, nil, logger)
 	m := metrics.New()
 
 	st, err := store.Open(ctx, cfg.store, logger)
@@ -164,12 +151,12 @@ func serve(ctx context.Context, getenv func(string) string, readFile func(string
 			http.Error(w, "the GitHub webhook is off: set GITHUB_WEBHOOK_SECRET", http.StatusNotFound)
 		})
 	}
-	probes(mux, st)
+	probes(mux, st, slack.SocketModeReady)
 	// /metrics and the API go on the admin listener when there is one, else here.
 	admin := mux
 	if cfg.adminAddr != "" {
 		admin = http.NewServeMux()
-		probes(admin, st)
+		probes(admin, st, slack.SocketModeReady)
 	}
 	// Any method: the handler answers a GET with a JSON 405, where the mux would answer text.
 	admin.Handle("/api/diagnose", svc.APIHandler(bot.APIConfig{Token: cfg.apiToken}))
@@ -213,7 +200,7 @@ func serve(ctx context.Context, getenv func(string) string, readFile func(string
 	logger.Info("pubdoc serve listening", "addr", ln.Addr().String(), "admin_addr", adminAt, "store", st.Driver(),
 		"slack_http", slackCfg.SigningSecret != "", "socket_mode", slackCfg.AppToken != "",
 		"github_webhook", cfg.webhookSecret != "", "github_api", gh != nil, "api", cfg.apiToken != "",
-		"routes", len(routes.Routes))
+		"routes", len(routes.Routes), "npm_registry", cfg.registryURL, "npm_token", cfg.npmToken != "")
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
@@ -243,8 +230,9 @@ func newHTTPServer(h http.Handler) *http.Server {
 	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
 }
 
-// probes adds GET /healthz (the process answers) and GET /readyz (the store answers).
-func probes(mux *http.ServeMux, st *store.Store) {
+// probes adds GET /healthz (the process answers) and GET /readyz (the store answers,
+// and every check passes: Socket Mode connected, when it is used).
+func probes(mux *http.ServeMux, st *store.Store, checks ...func() error) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		pctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
@@ -253,31 +241,43 @@ func probes(mux *http.ServeMux, st *store.Store) {
 			http.Error(w, "store unreachable", http.StatusServiceUnavailable)
 			return
 		}
+		for _, check := range checks {
+			if err := check(); err != nil {
+				http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+				return
+			}
+		}
 		fmt.Fprintln(w, "ready")
 	})
 }
 
-// serveLogger logs JSON lines on stderr, at info unless PUBDOC_LOG_LEVEL says otherwise:
-// a server's log is read by machines.
-func serveLogger(level string) *slog.Logger {
-	l := slog.LevelInfo
-	switch strings.ToLower(level) {
-	case "debug":
-		l = slog.LevelDebug
-	case "warn":
-		l = slog.LevelWarn
-	case "error":
-		l = slog.LevelError
+// checkSlackToken calls auth.test with the bot token before anything starts: a token
+// Slack refuses stops the start with one line naming SLACK_BOT_TOKEN (exit 1); a Slack
+// that cannot be reached is only logged, and the first post will tell.
+func checkSlackToken(ctx context.Context, slack *slackbot.Client, logger *slog.Logger) error {
+	actx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	team, user, err := slack.CheckToken(actx)
+	var pe bot.PermanentError
+	switch {
+	case errors.As(err, &pe) && pe.Permanent():
+		return err
+	case err != nil:
+		logger.Warn("could not check SLACK_BOT_TOKEN at start; going on", "err", err.Error())
+		return nil
 	}
-	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+	logger.Info("SLACK_BOT_TOKEN checked", "team", team, "bot_user", user)
+	return nil
 }
 
-// githubFromEnv builds the GitHub client, or nil when no credentials are set.
-func githubFromEnv(getenv func(string) string, readFile func(string) ([]byte, error), logger *slog.Logger) (*gha.Client, error) {
-	cfg, err := gha.ConfigFromEnv(getenv, readFile)
-	if err != nil {
-		return nil, err
-	}
+// serveLogger logs JSON lines on stderr at level (info unless PUBDOC_LOG_LEVEL says
+// otherwise): a server's log is read by machines.
+func serveLogger(level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// githubFromConfig builds the GitHub client, or nil when no credentials are set.
+func githubFromConfig(cfg gha.Config, logger *slog.Logger) (*gha.Client, error) {
 	gh, err := gha.New(cfg, logger)
 	if errors.Is(err, gha.ErrNoCredentials) {
 		logger.Warn("no GitHub credentials: run URLs and webhooks cannot be read (set GITHUB_TOKEN or a GitHub App)")
