@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"strings"
 	"time"
@@ -34,9 +33,9 @@ var reRunURL = regexp.MustCompile(`https?://[^\s<>|]+/(?:actions/runs/\d+|runs/\
 // transient ones are retried, and told on the last attempt.
 func (s *Service) handleRequest(ctx context.Context, req Request, attempt, maxAttempts int) error {
 	start := time.Now()
-	results, runURL, jobURL, err := s.gather(ctx, req)
+	results, runURL, jobURL, note, err := s.gather(ctx, req)
 	if err == nil {
-		err = s.replyResults(ctx, req, results, runURL, jobURL, time.Since(start).Seconds())
+		err = s.replyResults(ctx, req, results, runURL, jobURL, note, time.Since(start).Seconds())
 	}
 	if err == nil {
 		return nil
@@ -91,29 +90,73 @@ func (s *Service) tellOnce(ctx context.Context, req Request, msg string) error {
 	return s.cfg.Store.FinishPost(ctx, key, req.Channel, "")
 }
 
+// Budgets of one chat message, over all its files: the text read once decompressed, and
+// the job results (one reply each) its run-log zips yield. What they leave out is said in
+// the answer.
+const (
+	MaxMessageTextBytes = 64 << 20
+	MaxMessageJobs      = 8
+)
+
 // gather turns a request into results: a run URL is read from GitHub (when this channel
-// may ask about the repository), files are fetched, text is diagnosed as it is.
-func (s *Service) gather(ctx context.Context, req Request) (results []*diagnose.Result, runURL, jobURL string, err error) {
+// may ask about the repository), files are fetched, text is diagnosed as it is. note says
+// what the message's budget (MaxMessageTextBytes, MaxMessageJobs) left out, if anything.
+func (s *Service) gather(ctx context.Context, req Request) (results []*diagnose.Result, runURL, jobURL, note string, err error) {
 	text := strings.TrimSpace(req.Text)
 	if u := reRunURL.FindString(text); u != "" && len(text) < len(u)+200 && len(req.Files) == 0 {
 		results, jobURL, err = s.askRun(ctx, req, u)
-		return results, u, jobURL, err
+		return results, u, jobURL, "", err
 	}
+	results, note, err = s.gatherFiles(ctx, req)
+	if err != nil {
+		return nil, "", "", "", err
+	}
+	if len(results) > 0 {
+		return results, "", "", note, nil
+	}
+	if len(text) < 20 || !strings.Contains(text, "\n") && !strings.Contains(strings.ToLower(text), "err") {
+		return nil, "", "", "", tell("I found no log in that message. Paste the failing step's log after mentioning me (or after `/pubdoc`), share the .log file, or give me the run URL.")
+	}
+	res, err := s.cfg.Engine.DiagnoseContext(ctx, strings.NewReader(text), nil)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, "", "", "", fmt.Errorf("diagnosing the text: %w", err)
+		}
+		return nil, "", "", "", tell("I could not read that as a log: %v.", err)
+	}
+	return []*diagnose.Result{res}, "", "", "", nil
+}
+
+// gatherFiles diagnoses the files of a request within the message's budget; note says
+// what the budget left out.
+func (s *Service) gatherFiles(ctx context.Context, req Request) (results []*diagnose.Result, note string, err error) {
+	budget := &diagnose.Budget{MaxBytes: MaxMessageTextBytes, MaxJobs: MaxMessageJobs}
+	var notes, skipped []string
 	for _, f := range req.Files {
 		if strings.Contains(f.URL, "[REDACTED") {
 			// Accept redacted a secret out of the file's name, and so out of its URL.
-			return nil, "", "", tell("The name of %s looks like it holds a secret, which I did not keep; rename the file and share it again.", f.Name)
+			return nil, "", tell("The name of %s looks like it holds a secret, which I did not keep; rename the file and share it again.", f.Name)
+		}
+		if budget.Spent() || budget.JobsLeft() == 0 {
+			skipped = append(skipped, slackText(f.Name))
+			continue // not even downloaded
 		}
 		data, err := s.cfg.Messenger.Download(ctx, f, s.cfg.MaxFileBytes)
 		if err != nil {
 			if errors.Is(err, ErrTooLarge) {
-				return nil, "", "", tell("%s is too large for me (the limit is %d MB): share the failing job's log alone, or give me the run URL.", f.Name, s.cfg.MaxFileBytes>>20)
+				return nil, "", tell("%s is too large for me (the limit is %d MB): share the failing job's log alone, or give me the run URL.", f.Name, s.cfg.MaxFileBytes>>20)
 			}
-			return nil, "", "", fmt.Errorf("downloading %s: %w", f.Name, err)
+			return nil, "", fmt.Errorf("downloading %s: %w", f.Name, err)
 		}
-		rs, err := s.diagnoseBytes(data)
+		rs, fnote, err := s.diagnoseBytes(ctx, f.Name, data, budget)
 		if err != nil {
-			return nil, "", "", tell("I could not read %s: %v.", f.Name, err)
+			if ctx.Err() != nil {
+				return nil, "", fmt.Errorf("diagnosing %s: %w", f.Name, err)
+			}
+			return nil, "", tell("I could not read %s: %v.", f.Name, err)
+		}
+		if fnote != "" {
+			notes = append(notes, fnote)
 		}
 		for _, r := range rs {
 			if r.Job == "" && len(req.Files) > 1 {
@@ -122,17 +165,17 @@ func (s *Service) gather(ctx context.Context, req Request) (results []*diagnose.
 		}
 		results = append(results, rs...)
 	}
-	if len(results) > 0 {
-		return results, "", "", nil
+	if len(skipped) > 0 {
+		notes = append(notes, fmt.Sprintf("I did not read %s: one message gets at most %d MB of text and %d job diagnoses, and the files before used them up: share the rest in another message.",
+			strings.Join(skipped, ", "), MaxMessageTextBytes>>20, MaxMessageJobs))
 	}
-	if len(text) < 20 || !strings.Contains(text, "\n") && !strings.Contains(strings.ToLower(text), "err") {
-		return nil, "", "", tell("I found no log in that message. Paste the failing step's log after mentioning me (or after `/pubdoc`), share the .log file, or give me the run URL.")
-	}
-	res, err := s.cfg.Engine.DiagnoseText(text)
-	if err != nil {
-		return nil, "", "", tell("I could not read that as a log: %v.", err)
-	}
-	return []*diagnose.Result{res}, "", "", nil
+	return results, strings.Join(notes, "\n"), nil
+}
+
+// slackText is a name a person chose, made safe to show in a message: Slack's control
+// characters (&, <, >) escaped, so that it cannot mention a channel or forge a link.
+func slackText(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }
 
 // askRun is auto mode for a run URL named in chat.
@@ -197,29 +240,59 @@ func (s *Service) githubError(err error, repo string) error {
 	return fmt.Errorf("GitHub is not answering (%w)", err)
 }
 
-// diagnoseBytes reads a shared file: a run-log zip (one result per failed job), gzip,
-// UTF-16 or plain text.
-func (s *Service) diagnoseBytes(data []byte) ([]*diagnose.Result, error) {
+// diagnoseBytes reads a shared file within the message's budget: a run-log zip (one
+// result per failed job), gzip, UTF-16 or plain text. note says what the budget left out
+// of it ("read the first 64 MB of x.gz").
+func (s *Service) diagnoseBytes(ctx context.Context, name string, data []byte, budget *diagnose.Budget) (results []*diagnose.Result, note string, err error) {
+	name = slackText(name)
 	if diagnose.Sniff(data[:min(len(data), 4)]) == diagnose.KindZip {
 		zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 		if err != nil {
-			return nil, fmt.Errorf("not a readable zip: %w", err)
+			return nil, "", fmt.Errorf("not a readable zip: %w", err)
 		}
-		return s.cfg.Engine.DiagnoseZip(zr)
+		results, rep, err := s.cfg.Engine.DiagnoseZipBudget(ctx, zr, budget)
+		if err != nil {
+			return nil, "", err
+		}
+		switch {
+		case rep.JobCapped:
+			note = fmt.Sprintf("I diagnosed %d of the %d job logs in %s, the first that failed (at most %d per message); the others were not read.", rep.Returned, rep.Jobs, name, MaxMessageJobs)
+		case rep.Cut:
+			note = fmt.Sprintf("I read only part of %s: %d of its %d job logs, up to the limit of %d MB of text per message; the rest was not read.", name, rep.Read, rep.Jobs, MaxMessageTextBytes>>20)
+		}
+		return results, note, nil
 	}
-	text, _, err := diagnose.TextReader(bufio.NewReader(bytes.NewReader(data)))
+	text, kind, err := diagnose.TextReader(bufio.NewReader(bytes.NewReader(data)))
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	res, err := s.cfg.Engine.Diagnose(io.LimitReader(text, 1<<30))
+	before := budget.Read()
+	br := budget.Reader(text)
+	res, err := s.cfg.Engine.DiagnoseContext(ctx, br, nil)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return []*diagnose.Result{res}, nil
+	if br.Cut() {
+		what := "of"
+		if kind == diagnose.KindGzip {
+			what = "of the text in"
+		}
+		note = fmt.Sprintf("I read the first %s %s %s (at most %d MB of text per message); the diagnosis is of that part.",
+			mb(budget.Read()-before), what, name, MaxMessageTextBytes>>20)
+	}
+	return []*diagnose.Result{res}, note, nil
+}
+
+// mb writes a byte count in MB, one decimal below 10.
+func mb(n int64) string {
+	if n < 10<<20 {
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%d MB", n>>20)
 }
 
 // replyResults stores each result and posts it in the asker's thread.
-func (s *Service) replyResults(ctx context.Context, req Request, results []*diagnose.Result, runURL, jobURL string, secs float64) error {
+func (s *Service) replyResults(ctx context.Context, req Request, results []*diagnose.Result, runURL, jobURL, note string, secs float64) error {
 	quiet := req.Kind == "file" && !strings.HasPrefix(req.Channel, "D")
 	for i, res := range results {
 		if quiet && res.Verdict == diagnose.NoKnownCause {
@@ -232,7 +305,8 @@ func (s *Service) replyResults(ctx context.Context, req Request, results []*diag
 			return err
 		}
 		t := Target{Channel: req.Channel, ThreadTS: req.ThreadTS, User: req.User, ResponseURL: req.ResponseURL}
-		ts, err := s.postOnce(ctx, key, t, Reply{Result: res, DiagnosisID: id, RunURL: runURL, JobURL: jobURL})
+		ts, err := s.postOnce(ctx, key, t, Reply{Result: res, DiagnosisID: id, RunURL: runURL, JobURL: jobURL, Text: note})
+		note = "" // said once, on the first reply
 		if err != nil {
 			return err
 		}

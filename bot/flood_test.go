@@ -299,7 +299,7 @@ func TestStormCoalescesUnderSlackLimits(t *testing.T) {
 	// All but the last few, then a hold on the storm's channel and the last few with a
 	// failure of another repository, whose channel must not wait for the storm's.
 	deliver("acme/widgets", 1, n-5)
-	waitUntil(40*time.Second, "the first failures recorded", func() bool { return thread().Count == n-5 })
+	waitUntil(90*time.Second, "the first failures recorded", func() bool { return thread().Count == n-5 })
 	fake.arm(chanA, 3)
 	deliver("acme/widgets", n-4, n)
 	armedAt := time.Now()
@@ -314,11 +314,11 @@ func TestStormCoalescesUnderSlackLimits(t *testing.T) {
 	})
 	otherTook := time.Since(armedAt)
 
-	waitUntil(40*time.Second, "every run named in the storm's channel", func() bool {
+	waitUntil(90*time.Second, "every run named in the storm's channel", func() bool {
 		return thread().Count == n && len(namedRuns(fake.snapshot())) >= n+1
 	})
 	// The parent's count catches up with the last batch.
-	waitUntil(20*time.Second, "the parent's count of 2,000", func() bool {
+	waitUntil(60*time.Second, "the parent's count of 2,000", func() bool {
 		var last string
 		for _, c := range fake.snapshot() {
 			if c.Channel == chanA && c.Method == "chat.update" && !c.Refused {
@@ -379,7 +379,7 @@ func TestStormCoalescesUnderSlackLimits(t *testing.T) {
 	if refusedB != 0 {
 		t.Errorf("the other channel was refused %d times", refusedB)
 	}
-	if otherTook > 1500*time.Millisecond {
+	if otherTook > 2500*time.Millisecond { // the hold is 3 s: a post held with the storm comes after it
 		t.Errorf("the other channel's post came %s after the storm's channel was held (for 3s), want it not held with it", otherTook)
 	}
 	if replies > int(took/(2*time.Second))+3 {

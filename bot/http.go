@@ -3,6 +3,7 @@ package bot
 import (
 	"compress/flate"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
@@ -19,36 +20,64 @@ import (
 	"github.com/pubdoc/pubdoc/internal/secret"
 )
 
-// Body caps of the HTTP endpoints. GitHub caps webhook payloads at 25 MB; a workflow_run
-// delivery is a few dozen KB.
+// Body caps of the HTTP endpoints. A workflow_run or workflow_job delivery is a few
+// dozen KB (GitHub allows 25 MB, for pushes of many commits, which Pubdoc does not read).
 const (
-	MaxWebhookBytes = 25 << 20
+	MaxWebhookBytes = 1 << 20
 	MaxAPIBytes     = 64 << 20
 )
 
 // WebhookHandler serves POST /github/webhook: verify the signature, keep the deliveries
 // that matter (completed workflow runs, failed jobs), persist them as jobs, answer 202.
 // It answers only after the job is persisted, so an acknowledged delivery is never lost.
+//
+// The body is read last: a delivery of an event Pubdoc does not handle (gha.HandledEvent)
+// is answered 204 unread; one announcing more than MaxWebhookBytes gets 413 unread; one
+// that would take the bodies in flight over their budget (AdmitBody) gets 503 with
+// Retry-After. Refusals answer with the JSON error envelope (docs/schema/error.v1.json).
 func (s *Service) WebhookHandler(secret gha.Secret) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
-			http.Error(w, "POST a GitHub webhook delivery here", http.StatusMethodNotAllowed)
+			apiError(w, http.StatusMethodNotAllowed, diagnose.ErrCodeMethod, "POST a GitHub webhook delivery here")
+			return
+		}
+		switch event := r.Header.Get("X-GitHub-Event"); {
+		case event == "":
+			s.refuseWebhook(r, "malformed", errors.New("X-GitHub-Event is missing"))
+			apiError(w, http.StatusBadRequest, diagnose.ErrCodeUnreadable, "X-GitHub-Event is missing")
+			return
+		case !gha.HandledEvent(event):
+			// Acknowledged, so that GitHub does not list it as failed; never read.
+			s.logger.Debug("ignored a GitHub delivery of an unhandled event", "event", headerValue(r, "X-GitHub-Event"),
+				"delivery", headerValue(r, "X-GitHub-Delivery"))
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		if r.ContentLength > MaxWebhookBytes {
+			s.webhookTooLarge(w, r, fmt.Errorf("Content-Length %d is over the limit of %d bytes", r.ContentLength, MaxWebhookBytes))
+			return
+		}
+		release, ok := s.AdmitBody(r, MaxWebhookBytes)
+		if !ok {
+			s.refuseWebhook(r, "busy", errors.New("the request bodies in flight are over their budget"))
+			w.Header().Set("Retry-After", "5")
+			apiError(w, http.StatusServiceUnavailable, ErrCodeBusy, "too many deliveries in flight: try again in a few seconds")
 			return
 		}
 		ev, err := gha.ReadWebhook(w, r, secret, MaxWebhookBytes)
+		release()
 		switch {
 		case errors.Is(err, gha.ErrBadSignature), errors.Is(err, gha.ErrNoWebhookSecret):
 			s.refuseWebhook(r, "bad_signature", err)
-			http.Error(w, "signature missing or wrong", http.StatusUnauthorized)
+			apiError(w, http.StatusUnauthorized, diagnose.ErrCodeUnauthorized, "signature missing or wrong")
 			return
 		case errors.Is(err, gha.ErrTooLarge):
-			s.refuseWebhook(r, "too_large", err)
-			http.Error(w, "delivery too large", http.StatusRequestEntityTooLarge)
+			s.webhookTooLarge(w, r, err)
 			return
 		case err != nil:
 			s.refuseWebhook(r, "malformed", err)
-			http.Error(w, "unreadable delivery: "+err.Error(), http.StatusBadRequest)
+			apiError(w, http.StatusBadRequest, diagnose.ErrCodeUnreadable, "unreadable delivery: "+err.Error())
 			return
 		}
 		if !wanted(ev) {
@@ -57,13 +86,13 @@ func (s *Service) WebhookHandler(secret gha.Secret) http.Handler {
 		}
 		if ev.Delivery == "" {
 			s.refuseWebhook(r, "malformed", errors.New("X-GitHub-Delivery is missing"))
-			http.Error(w, "X-GitHub-Delivery is missing", http.StatusBadRequest)
+			apiError(w, http.StatusBadRequest, diagnose.ErrCodeUnreadable, "X-GitHub-Delivery is missing")
 			return
 		}
-		ok, err := s.AcceptWebhook(r.Context(), ev)
+		ok, err = s.AcceptWebhook(r.Context(), ev)
 		if err != nil {
 			s.logger.Error("could not persist a delivery", "delivery", ev.Delivery, "err", err)
-			http.Error(w, "could not persist the delivery; GitHub may redeliver it", http.StatusServiceUnavailable)
+			apiError(w, http.StatusServiceUnavailable, diagnose.ErrCodeInternal, "could not persist the delivery; GitHub may redeliver it")
 			return
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -74,6 +103,14 @@ func (s *Service) WebhookHandler(secret gha.Secret) http.Handler {
 			fmt.Fprintln(w, "already accepted")
 		}
 	})
+}
+
+// webhookTooLarge refuses a delivery over MaxWebhookBytes with 413.
+func (s *Service) webhookTooLarge(w http.ResponseWriter, r *http.Request, err error) {
+	s.refuseWebhook(r, "too_large", err)
+	w.Header().Set("Connection", "close")
+	apiError(w, http.StatusRequestEntityTooLarge, diagnose.ErrCodeTooLarge,
+		fmt.Sprintf("delivery too large: the limit is %d MB", MaxWebhookBytes>>20))
 }
 
 // refuseWebhook logs a refused delivery once, with its reason, and counts it in
@@ -194,7 +231,8 @@ func (s *Service) serveDiagnose(w http.ResponseWriter, r *http.Request) {
 	var res *diagnose.Result
 	if err == nil {
 		// A gzip body may expand far beyond what was sent: the text is capped too.
-		res, err = s.cfg.Engine.Diagnose(&capReader{r: text, left: MaxAPIBytes})
+		// The request's context: a client that hangs up stops the scan.
+		res, err = s.cfg.Engine.DiagnoseContext(r.Context(), &capReader{r: text, left: MaxAPIBytes}, nil)
 	}
 	if err != nil {
 		status, code, msg := apiFailure(err)
@@ -251,7 +289,8 @@ func apiFailure(err error) (int, string, string) {
 		return http.StatusRequestEntityTooLarge, diagnose.ErrCodeTooLarge, fmt.Sprintf("log too large: the limit is %d MB", MaxAPIBytes>>20)
 	case errors.Is(err, diagnose.ErrTooLarge):
 		return http.StatusRequestEntityTooLarge, diagnose.ErrCodeTooLarge, "log too large: " + err.Error()
-	case errors.Is(err, os.ErrDeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+	case errors.Is(err, os.ErrDeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout(),
+		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return http.StatusRequestTimeout, ErrCodeTimeout, "the request body did not arrive in time"
 	case errors.Is(err, diagnose.ErrEmpty):
 		return http.StatusBadRequest, diagnose.ErrCodeEmpty, err.Error()

@@ -90,6 +90,7 @@ type Service struct {
 	logger *slog.Logger
 	flood  Flood
 	pacer  *pacer
+	bodies *bodyBudget // request bodies in flight (AdmitBody)
 }
 
 var _ Backend = (*Service)(nil)
@@ -112,7 +113,8 @@ func New(cfg Config, logger *slog.Logger) (*Service, error) {
 		cfg.Now = time.Now
 	}
 	flood := cfg.Flood.withDefaults()
-	return &Service{cfg: cfg, logger: logger, flood: flood, pacer: newPacer(flood)}, nil
+	return &Service{cfg: cfg, logger: logger, flood: flood, pacer: newPacer(flood),
+		bodies: &bodyBudget{limit: DefaultInFlightBytes}}, nil
 }
 
 // Accept persists a chat request as a job; false for a delivery seen before.

@@ -5,6 +5,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -253,35 +254,6 @@ var ErrNoJobs = errors.New("every job log in the zip is empty")
 // the runner's failure marker, or every job with a log when none does. A job's own error
 // names the job.
 func (e *Engine) DiagnoseZip(zr *zip.Reader) ([]*Result, error) {
-	jobs, err := Jobs(zr)
-	if err != nil {
-		return nil, err
-	}
-	var all, failed []*Result
-	for _, j := range jobs {
-		rc, err := j.Open()
-		if err != nil {
-			return nil, err
-		}
-		res, err := e.Diagnose(rc)
-		_ = rc.Close() // read-only
-		if errors.Is(err, ErrEmpty) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("job %s: %w", j.Name, err)
-		}
-		res.Job = j.Name
-		all = append(all, res)
-		if res.JobFailed {
-			failed = append(failed, res)
-		}
-	}
-	if len(failed) > 0 {
-		return failed, nil
-	}
-	if len(all) == 0 {
-		return nil, ErrNoJobs
-	}
-	return all, nil
+	res, _, err := e.DiagnoseZipBudget(context.Background(), zr, nil)
+	return res, err
 }

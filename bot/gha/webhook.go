@@ -31,6 +31,17 @@ const (
 	EventPing        = "ping"
 )
 
+// HandledEvent reports whether an X-GitHub-Event names an event Pubdoc acts on
+// (workflow_run, workflow_job, ping). A caller checks it before reading the body: a
+// delivery of any other event is answered without its body being read or held.
+func HandledEvent(event string) bool {
+	switch event {
+	case EventWorkflowRun, EventWorkflowJob, EventPing:
+		return true
+	}
+	return false
+}
+
 // Sentinel errors of ReadWebhook. A caller answers ErrBadSignature with 401, ErrTooLarge
 // with 413, ErrMalformedWebhook with 400, and ErrNoWebhookSecret by refusing to serve the
 // endpoint at all.
@@ -137,7 +148,8 @@ const sha256SigPrefix = "sha256="
 // ReadWebhook verifies and decodes one delivery.
 //
 // The body is read through http.MaxBytesReader(max) (max <= 0 means
-// DefaultWebhookMaxBytes); a larger one is an error wrapping ErrTooLarge. The
+// DefaultWebhookMaxBytes); a larger one, or a Content-Length over max (refused before
+// reading), is an error wrapping ErrTooLarge. The
 // X-Hub-Signature-256 header must be the HMAC-SHA256 of the exact body keyed with secret,
 // compared in constant time; an X-Hub-Signature (HMAC-SHA1) alone is refused, and so is
 // an empty secret (ErrNoWebhookSecret), unlike go-github's ValidatePayload, which skips
@@ -165,6 +177,10 @@ func ReadWebhook(w http.ResponseWriter, r *http.Request, secret Secret, max int6
 		return nil, err
 	}
 
+	if r.ContentLength > max {
+		// Refused on its announced length, before a byte of it is read.
+		return nil, &tooLargeError{limit: max, err: &http.MaxBytesError{Limit: max}}
+	}
 	var body []byte
 	if r.Body != nil {
 		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, max))

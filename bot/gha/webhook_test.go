@@ -451,6 +451,39 @@ func TestReadWebhookMaxBytes(t *testing.T) {
 	}
 }
 
+// unread is a body that fails the test when anything reads it.
+type unread struct{ t *testing.T }
+
+func (u unread) Read([]byte) (int, error) {
+	u.t.Error("the body was read")
+	return 0, errors.New("must not be read")
+}
+
+func TestReadWebhookAnnouncedLengthOverMax(t *testing.T) {
+	r := httptest.NewRequest(http.MethodPost, "/github/webhook", unread{t})
+	r.ContentLength = 2 << 20
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("X-GitHub-Event", EventWorkflowRun)
+	r.Header.Set("X-GitHub-Delivery", "d1")
+	r.Header.Set("X-Hub-Signature-256", signSHA256(webhookSecret, []byte("{}")))
+	_, err := ReadWebhook(httptest.NewRecorder(), r, webhookSecret, 1<<20)
+	var mbe *http.MaxBytesError
+	if !errors.Is(err, ErrTooLarge) || !errors.As(err, &mbe) || mbe.Limit != 1<<20 {
+		t.Errorf("Content-Length 2 MB over a 1 MB limit: err = %v, want ErrTooLarge with Limit 1 MB", err)
+	}
+}
+
+func TestHandledEvent(t *testing.T) {
+	for ev, want := range map[string]bool{
+		"workflow_run": true, "workflow_job": true, "ping": true,
+		"push": false, "issues": false, "": false, "Workflow_Run": false,
+	} {
+		if got := HandledEvent(ev); got != want {
+			t.Errorf("HandledEvent(%q) = %v, want %v", ev, got, want)
+		}
+	}
+}
+
 func TestWebhookEventRefNil(t *testing.T) {
 	var ev *WebhookEvent
 	if ref := ev.Ref(); ref != (RunRef{}) {

@@ -45,21 +45,41 @@ func (c *Client) Routes(mux *http.ServeMux, b bot.Backend) {
 		refused = func(reason string) { r.Rejected("slack", reason) }
 	}
 	c.refused = refused
-	mux.Handle("POST /slack/events", c.verified(func(w http.ResponseWriter, r *http.Request, body []byte) {
+	admit := func(*http.Request, int64) (func(), bool) { return func() {}, true }
+	if a, ok := b.(bodyAdmitter); ok {
+		admit = a.AdmitBody
+	}
+	mux.Handle("POST /slack/events", c.verified(admit, func(w http.ResponseWriter, r *http.Request, body []byte) {
 		c.serveEvents(w, r, body, b)
 	}))
-	mux.Handle("POST /slack/commands", c.verified(func(w http.ResponseWriter, r *http.Request, body []byte) {
+	mux.Handle("POST /slack/commands", c.verified(admit, func(w http.ResponseWriter, r *http.Request, body []byte) {
 		c.serveCommand(w, r, body, b)
 	}))
-	mux.Handle("POST /slack/interactivity", c.verified(func(w http.ResponseWriter, r *http.Request, body []byte) {
+	mux.Handle("POST /slack/interactivity", c.verified(admit, func(w http.ResponseWriter, r *http.Request, body []byte) {
 		c.serveInteraction(w, r, body, b)
 	}))
 }
 
 // verified reads a request's body (at most MaxRequestBytes) and passes it on only when
-// its signature is Slack's.
-func (c *Client) verified(next func(http.ResponseWriter, *http.Request, []byte)) http.Handler {
+// its signature is Slack's. A body announcing more than MaxRequestBytes is refused
+// unread, and so is one that admit (the bodies in flight's budget) refuses: 503 with
+// Retry-After, which Slack retries.
+func (c *Client) verified(admit func(*http.Request, int64) (func(), bool), next func(http.ResponseWriter, *http.Request, []byte)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > MaxRequestBytes {
+			c.refuse(r, "too_large", fmt.Sprintf("Content-Length %d over %d bytes", r.ContentLength, MaxRequestBytes))
+			w.Header().Set("Connection", "close")
+			http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		release, ok := admit(r, MaxRequestBytes)
+		if !ok {
+			c.refuse(r, "busy", "the request bodies in flight are over their budget")
+			w.Header().Set("Retry-After", "5")
+			http.Error(w, "too many requests in flight; try again in a few seconds", http.StatusServiceUnavailable)
+			return
+		}
+		defer release()
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRequestBytes))
 		if err != nil {
 			var tooBig *http.MaxBytesError
@@ -89,8 +109,16 @@ type refusalCounter interface {
 
 var _ refusalCounter = (*bot.Service)(nil)
 
+// bodyAdmitter is what a bot.Backend may add to bound the bytes held by all requests in
+// flight; *bot.Service has it.
+type bodyAdmitter interface {
+	AdmitBody(r *http.Request, limit int64) (release func(), ok bool)
+}
+
+var _ bodyAdmitter = (*bot.Service)(nil)
+
 // refuse logs a refused request once, with its reason, and counts it under code
-// (bad_signature, too_large, malformed). A refusal is the client's doing: INFO would
+// (bad_signature, too_large, malformed, busy). A refusal is the client's doing: INFO would
 // hide a forged-signature storm among routine lines, so it is a WARN, as before.
 func (c *Client) refuse(r *http.Request, code, reason string) {
 	c.logger.Warn("refused a Slack request", "path", r.URL.Path, "code", code, "reason", reason,
