@@ -753,11 +753,11 @@ func (e *Engine) conclude(ctx *evalContext, res *Result, cands []*candidate, sec
 			asked = fact
 		}
 		res.NextChecks = e.nextChecks(ctx, cands, asked)
-		ids := []string{}
+		likely := []string{}
 		for _, c := range cands[:min(3, len(cands))] {
-			ids = append(ids, c.rule.ID)
+			likely = append(likely, fmt.Sprintf("%s (%s, %.2f)", c.rule.Title, c.rule.ID, round2(c.conf)))
 		}
-		res.Summary = fmt.Sprintf("Not sure yet: %d candidate cause(s), most likely %s.", len(cands), strings.Join(ids, ", "))
+		res.Summary = fmt.Sprintf("Not sure yet: %d candidate cause(s), most likely %s.", len(cands), strings.Join(likely, "; "))
 	default:
 		res.Verdict = NoKnownCause
 		res.Summary = noCauseSummary(ctx, len(ctx.lines))

@@ -43,6 +43,10 @@ func TestSeedBarePasteIsInconclusive(t *testing.T) {
 			t.Errorf("catch-all %s at position %d, above a seed cause: %s", d.ID, i+1, ranking(res))
 		}
 	}
+	// The summary names the likeliest causes by title, as the text headline does.
+	if !strings.Contains(res.Summary, "The npm token the job sent is expired or revoked (token-expired-or-revoked, 0.45)") {
+		t.Errorf("summary %q does not name the likeliest cause by title", res.Summary)
+	}
 	// Grouped by the question that splits them: a token, or trusted publishing?
 	if len(res.Groups) != 1 || !strings.Contains(res.Groups[0].Question, "token") || !strings.Contains(res.Groups[0].Question, "trusted publishing") {
 		t.Fatalf("groups %+v: want the token-or-trusted-publishing question", res.Groups)
