@@ -16,30 +16,18 @@ import (
 
 	"github.com/pubdoc/pubdoc/bot/gha"
 	"github.com/pubdoc/pubdoc/store"
+
+	"github.com/pubdoc/pubdoc/internal/secret"
 )
 
-// plantedSecrets are the twelve kinds diagnose's redaction tests plant (its fakeSecrets),
+// plantedSecrets are internal/secret's samples of the twelve kinds the redactor knows,
 // built at run time so no scanner mistakes them for real ones. The value is what must
 // never be stored; the line is how it appears in a log.
 func plantedSecrets() map[string]struct{ line, value string } {
-	r := func(s string, n int) string { return strings.Repeat(s, n) }
 	out := map[string]struct{ line, value string }{}
-	for name, v := range map[string]string{
-		"npm":      "npm_" + r("a1B2", 9),
-		"ghp":      "ghp_" + r("Z9y8", 9),
-		"gho":      "gho_" + r("Q1w2", 9),
-		"ghs":      "ghs_" + r("E3r4", 9),
-		"ghu":      "ghu_" + r("T5y6", 9),
-		"pat":      "github_pat_" + r("11AB", 6) + "_" + r("cdEF", 10),
-		"slack":    "xoxb-" + r("1234", 3) + "-" + r("abcd", 6),
-		"jwt":      "eyJ" + r("hbGc", 5) + ".eyJ" + r("zdWI", 8) + "." + r("SflK", 8),
-		"aws":      "AKIA" + r("ABCD", 4),
-		"pypi":     "pypi-AgEIcHlwaS5vcmc" + r("xYz1", 15),
-		"rubygems": "rubygems_" + r("0af1", 12),
-	} {
-		out[name] = struct{ line, value string }{"npm error using " + v + " here", v}
+	for kind, s := range secret.Samples() {
+		out[kind] = struct{ line, value string }{s.Line, s.Value}
 	}
-	out["authToken"] = struct{ line, value string }{"//registry.npmjs.org/:_authToken=" + r("s3cr", 6), r("s3cr", 6)}
 	return out
 }
 

@@ -119,7 +119,7 @@ func TestRealCases(t *testing.T) {
 				t.Fatal(err)
 			}
 			negative := strings.HasPrefix(c.set, "negative")
-			accepted := len(res.Diagnoses) > 0 && labelMatches(res.Diagnoses[0].ID, acceptOf(c))
+			accepted := len(res.Diagnoses) > 0 && labelMatches(res.Diagnoses[0].ID, c.accept)
 			if negative && res.Verdict != NoKnownCause && !accepted {
 				t.Errorf("a log whose failure is not a publish cause got %s (%s)", res.Verdict, ranking(res))
 			}

@@ -57,6 +57,27 @@ type EvalReport struct {
 // optional accept column names another fair answer). With windows, the paste windows cut
 // from each log (PasteWindows) are scored too, as cases of their own.
 func (e *Engine) Eval(dir string, windows bool) (*EvalReport, error) {
+	rows, err := ReadLabels(dir)
+	if err != nil {
+		return nil, err
+	}
+	rep := &EvalReport{}
+	for _, r := range rows {
+		rep.Cases = append(rep.Cases, e.evalOne(filepath.Join(dir, r.File), r.File, r.Label, r.Accept, windows)...)
+	}
+	return rep, nil
+}
+
+// LabelRow is one line of a labels.tsv: the log's file name, the expected id ("none" for a
+// log without a publish cause) and, optionally, another answer that is fair.
+type LabelRow struct {
+	File, Label, Accept string
+}
+
+// ReadLabels reads dir/labels.tsv: the first column is the file, the column named
+// root_cause_id or label the expected id, an optional column named accept another fair
+// answer.
+func ReadLabels(dir string) ([]LabelRow, error) {
 	f, err := os.Open(filepath.Join(dir, "labels.tsv"))
 	if err != nil {
 		return nil, fmt.Errorf("reading labels: %w", err)
@@ -65,7 +86,7 @@ func (e *Engine) Eval(dir string, windows bool) (*EvalReport, error) {
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	labelCol, acceptCol := -1, -1
-	rep := &EvalReport{}
+	var rows []LabelRow
 	for line := 0; sc.Scan(); line++ {
 		cols := strings.Split(sc.Text(), "\t")
 		if line == 0 {
@@ -87,16 +108,16 @@ func (e *Engine) Eval(dir string, windows bool) (*EvalReport, error) {
 		if len(cols) <= labelCol || strings.TrimSpace(cols[0]) == "" {
 			continue
 		}
-		accept := ""
+		r := LabelRow{File: cols[0], Label: strings.TrimSpace(cols[labelCol])}
 		if acceptCol >= 0 && acceptCol < len(cols) {
-			accept = strings.TrimSpace(cols[acceptCol])
+			r.Accept = strings.TrimSpace(cols[acceptCol])
 		}
-		rep.Cases = append(rep.Cases, e.evalOne(filepath.Join(dir, cols[0]), cols[0], strings.TrimSpace(cols[labelCol]), accept, windows)...)
+		rows = append(rows, r)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("reading labels: %w", err)
 	}
-	return rep, nil
+	return rows, nil
 }
 
 func (e *Engine) evalOne(path, name, label, accept string, windows bool) []EvalCase {

@@ -13,22 +13,24 @@ import (
 // caseSets are the copies of shared/cases that the paste tests cut and damage.
 var caseSets = []string{"real", "real-2", "negative", "negative-2"}
 
+// labelledCase is one log of a set with its labels.tsv row; accept is another fair answer
+// for a log whose failure is not a publish cause (a build script run by the publish, say).
 type labelledCase struct {
-	set, name, label, text string
+	set, name, label, accept, text string
 }
-
-// negativeAccept is the accept column of negative-2: a fair answer for a log whose failure
-// is not a publish cause (a build script run by the publish, say).
-var negativeAccept = map[string]string{}
 
 func loadCases(t testing.TB, sets ...string) []labelledCase {
 	t.Helper()
 	var out []labelledCase
 	for _, set := range sets {
 		dir := filepath.Join("testdata", "cases", set)
-		labels := readLabels(t, dir)
-		if set == "negative-2" {
-			readAccept(t, dir)
+		rows, err := ReadLabels(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		labels := map[string]LabelRow{}
+		for _, r := range rows {
+			labels[r.File] = r
 		}
 		files, _ := filepath.Glob(filepath.Join(dir, "*.log"))
 		if len(files) == 0 {
@@ -40,39 +42,10 @@ func loadCases(t testing.TB, sets ...string) []labelledCase {
 				t.Fatal(err)
 			}
 			name := filepath.Base(f)
-			out = append(out, labelledCase{set: set, name: name, label: labels[name], text: string(data)})
+			out = append(out, labelledCase{set: set, name: name, label: labels[name].Label, accept: labels[name].Accept, text: string(data)})
 		}
 	}
 	return out
-}
-
-func readLabels(t testing.TB, dir string) map[string]string {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(dir, "labels.tsv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	labels := map[string]string{}
-	for i, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		cols := strings.Split(line, "\t")
-		if i > 0 && len(cols) > 1 {
-			labels[cols[0]] = strings.TrimSpace(cols[1])
-		}
-	}
-	return labels
-}
-
-func readAccept(t testing.TB, dir string) {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(dir, "labels.tsv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		if cols := strings.Split(line, "\t"); i > 0 && len(cols) > 3 && strings.TrimSpace(cols[3]) != "" {
-			negativeAccept[cols[0]] = strings.TrimSpace(cols[3])
-		}
-	}
 }
 
 // hardWrap cuts every line longer than width characters the way a terminal does, inside
@@ -236,7 +209,7 @@ func TestPasteWindows(t *testing.T) {
 			if len(res.Diagnoses) > 0 {
 				top = res.Diagnoses[0].ID
 			}
-			if res.Verdict == Diagnosed && !labelMatches(top, c.label) && !labelMatches(top, acceptOf(c)) && !otherFailureInView(full, top, w, labelCited) {
+			if res.Verdict == Diagnosed && !labelMatches(top, c.label) && !labelMatches(top, c.accept) && !otherFailureInView(full, top, w, labelCited) {
 				t.Errorf("%s: confident and wrong: %s", where, ranking(res))
 			}
 			if res.Verdict == NoKnownCause && holdsAny(w, cited) {
@@ -276,13 +249,6 @@ func otherFailureInView(full *Result, top string, w Window, labelCited []int) bo
 
 func labelMatches(id, label string) bool {
 	return label != "" && (id == label || strings.HasPrefix(id, label+"-"))
-}
-
-func acceptOf(c labelledCase) string {
-	if c.set == "negative-2" {
-		return negativeAccept[c.name]
-	}
-	return ""
 }
 
 func inTop3(res *Result, label string) bool {

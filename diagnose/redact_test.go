@@ -3,25 +3,17 @@ package diagnose
 import (
 	"strings"
 	"testing"
+
+	"github.com/pubdoc/pubdoc/internal/secret"
 )
 
-// Fake secrets of the right shapes, built at run time so no scanner mistakes them for real.
+// fakeSecrets are the twelve kinds of internal/secret's samples, as they are written.
 func fakeSecrets() map[string]string {
-	r := func(s string, n int) string { return strings.Repeat(s, n) }
-	return map[string]string{
-		"npm":       "npm_" + r("a1B2", 9),
-		"ghp":       "ghp_" + r("Z9y8", 9),
-		"gho":       "gho_" + r("Q1w2", 9),
-		"ghs":       "ghs_" + r("E3r4", 9),
-		"ghu":       "ghu_" + r("T5y6", 9),
-		"pat":       "github_pat_" + r("11AB", 6) + "_" + r("cdEF", 10),
-		"slack":     "xoxb-" + r("1234", 3) + "-" + r("abcd", 6),
-		"jwt":       "eyJ" + r("hbGc", 5) + ".eyJ" + r("zdWI", 8) + "." + r("SflK", 8),
-		"aws":       "AKIA" + r("ABCD", 4),
-		"pypi":      "pypi-AgEIcHlwaS5vcmc" + r("xYz1", 15),
-		"rubygems":  "rubygems_" + r("0af1", 12),
-		"authToken": "//registry.npmjs.org/:_authToken=" + r("s3cr", 6),
+	out := map[string]string{}
+	for kind, s := range secret.Samples() {
+		out[kind] = s.Text
 	}
+	return out
 }
 
 func TestRedactEveryKind(t *testing.T) {

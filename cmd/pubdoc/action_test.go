@@ -15,8 +15,6 @@ import (
 
 	"github.com/rhysd/actionlint"
 	"go.yaml.in/yaml/v3"
-
-	"github.com/pubdoc/pubdoc/internal/fakenpm"
 )
 
 // actionsEnv simulates the runner around one step of the action: the GITHUB_* variables,
@@ -128,17 +126,7 @@ func unescape(s string) string {
 // through the (loopback) API, and the summary, the annotations and the outputs name the
 // seed's cause, with an annotation at the workflow line to change.
 func TestActionDiagnoseRun(t *testing.T) {
-	paste, err := os.ReadFile(repo("examples/bare-paste.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := fakenpm.Start(0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer reg.Close()
-	reg.AddToken("npm_readToken", "")
-	reg.AddPackage("@acme/widgets", fakenpm.Package{Versions: []string{"2.3.0"}, Trusted: &fakenpm.TrustedPublisher{Repository: "acme/widgets", WorkflowFile: "publish.yml", AllowPublish: true}})
+	paste, reg := seedRun(t, true)
 
 	const idToken = "\n      id-token: write"
 	cases := map[string]struct {
@@ -151,7 +139,7 @@ func TestActionDiagnoseRun(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			gh := fakeGitHub(t, fmt.Sprintf(releaseWorkflow, c.perms, c.node), string(paste))
+			gh := fakeGitHub(t, fmt.Sprintf(releaseWorkflow, c.perms, c.node), paste)
 			env := newActionsEnv(t, map[string]string{"mode": "diagnose"})
 			t.Setenv("GITHUB_TOKEN", "test-token")
 			t.Setenv("GITHUB_API_URL", gh.URL+"/")

@@ -90,8 +90,11 @@ jobs:
       - run: npm publish --access public
 `
 
-// Auto mode settles the seed's bare paste with the workflow and the registry.
-func TestDiagnoseRunURL(t *testing.T) {
+// seedRun is what an auto-mode test of the seed needs: the bare paste as the failed job's
+// log, and a loopback registry (closed with the test). With trusted, the registry knows a
+// read token and lists @acme/widgets with a trusted publisher on publish.yml.
+func seedRun(t *testing.T, trusted bool) (string, *fakenpm.Registry) {
+	t.Helper()
 	paste, err := os.ReadFile(repo("examples/bare-paste.log"))
 	if err != nil {
 		t.Fatal(err)
@@ -100,9 +103,17 @@ func TestDiagnoseRunURL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer reg.Close()
-	reg.AddToken("npm_readToken", "")
-	reg.AddPackage("@acme/widgets", fakenpm.Package{Versions: []string{"2.3.0"}, Trusted: &fakenpm.TrustedPublisher{Repository: "acme/widgets", WorkflowFile: "publish.yml", AllowPublish: true}})
+	t.Cleanup(func() { reg.Close() })
+	if trusted {
+		reg.AddToken("npm_readToken", "")
+		reg.AddPackage("@acme/widgets", fakenpm.Package{Versions: []string{"2.3.0"}, Trusted: &fakenpm.TrustedPublisher{Repository: "acme/widgets", WorkflowFile: "publish.yml", AllowPublish: true}})
+	}
+	return string(paste), reg
+}
+
+// Auto mode settles the seed's bare paste with the workflow and the registry.
+func TestDiagnoseRunURL(t *testing.T) {
+	paste, reg := seedRun(t, true)
 
 	const idToken = "\n      id-token: write"
 	cases := map[string]struct {
@@ -114,7 +125,7 @@ func TestDiagnoseRunURL(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			gh := fakeGitHub(t, fmt.Sprintf(releaseWorkflow, c.perms, c.node), string(paste))
+			gh := fakeGitHub(t, fmt.Sprintf(releaseWorkflow, c.perms, c.node), paste)
 			t.Setenv("GITHUB_TOKEN", "test-token")
 			t.Setenv("GITHUB_API_URL", gh.URL+"/")
 			t.Setenv("PUBDOC_NPM_REGISTRY_URL", reg.URL)

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/pubdoc/pubdoc/internal/fakenpm"
 )
 
 // plantSecrets sets every secret, some through their _FILE form, to values that contain
@@ -184,24 +182,14 @@ func TestServeSaysWhichRegistry(t *testing.T) {
 // TestAutoModeReadsNPMTokenFile: auto mode reads the _FILE forms (it read none before),
 // and asks the registry with the token: the trusted-publisher list needs it.
 func TestAutoModeReadsNPMTokenFile(t *testing.T) {
-	paste, err := os.ReadFile(repo("examples/bare-paste.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := fakenpm.Start(0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer reg.Close()
-	reg.AddToken("npm_readToken", "")
-	reg.AddPackage("@acme/widgets", fakenpm.Package{Versions: []string{"2.3.0"}, Trusted: &fakenpm.TrustedPublisher{Repository: "acme/widgets", WorkflowFile: "publish.yml", AllowPublish: true}})
+	paste, reg := seedRun(t, true)
 	dir := t.TempDir()
 	for name, value := range map[string]string{"gh": "test-token\n", "npm": "npm_readToken\n"} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(value), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
-	gh := fakeGitHub(t, fmt.Sprintf(releaseWorkflow, "\n      id-token: write", "'24'"), string(paste))
+	gh := fakeGitHub(t, fmt.Sprintf(releaseWorkflow, "\n      id-token: write", "'24'"), paste)
 	t.Setenv("GITHUB_TOKEN", "")
 	t.Setenv("GITHUB_TOKEN_FILE", filepath.Join(dir, "gh"))
 	t.Setenv("GITHUB_API_URL", gh.URL+"/")

@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
-
-	"github.com/pubdoc/pubdoc/internal/fakenpm"
 )
 
 // These tests start the real `pubdoc mcp` binary as a child process and speak the Model
@@ -287,16 +285,8 @@ func TestMCPDiagnoseRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	paste, err := os.ReadFile(repo("examples/bare-paste.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := fakenpm.Start(0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer reg.Close()
-	gh := fakeGitHub(t, fmt.Sprintf(releaseWorkflow, "\n      id-token: write", "22"), string(paste))
+	paste, reg := seedRun(t, false)
+	gh := fakeGitHub(t, fmt.Sprintf(releaseWorkflow, "\n      id-token: write", "22"), paste)
 	cs := startMCP(t, "GITHUB_TOKEN=test-token", "GITHUB_API_URL="+gh.URL+"/", "PUBDOC_NPM_REGISTRY_URL="+reg.URL)
 
 	text, isErr, _ := callTool(t, cs, "diagnose_run", map[string]any{"url": "https://github.com/acme/widgets/actions/runs/42"})

@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/pubdoc/pubdoc/diagnose"
-	"github.com/pubdoc/pubdoc/internal/fakenpm"
 	"github.com/pubdoc/pubdoc/internal/schematest"
 	"github.com/pubdoc/pubdoc/knowledge"
 )
@@ -276,16 +275,8 @@ func writeZip(t *testing.T, path string, files map[string]string) {
 // A run URL in auto mode, against the fake GitHub and registry of auto_test.go; and its
 // runtime failure as JSON.
 func TestSchemaRunURL(t *testing.T) {
-	paste, err := os.ReadFile(repo("examples/bare-paste.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := fakenpm.Start(0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer reg.Close()
-	gh := fakeGitHub(t, fmt.Sprintf(releaseWorkflow, "", "'24'"), string(paste))
+	paste, reg := seedRun(t, false)
+	gh := fakeGitHub(t, fmt.Sprintf(releaseWorkflow, "", "'24'"), paste)
 	t.Setenv("GITHUB_TOKEN", "test-token")
 	t.Setenv("GITHUB_API_URL", gh.URL+"/")
 	t.Setenv("PUBDOC_NPM_REGISTRY_URL", reg.URL)

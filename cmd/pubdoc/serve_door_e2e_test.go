@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/pubdoc/pubdoc/internal/schematest"
+
+	"github.com/pubdoc/pubdoc/internal/secret"
 )
 
 // call makes one request and returns its status and body.
@@ -107,20 +109,13 @@ func TestServeAPIDoor(t *testing.T) {
 	}
 }
 
-// plantedSecrets are the twelve kinds the redaction tests plant (diagnose's fakeSecrets):
+// plantedSecrets are internal/secret's samples of the twelve kinds the redactor knows:
 // name → the value that must never be stored, and the log line that carries it.
 func plantedSecrets() map[string][2]string {
-	r := func(s string, n int) string { return strings.Repeat(s, n) }
 	out := map[string][2]string{}
-	for name, v := range map[string]string{
-		"npm": "npm_" + r("a1B2", 9), "ghp": "ghp_" + r("Z9y8", 9), "gho": "gho_" + r("Q1w2", 9),
-		"ghs": "ghs_" + r("E3r4", 9), "ghu": "ghu_" + r("T5y6", 9), "pat": "github_pat_" + r("11AB", 6) + "_" + r("cdEF", 10),
-		"slack": "xoxb-" + r("1234", 3) + "-" + r("abcd", 6), "jwt": "eyJ" + r("hbGc", 5) + ".eyJ" + r("zdWI", 8) + "." + r("SflK", 8),
-		"aws": "AKIA" + r("ABCD", 4), "pypi": "pypi-AgEIcHlwaS5vcmc" + r("xYz1", 15), "rubygems": "rubygems_" + r("0af1", 12),
-	} {
-		out[name] = [2]string{v, "npm error using " + v + " here"}
+	for kind, s := range secret.Samples() {
+		out[kind] = [2]string{s.Value, s.Line}
 	}
-	out["authToken"] = [2]string{r("s3cr", 6), "//registry.npmjs.org/:_authToken=" + r("s3cr", 6)}
 	return out
 }
 
