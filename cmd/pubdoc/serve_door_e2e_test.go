@@ -280,13 +280,7 @@ func TestServeStoresNoSecret(t *testing.T) {
 
 // The same on PostgreSQL: a dump of every table holds none of them.
 func TestServeStoresNoSecretOnPostgres(t *testing.T) {
-	dbURL := os.Getenv("PUBDOC_TEST_DATABASE_URL")
-	if dbURL == "" {
-		if os.Getenv("PUBDOC_REQUIRE_POSTGRES") == "1" {
-			t.Fatal("PUBDOC_REQUIRE_POSTGRES=1 but PUBDOC_TEST_DATABASE_URL is not set")
-		}
-		t.Skip("PUBDOC_TEST_DATABASE_URL not set")
-	}
+	dbURL := postgresURL(t)
 	db := createDatabase(t, dbURL)
 	slack := newFakeSlack(t)
 	gh := fakeRunsAPI(t, e2eWorkflow, secretsLog(t, "webhook-log"))

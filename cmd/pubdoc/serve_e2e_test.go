@@ -236,7 +236,9 @@ const (
 	testAPIToken      = "api-token-e2e-5b1f09c2"
 )
 
-func startServe(t *testing.T, env ...string) *server {
+// launchServe starts `pubdoc serve` without waiting for it to be ready; when the test ends
+// it is killed, its log shown if the test failed, and checked for the test's secrets.
+func launchServe(t *testing.T, env ...string) *server {
 	t.Helper()
 	addr := freeAddr(t)
 	cmd := exec.Command(pubdocBinary(t), "serve")
@@ -261,6 +263,13 @@ func startServe(t *testing.T, env ...string) *server {
 			}
 		}
 	})
+	return s
+}
+
+// startServe is launchServe, then a wait until /readyz answers 200.
+func startServe(t *testing.T, env ...string) *server {
+	t.Helper()
+	s := launchServe(t, env...)
 	waitFor(t, 20*time.Second, "pubdoc serve to be ready", func() bool {
 		select {
 		case err := <-s.done:
@@ -767,7 +776,10 @@ func TestServeWaitsOutSlackRateLimits(t *testing.T) {
 	t.Logf("%d posts refused with 429 before Slack took them", limited)
 }
 
-func TestServeTwoReplicasOnPostgres(t *testing.T) {
+// postgresURL is the PostgreSQL the test may use, or a skip — a failure where CI says one
+// must be there (PUBDOC_REQUIRE_POSTGRES=1).
+func postgresURL(t *testing.T) string {
+	t.Helper()
 	dbURL := os.Getenv("PUBDOC_TEST_DATABASE_URL")
 	if dbURL == "" {
 		if os.Getenv("PUBDOC_REQUIRE_POSTGRES") == "1" {
@@ -775,6 +787,11 @@ func TestServeTwoReplicasOnPostgres(t *testing.T) {
 		}
 		t.Skip("PUBDOC_TEST_DATABASE_URL not set")
 	}
+	return dbURL
+}
+
+func TestServeTwoReplicasOnPostgres(t *testing.T) {
+	dbURL := postgresURL(t)
 	db := createDatabase(t, dbURL)
 	slack := newFakeSlack(t)
 	gh := fakeRunsAPI(t, e2eWorkflow, readExample(t, "bare-paste.log"))

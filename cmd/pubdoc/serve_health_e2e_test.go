@@ -100,29 +100,6 @@ func (f *socketSlack) counts() (opens, refused int) {
 	return f.opens, f.refused
 }
 
-// launchServe starts `pubdoc serve` without waiting for it to be ready.
-func launchServe(t *testing.T, env ...string) *server {
-	t.Helper()
-	addr := freeAddr(t)
-	cmd := exec.Command(pubdocBinary(t), "serve")
-	cmd.Env = append(os.Environ(), append([]string{"PUBDOC_ADDR=" + addr, "PUBDOC_LOG_LEVEL=info",
-		"PUBDOC_NPM_REGISTRY_URL=http://127.0.0.1:1/"}, env...)...)
-	s := &server{cmd: cmd, url: "http://" + addr, logs: &syncBuffer{}, done: make(chan error, 1)}
-	cmd.Stdout, cmd.Stderr = s.logs, s.logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { s.done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-s.done
-		if t.Failed() {
-			t.Logf("pubdoc serve log:\n%s", s.logs.String())
-		}
-	})
-	return s
-}
-
 // readyz is /readyz's status and body; 0 while nothing answers.
 func (s *server) readyz() (int, string) {
 	resp, err := http.Get(s.url + "/readyz")
