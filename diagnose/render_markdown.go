@@ -17,7 +17,7 @@ func RenderMarkdown(w io.Writer, r *Result) error {
 		fmt.Fprintf(&b, "## Job: %s\n\n", r.Job)
 	}
 	b.WriteString(markdownHeadline(r) + "\n")
-	fail := failures(r)
+	fail := r.FailureDiagnoses()
 	switch {
 	case len(fail) > 1:
 		for i, d := range fail {
@@ -49,7 +49,7 @@ func RenderMarkdown(w io.Writer, r *Result) error {
 }
 
 func markdownHeadline(r *Result) string {
-	fail := failures(r)
+	fail := r.FailureDiagnoses()
 	label := map[string]string{Diagnosed: "Diagnosed", Inconclusive: "Inconclusive"}[r.Verdict]
 	if label == "" {
 		label = "No known cause"
@@ -174,7 +174,7 @@ func markdownDetails(b *strings.Builder, r *Result) {
 // every failure of a two-failure answer, or the diagnosed one.
 func shownAbove(r *Result) map[string]bool {
 	shown := map[string]bool{}
-	if fail := failures(r); len(fail) > 1 {
+	if fail := r.FailureDiagnoses(); len(fail) > 1 {
 		for _, d := range fail {
 			shown[d.ID] = true
 		}

@@ -118,7 +118,7 @@ func (t *textWriter) headline(r *Result) {
 	case Inconclusive:
 		label, col = "INCONCLUSIVE", t.c.yellow
 	}
-	fail := failures(r)
+	fail := r.FailureDiagnoses()
 	switch {
 	case len(fail) > 1:
 		titles := make([]string, len(fail))
@@ -139,20 +139,6 @@ func (t *textWriter) headline(r *Result) {
 	}
 }
 
-// failures are the diagnoses of a log that holds several independent failures.
-func failures(r *Result) []Diagnosis {
-	if len(r.Failures) < 2 {
-		return nil
-	}
-	var out []Diagnosis
-	for _, id := range r.Failures {
-		if d, ok := find(r, id); ok {
-			out = append(out, d)
-		}
-	}
-	return out
-}
-
 func find(r *Result, id string) (Diagnosis, bool) {
 	for _, d := range r.Diagnoses {
 		if d.ID == id {
@@ -164,7 +150,7 @@ func find(r *Result, id string) (Diagnosis, bool) {
 
 // brief is the first screen.
 func (t *textWriter) brief(r *Result) {
-	fail := failures(r)
+	fail := r.FailureDiagnoses()
 	switch {
 	case len(fail) > 1:
 		for i, d := range fail {
@@ -424,7 +410,7 @@ func (t *textWriter) nextChecks(qs []string, n int) {
 func (t *textWriter) footer(r *Result) {
 	var parts []string
 	shown := 1
-	if fail := failures(r); len(fail) > 1 {
+	if fail := r.FailureDiagnoses(); len(fail) > 1 {
 		shown = len(fail)
 	}
 	switch {

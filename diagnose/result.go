@@ -62,6 +62,24 @@ type Diagnosis struct {
 	Family  string   `json:"family,omitempty"`
 }
 
+// FailureDiagnoses are the diagnoses of the independent failures, in Failures' order, when
+// the log holds more than one; nil otherwise.
+func (r *Result) FailureDiagnoses() []Diagnosis {
+	if len(r.Failures) < 2 {
+		return nil
+	}
+	var out []Diagnosis
+	for _, id := range r.Failures {
+		for _, d := range r.Diagnoses {
+			if d.ID == id {
+				out = append(out, d)
+				break
+			}
+		}
+	}
+	return out
+}
+
 // Group is a question and the candidates each answer leaves.
 type Group struct {
 	Question string        `json:"question"`

@@ -28,10 +28,18 @@ type compiledRules struct {
 	Hash  uint64
 	Files []string
 	Rules []*Rule
-	// Required maps each regex of the rules to the literals one of which its every match
-	// holds (requiredLiterals), so start-up neither parses nor compiles a regex: they are
-	// compiled on first use. Every regex here compiled when the gob was made.
-	Required map[string][]string
+	// Regexes are the rules' regexes in anchor order, each with the literals one of which
+	// its every match holds (requiredLiterals), so start-up neither parses nor compiles a
+	// regex: they are compiled on first use. Every regex here compiled when the gob was
+	// made. (A slice, not a map: gob writes a map in random order, and the file would
+	// change at every regeneration.)
+	Regexes []compiledExpr
+}
+
+// compiledExpr is one regex of rules.gob and its required literals.
+type compiledExpr struct {
+	Expr     string
+	Required []string
 }
 
 // GobEncode refuses to write a compiled anchor: the gob holds rules before compilation, so
@@ -114,7 +122,7 @@ func CompiledFS(fsys fs.FS) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := compiledRules{Hash: hash, Files: files, Required: map[string][]string{}}
+	c := compiledRules{Hash: hash, Files: files}
 	for _, f := range files {
 		_, r, err := decodeRule(yamlFS, f)
 		if err != nil {
@@ -124,7 +132,7 @@ func CompiledFS(fsys fs.FS) ([]byte, error) {
 	}
 	for _, a := range base.Anchors {
 		if a.IsRegex() {
-			c.Required[a.Expr] = a.Required
+			c.Regexes = append(c.Regexes, compiledExpr{Expr: a.Expr, Required: a.Required})
 		}
 	}
 	var buf bytes.Buffer

@@ -112,34 +112,17 @@ type sourceRow struct {
 	repo, file, versions, note string
 }
 
-// anchorRows lists each distinct anchor of r's match, depth first, with the source given on
-// the condition or else on the anchor.
+// anchorRows lists each distinct anchor of r's match with the source that prints it.
 func anchorRows(r *Rule) []sourceRow {
 	var rows []sourceRow
-	seen := map[string]bool{}
-	var walk func(c *Cond)
-	walk = func(c *Cond) {
-		if c.Anchor != nil && !seen[c.Anchor.Text()] {
-			seen[c.Anchor.Text()] = true
-			src := c.Source
-			if src == nil {
-				src = c.Anchor.Source
-			}
-			rw := sourceRow{anchor: c.Anchor.Text()}
-			if src != nil {
-				rw.sourced = true
-				rw.repo, rw.file, rw.versions, rw.note = src.Repo, src.File, src.Versions, src.Note
-			}
-			rows = append(rows, rw)
+	for _, m := range r.MatchAnchors() {
+		rw := sourceRow{anchor: m.Anchor.Text()}
+		if src := m.Source; src != nil {
+			rw.sourced = true
+			rw.repo, rw.file, rw.versions, rw.note = src.Repo, src.File, src.Versions, src.Note
 		}
-		for i := range c.All {
-			walk(&c.All[i])
-		}
-		for i := range c.Any {
-			walk(&c.Any[i])
-		}
+		rows = append(rows, rw)
 	}
-	walk(&r.Match)
 	return rows
 }
 

@@ -1,6 +1,7 @@
 package knowledge
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
@@ -80,6 +81,10 @@ func TestCompiledIsFresh(t *testing.T) {
 	}
 	if !IsCompiledFresh() {
 		t.Fatal("knowledge/rules.gob does not match the rule YAML: run `make kb` (or `UPDATE=1 go test ./knowledge`)")
+	}
+	// The gob is deterministic, so the checked-in file is byte for byte what `make kb` writes.
+	if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("knowledge/rules.gob differs from what `make kb` writes (%v): regenerate it", err)
 	}
 }
 

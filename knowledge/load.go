@@ -170,9 +170,9 @@ func (b *Base) decodeRules(fsys fs.FS, files []string) (decoded []*Rule, raws []
 	derrs = make([]error, len(files))
 	raws = make([][]byte, len(files))
 	if c := precompiled(fsys, files); c != nil {
-		b.regexes = make(map[string]compiledRegex, len(c.Required))
-		for re, req := range c.Required {
-			b.regexes[re] = compiledRegex{required: req}
+		b.regexes = make(map[string]compiledRegex, len(c.Regexes))
+		for _, x := range c.Regexes {
+			b.regexes[x.Expr] = compiledRegex{required: x.Required}
 		}
 		return c.Rules, raws, derrs
 	}

@@ -103,10 +103,33 @@ func bestMatches(w string, keys []searchKey, texts []string, n int) (best []int,
 // ruleAnchors lists the texts of a rule's match anchors.
 func ruleAnchors(r *Rule) []string {
 	var out []string
+	for _, m := range r.MatchAnchors() {
+		out = append(out, m.Anchor.Text())
+	}
+	return out
+}
+
+// MatchAnchor is an anchor of a rule's match with the source of its wording: given on the
+// condition, else on the anchor (patterns.yaml); nil when none is recorded.
+type MatchAnchor struct {
+	Anchor *Anchor
+	Source *Source
+}
+
+// MatchAnchors lists each distinct anchor of the rule's match, depth first, in the order
+// written: what docs/rules.md, docs/sources.md, search and `kb show` describe.
+func (r *Rule) MatchAnchors() []MatchAnchor {
+	var out []MatchAnchor
+	seen := map[*Anchor]bool{}
 	var walk func(c *Cond)
 	walk = func(c *Cond) {
-		if c.Anchor != nil {
-			out = append(out, c.Anchor.Text())
+		if c.Anchor != nil && !seen[c.Anchor] {
+			seen[c.Anchor] = true
+			src := c.Source
+			if src == nil {
+				src = c.Anchor.Source
+			}
+			out = append(out, MatchAnchor{Anchor: c.Anchor, Source: src})
 		}
 		for i := range c.All {
 			walk(&c.All[i])

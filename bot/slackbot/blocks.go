@@ -179,7 +179,7 @@ func (bd *builder) result(r bot.Reply, res *diagnose.Result) {
 	if ctx := runContext(r, res); ctx != "" {
 		bd.add(slack.NewContextBlock("", mrkdwn(ctx)))
 	}
-	fail := failures(res)
+	fail := res.FailureDiagnoses()
 	var top *diagnose.Diagnosis
 	if len(res.Diagnoses) > 0 {
 		top = &res.Diagnoses[0]
@@ -235,23 +235,6 @@ func (bd *builder) result(r bot.Reply, res *diagnose.Result) {
 	if top != nil {
 		bd.refs(top)
 	}
-}
-
-// failures are the diagnoses of a log that holds several independent failures.
-func failures(res *diagnose.Result) []diagnose.Diagnosis {
-	if len(res.Failures) < 2 {
-		return nil
-	}
-	var out []diagnose.Diagnosis
-	for _, id := range res.Failures {
-		for _, d := range res.Diagnoses {
-			if d.ID == id {
-				out = append(out, d)
-				break
-			}
-		}
-	}
-	return out
 }
 
 // groups shows the question that splits the candidates, each answer with the candidates it
@@ -323,7 +306,7 @@ func verdictLine(res *diagnose.Result) string {
 	if len(res.Diagnoses) == 0 {
 		return "*" + label + "*"
 	}
-	if fail := failures(res); len(fail) > 1 {
+	if fail := res.FailureDiagnoses(); len(fail) > 1 {
 		titles := make([]string, len(fail))
 		for i, d := range fail {
 			titles[i] = "*" + escape(clipBytes(d.Title, 300)) + "*"
@@ -529,7 +512,7 @@ func fallback(r bot.Reply) string {
 	case r.Result != nil:
 		res := r.Result
 		s := verdictLabel(res.Verdict)
-		if fail := failures(res); len(fail) > 1 {
+		if fail := res.FailureDiagnoses(); len(fail) > 1 {
 			titles := make([]string, len(fail))
 			for i, d := range fail {
 				titles[i] = escape(d.Title)

@@ -44,6 +44,11 @@ func diagnoseRun(eng *diagnose.Engine, url string, logger *slog.Logger) ([]*diag
 	if err != nil {
 		return nil, usagef("%v", err)
 	}
+	return diagnoseRunRef(eng, ref, logger)
+}
+
+// diagnoseRunRef diagnoses one run with the configured clients, within autoTimeout.
+func diagnoseRunRef(eng *diagnose.Engine, ref gha.RunRef, logger *slog.Logger) ([]*diagnose.Result, error) {
 	client, reg, err := autoClients(logger)
 	if err != nil {
 		return nil, err
@@ -70,13 +75,7 @@ func diagnoseRunID(eng *diagnose.Engine, repo, id string, logger *slog.Logger) (
 		return nil, usagef("diagnose: --repo must be OWNER/REPO, not %q", repo)
 	}
 	ref := gha.RunRef{Owner: owner, Repo: name, RunID: n}
-	client, reg, err := autoClients(logger)
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), autoTimeout)
-	defer cancel()
-	return diagnoseRef(ctx, eng, client, reg, ref, logger)
+	return diagnoseRunRef(eng, ref, logger)
 }
 
 // diagnosePull diagnoses a pull request's failed checks: every failed workflow run of its

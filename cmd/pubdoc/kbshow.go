@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/pubdoc/pubdoc/diagnose"
-	"github.com/pubdoc/pubdoc/knowledge"
 )
 
 // kbShow prints one rule as a person reads it: title, cause, fix, the anchors it matches on
@@ -56,15 +55,15 @@ func kbShow(args []string, stdout io.Writer) error {
 			b.WriteString(strings.TrimRight("    "+l, " ") + "\n")
 		}
 	}
-	anchors := ruleAnchors(r)
+	anchors := r.MatchAnchors()
 	fmt.Fprintf(&b, "\nAnchors (%d: what the log must say, and the code that prints it)\n", len(anchors))
 	for _, a := range anchors {
 		kind := "literal"
-		if a.anchor.IsRegex() {
+		if a.Anchor.IsRegex() {
 			kind = "regex"
 		}
-		fmt.Fprintf(&b, "  %-7s %s\n", kind, a.anchor.Text())
-		if src := a.source; src != nil {
+		fmt.Fprintf(&b, "  %-7s %s\n", kind, a.Anchor.Text())
+		if src := a.Source; src != nil {
 			by := src.Repo + " " + src.File
 			if src.Versions != "" {
 				by += " · " + src.Versions
@@ -85,37 +84,6 @@ func kbShow(args []string, stdout io.Writer) error {
 	}
 	_, err = io.WriteString(stdout, b.String())
 	return err
-}
-
-type ruleAnchor struct {
-	anchor *knowledge.Anchor
-	source *knowledge.Source
-}
-
-// ruleAnchors are the anchors of the rule's match, each once, in the order written (the
-// ones docs/sources.md lists).
-func ruleAnchors(r *knowledge.Rule) []ruleAnchor {
-	var out []ruleAnchor
-	seen := map[string]bool{}
-	var walk func(c *knowledge.Cond)
-	walk = func(c *knowledge.Cond) {
-		if c.Anchor != nil && !seen[c.Anchor.Text()] {
-			seen[c.Anchor.Text()] = true
-			src := c.Source
-			if src == nil {
-				src = c.Anchor.Source
-			}
-			out = append(out, ruleAnchor{anchor: c.Anchor, source: src})
-		}
-		for i := range c.All {
-			walk(&c.All[i])
-		}
-		for i := range c.Any {
-			walk(&c.Any[i])
-		}
-	}
-	walk(&r.Match)
-	return out
 }
 
 // wrapIndent wraps prose to width columns under indent, keeping its paragraphs; it ends

@@ -53,19 +53,8 @@ func causes(res *diagnose.Result) []diagnose.Diagnosis {
 	if res.Verdict != diagnose.Diagnosed || len(res.Diagnoses) == 0 {
 		return nil
 	}
-	if len(res.Failures) > 1 {
-		var out []diagnose.Diagnosis
-		for _, id := range res.Failures {
-			for _, d := range res.Diagnoses {
-				if d.ID == id {
-					out = append(out, d)
-					break
-				}
-			}
-		}
-		if len(out) > 0 {
-			return out
-		}
+	if out := res.FailureDiagnoses(); len(out) > 0 {
+		return out
 	}
 	return res.Diagnoses[:1]
 }
