@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"io/fs"
 	"sort"
 )
@@ -69,30 +70,49 @@ func ruleFiles(fsys fs.FS) ([]string, error) {
 func sourceHash(fsys fs.FS, files []string) (uint64, error) {
 	h := crc32.New(crc32.MakeTable(crc32.Castagnoli))
 	total := 0
-	for _, f := range files {
-		data, err := fs.ReadFile(fsys, f)
+	for _, name := range files {
+		n, err := hashFile(h, fsys, name)
 		if err != nil {
-			return 0, fmt.Errorf("reading %s: %w", f, err)
+			return 0, err
 		}
-		fmt.Fprintf(h, "%s\x00%d\x00", f, len(data))
-		h.Write(data)
-		total += len(data)
+		total += n
 	}
 	return uint64(h.Sum32())<<32 | uint64(uint32(total)), nil
 }
 
+// hashFile streams one file into h after its name and size, without holding its bytes:
+// start-up hashes ~1 MB of YAML and should not allocate it again.
+func hashFile(h io.Writer, fsys fs.FS, name string) (int, error) {
+	info, err := fs.Stat(fsys, name)
+	if err != nil {
+		return 0, fmt.Errorf("reading %s: %w", name, err)
+	}
+	f, err := fsys.Open(name)
+	if err != nil {
+		return 0, fmt.Errorf("reading %s: %w", name, err)
+	}
+	defer func() { _ = f.Close() }() // read-only
+	fmt.Fprintf(h, "%s\x00%d\x00", name, info.Size())
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return 0, fmt.Errorf("reading %s: %w", name, err)
+	}
+	return int(n), nil
+}
+
 // precompiled returns rules.gob's content when it matches the YAML of fsys, or nil.
 func precompiled(fsys fs.FS, files []string) *compiledRules {
-	data, err := fs.ReadFile(fsys, compiledFile)
+	f, err := fsys.Open(compiledFile)
 	if err != nil {
 		return nil
 	}
+	defer func() { _ = f.Close() }() // read-only
 	want, err := sourceHash(fsys, files)
 	if err != nil {
 		return nil
 	}
 	var c compiledRules
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&c); err != nil || c.Hash != want || len(c.Rules) != len(files) {
+	if err := gob.NewDecoder(f).Decode(&c); err != nil || c.Hash != want || len(c.Rules) != len(files) {
 		return nil
 	}
 	for i, f := range c.Files {
