@@ -2,10 +2,15 @@ package diagnose
 
 import (
 	"math/rand"
+	"os"
+	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/pubdoc/pubdoc/knowledge"
 )
 
 func TestMatcherFindsEveryOccurrence(t *testing.T) {
@@ -97,4 +102,99 @@ func itoa(i int) string { return strconv.Itoa(i) }
 func atoi(s string) int {
 	n, _ := strconv.Atoi(s)
 	return n
+}
+
+// The key-by-key search a small paste uses must find exactly what the automaton finds, on
+// every line of every real log and rule example: otherwise a paste and the same lines
+// inside a big log would be diagnosed differently.
+func TestKeySearchAgreesWithAutomaton(t *testing.T) {
+	kb, err := knowledge.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(kb, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	logs, _ := filepath.Glob(filepath.Join("testdata", "cases", "*", "*"))
+	for _, f := range logs {
+		b, err := os.ReadFile(f)
+		if err != nil || strings.HasSuffix(f, ".tsv") {
+			continue
+		}
+		texts = append(texts, strings.Split(string(b), "\n")...)
+	}
+	for _, r := range kb.Rules {
+		for _, ex := range append(append([]knowledge.Example(nil), r.Examples...), r.NearMisses...) {
+			texts = append(texts, strings.Split(ex.Log, "\n")...)
+		}
+	}
+	if len(texts) < 10000 {
+		t.Fatalf("only %d lines to compare", len(texts))
+	}
+	type hit struct {
+		k   int32
+		end int
+	}
+	km := e.keys()
+	lines, hits := 0, 0
+	for _, raw := range texts {
+		s := matchText(raw)
+		var a, b []hit
+		km.each(s, func(k int32, end int) { a = append(a, hit{k, end}) })
+		e.eachKeySearched(s, func(k int32, end int) { b = append(b, hit{k, end}) })
+		less := func(x []hit) func(i, j int) bool {
+			return func(i, j int) bool { return x[i].k < x[j].k || x[i].k == x[j].k && x[i].end < x[j].end }
+		}
+		sort.Slice(a, less(a))
+		sort.Slice(b, less(b))
+		if !slices.Equal(a, b) {
+			t.Fatalf("line %q: automaton %v, search %v", s, a, b)
+		}
+		lines++
+		hits += len(a)
+	}
+	if hits == 0 {
+		t.Fatal("no key found in any line")
+	}
+	t.Logf("%d lines, %d key occurrences, identical", lines, hits)
+}
+
+// A pasted excerpt is diagnosed without building either automaton; a log larger than the
+// tail builds the trigger automaton, and a long one the keys'.
+func TestSmallPasteBuildsNoAutomaton(t *testing.T) {
+	kb, err := knowledge.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	built := 0
+	e, err := New(kb, nil, Options{TailBytes: 4 << 10, ChunkBytes: 8 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inner := e.scan.triggers
+	e.scan.triggers = func() *triggerSet { built++; return inner() }
+	seed := "npm notice Access token expired or revoked. Please try logging in again.\nnpm error code E404\nnpm error 404 Not Found - PUT https://registry.npmjs.org/@acme%2fwidgets - Not found\n"
+	res, err := e.DiagnoseText(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if built != 0 || e.keysBuilt.Load() {
+		t.Fatalf("a 3-line paste built automata: triggers %d, keys %v", built, e.keysBuilt.Load())
+	}
+	if len(res.Diagnoses) == 0 || res.Verdict == "no-known-cause" {
+		t.Fatalf("the paste lost its answer: %s %v", res.Verdict, res.Diagnoses)
+	}
+	big := strings.Repeat("ok 1 - some test passed in 3 ms\n", 1000) + seed
+	res2, err := e.DiagnoseText(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if built == 0 || !e.keysBuilt.Load() {
+		t.Fatalf("a %d-byte log built no automaton: triggers %d, keys %v", len(big), built, e.keysBuilt.Load())
+	}
+	if res2.Verdict != res.Verdict || res2.Diagnoses[0].ID != res.Diagnoses[0].ID {
+		t.Fatalf("paste %s/%s, same lines in a long log %s/%s", res.Verdict, res.Diagnoses[0].ID, res2.Verdict, res2.Diagnoses[0].ID)
+	}
 }

@@ -6,10 +6,10 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/pubdoc/pubdoc/knowledge"
@@ -30,7 +30,12 @@ type Engine struct {
 	log    *slog.Logger
 	checks map[string]CheckFunc
 
-	keys      *keyMatcher
+	// keys finds the anchors' literal keys in kept lines. It is built on first need: a
+	// few lines are searched key by key instead (see keyHits), so a pasted excerpt never
+	// pays for the automaton.
+	keys      func() *keyMatcher
+	keysBuilt atomic.Bool
+	keyList   []string
 	keyLits   [][]int // per key: literal anchors equal to it
 	keyRegex  [][]int // per key: regex anchors that need it
 	freeRegex []int   // regex anchors with no required literal
@@ -43,6 +48,10 @@ type Options struct {
 	TailBytes int
 	// ChunkBytes is the read size (default 1 MiB).
 	ChunkBytes int
+	// Eager builds the automata in New instead of on first need: for a long-running
+	// server, whose first request should not pay for them. One-shot commands leave it off,
+	// so a paste that needs neither never builds them.
+	Eager bool
 }
 
 // New builds an engine. It fails if a rule names a Go check that does not exist.
@@ -56,19 +65,17 @@ func New(kb *knowledge.Base, logger *slog.Logger, opt Options) (*Engine, error) 
 			return nil, err
 		}
 	}
-	keys := e.indexAnchors()
-	// The two automata are independent: build them on two cores.
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		e.keys = newKeyMatcher(keys)
-	}()
-	defer wg.Wait()
-
-	_, after, triggers := minimalTriggers(scanTriggers(kb))
+	e.keyList = e.indexAnchors()
+	e.keys = sync.OnceValue(func() *keyMatcher {
+		km := newKeyMatcher(e.keyList)
+		e.keysBuilt.Store(true)
+		return km
+	})
 	e.scan = &scanConfig{
-		triggers: triggers, after: after,
+		triggers: sync.OnceValue(func() *triggerSet {
+			pats, after, m := minimalTriggers(scanTriggers(kb))
+			return &triggerSet{patterns: pats, after: after, m: m}
+		}),
 		before: 2, afterDefault: 2,
 		chunkBytes: 1 << 20, tailBytes: 512 << 10, maxLineBytes: 16 << 10,
 		headKeep: 1000, recentKeep: 4000,
@@ -78,6 +85,13 @@ func New(kb *knowledge.Base, logger *slog.Logger, opt Options) (*Engine, error) 
 	}
 	if opt.ChunkBytes > 0 {
 		e.scan.chunkBytes = opt.ChunkBytes
+	}
+	if opt.Eager {
+		// A server builds both automata now, on two cores, rather than in its first request.
+		var wg sync.WaitGroup
+		wg.Go(func() { e.keys() })
+		e.scan.triggers()
+		wg.Wait()
 	}
 	return e, nil
 }
@@ -370,10 +384,11 @@ func (e *Engine) anchorHits(ctx *evalContext, lines []Line) {
 	seenKey := make([]bool, len(e.keyLits))
 	seenAnchor := make([]bool, len(e.kb.Anchors))
 	var found, tried []int
+	each := e.keyFinder(lines)
 	for i := range lines {
 		t := lines[i].Match
 		found = found[:0]
-		e.keys.each(t, func(k int32, _ int) {
+		each(t, func(k int32, _ int) {
 			if !seenKey[k] {
 				seenKey[k] = true
 				found = append(found, int(k))
@@ -398,6 +413,45 @@ func (e *Engine) anchorHits(ctx *evalContext, lines []Line) {
 	}
 }
 
+// keyFinder returns how this diagnosis finds the keys in a line: for a few short lines
+// (a pasted excerpt), one substring search per key, which costs less than building the
+// automaton; otherwise the automaton. Both report every occurrence of every key.
+func (e *Engine) keyFinder(lines []Line) func(s string, fn func(k int32, end int)) {
+	if e.keysBuilt.Load() || len(lines) > smallKeyLines {
+		return e.keys().each
+	}
+	size := 0
+	for i := range lines {
+		size += len(lines[i].Match)
+	}
+	if size > smallKeyBytes {
+		return e.keys().each
+	}
+	return e.eachKeySearched
+}
+
+// A diagnosis of at most smallKeyLines lines of at most smallKeyBytes in all searches
+// keys one by one until the automaton exists (about 1,500 keys: a few hundred
+// microseconds for a 3-line paste against a few milliseconds to build the automaton).
+const (
+	smallKeyLines = 24
+	smallKeyBytes = 4 << 10
+)
+
+// eachKeySearched calls fn for every occurrence of every key in s, key by key.
+func (e *Engine) eachKeySearched(s string, fn func(k int32, end int)) {
+	for k, key := range e.keyList {
+		for off := 0; ; {
+			i := strings.Index(s[off:], key)
+			if i < 0 {
+				break
+			}
+			fn(int32(k), off+i+len(key))
+			off += i + 1
+		}
+	}
+}
+
 // tryKeyRegexes tries, on line i, the regex anchors key k selects that no other key of the
 // line selected already (seenAnchor), appending them to tried.
 func (e *Engine) tryKeyRegexes(ctx *evalContext, k, i int, t string, seenAnchor []bool, tried []int) []int {
@@ -414,7 +468,7 @@ func (e *Engine) tryKeyRegexes(ctx *evalContext, k, i int, t string, seenAnchor 
 	return tried
 }
 
-var reErrorish = regexp.MustCompile(`(?i)(?:^|[\s:\[])(?:error|err!|failed|fatal)(?:$|[\s:\]!])`)
+var reErrorish = lazyRegexp(`(?i)(?:^|[\s:\[])(?:error|err!|failed|fatal)(?:$|[\s:\]!])`)
 
 // joinedHits finds anchors that only match once a wrapped line is joined to the next one or
 // two: humans and wrappers (release-it, changesets, semantic-release) break long npm lines
@@ -460,8 +514,8 @@ func (e *Engine) joinedHits(ctx *evalContext, addHit func(a, i int)) {
 // joinedAnchors records the anchors that match across the boundary of a joined line.
 func (e *Engine) joinedAnchors(ctx *evalContext, joined string, boundary, sepLen, i int, tried map[int]bool, addHit func(a, i int)) {
 	clear(tried)
-	e.keys.each(joined, func(k int32, end int) {
-		start := end - len(e.keys.keys[k])
+	e.keyFinder(ctx.lines)(joined, func(k int32, end int) {
+		start := end - len(e.keyList[k])
 		if start < boundary && end > boundary+sepLen {
 			for _, a := range e.keyLits[k] {
 				addHit(a, i)
@@ -942,7 +996,7 @@ func (c *evalContext) matchEvidence(m *knowledge.Cond) []Evidence {
 	return out
 }
 
-var reFactRef = regexp.MustCompile(`\{([a-z_]+)\}`)
+var reFactRef = lazyRegexp(`\{([a-z_]+)\}`)
 
 // fill replaces {fact} in a note with the fact's value.
 func (c *evalContext) fill(note string) string {
@@ -960,5 +1014,5 @@ func round2(f float64) float64 { return math.Round(f*100) / 100 }
 // (cut to its prefix) and what the fact extractor needs. Benchmarks hand the same list to
 // ripgrep.
 func (e *Engine) TriggerLiterals() []string {
-	return append([]string(nil), e.scan.triggers.patterns...)
+	return append([]string(nil), e.scan.triggers().patterns...)
 }

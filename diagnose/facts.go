@@ -2,7 +2,6 @@ package diagnose
 
 import (
 	"net/url"
-	"regexp"
 	"strings"
 
 	"github.com/pubdoc/pubdoc/knowledge"
@@ -88,34 +87,34 @@ var factTriggers = map[string]int{
 }
 
 var (
-	reVersionOnly    = regexp.MustCompile(`^\s*v?(\d+\.\d+\.\d+)\s*$`)
-	reVersionCmd     = regexp.MustCompile(`(?:^|[\s$>+])(npm|node) (?:-v|--version)\s*$`)
-	reNPMPrefixOld   = regexp.MustCompile(`(?:^|\s)npm ERR! `)
-	reNPMPrefixNew   = regexp.MustCompile(`(?:^|\s)npm (?:error|warn|verbose|silly) `)
-	reOld404         = regexp.MustCompile(`404 +'(\S+)@([^'@\s]+)' is not in (?:this|the npm) registry`)
-	reNew404         = regexp.MustCompile(`404 +The requested resource '(\S+)@([^'@\s]+)' could not be found`)
-	reActualNPM      = regexp.MustCompile(`Actual: +\{.*"npm": ?"v?(\d+\.\d+\.\d+[^"]*)"`)
-	reActualNode     = regexp.MustCompile(`Actual: +\{.*"node": ?"v?(\d+\.\d+\.\d+[^"]*)"`)
-	reErrorCode      = regexp.MustCompile(`npm (?:ERR!|error) code (\S+)`)
-	reHTTPLine       = regexp.MustCompile(`\b(\d{3}) [A-Za-z][A-Za-z ]*? - (GET|PUT|POST|DELETE|PATCH) (https?://\S+)`)
-	reHTTPFetch      = regexp.MustCompile(`npm http fetch (GET|PUT|POST|DELETE) (\d{3}) (https?://\S+)`)
-	rePublishingTo   = regexp.MustCompile(`Publishing to (https?://\S+?)/? with tag (\S+) and (\S+) access`)
-	rePublishingToV8 = regexp.MustCompile(`npm notice Publishing to (https?://\S+)`)
-	rePkgBox         = regexp.MustCompile(`npm notice (?:📦|package:)\s+(@?[^@\s]+)@(\S+)`)
-	rePkgName        = regexp.MustCompile(`npm notice name:\s+(\S+)`)
-	rePkgVersion     = regexp.MustCompile(`npm notice version:\s+(\S+)`)
-	rePublished      = regexp.MustCompile(`^\+ (@?[A-Za-z0-9._/-]+)@(\d+\.\d+\.\d+\S*)\s*$`)
-	reTokenEnv       = regexp.MustCompile(`^\s*(NODE_AUTH_TOKEN|NPM_TOKEN|NPM_AUTH_TOKEN|NPM_CONFIG_TOKEN):\s*(.*?)\s*$`)
-	reOIDCLog        = regexp.MustCompile(`npm (?:silly|sill|verbose|verb|notice|warn|info) oidc (.+)`)
-	reNPMUpgrade     = regexp.MustCompile(`\bnpm (?:install|i|add|update|up) (?:[^|&;]*\s)?(?:-g|--global)(?:\s[^|&;]*)?\snpm@(\S+)|\bnpm (?:install|i) npm@(\S+) (?:-g|--global)`)
-	rePerm           = regexp.MustCompile(`^\s*([A-Za-z]+): (read|write|none)\s*$`)
-	rePublishCmd     = regexp.MustCompile(`(?:^|[\s$>+])((?:npm|pnpm|yarn(?: npm)?|lerna|npx lerna|changeset|npx changeset|pnpm changeset|npx semantic-release|semantic-release|release-it|npx release-it|nx release)(?: -r| -ws| --workspaces| run)? publish\b.*|npx semantic-release.*|npx release-it.*|nx release.*)$`)
-	reRunnerName     = regexp.MustCompile(`Runner name: '([^']*)'`)
-	reImage          = regexp.MustCompile(`^\s*Image: (\S+)`)
-	reStepRun        = regexp.MustCompile(`^Run (.+)$`)
-	reThirdParty     = regexp.MustCompile(`(?i)blacksmith|depot|buildjet|ubicloud|namespace-profile|warpbuild|cirun|runs-on=`)
-	reGitLab         = regexp.MustCompile(`Running with gitlab-runner|^Job succeeded$|section_start|Using Docker executor|gitlab-ci`)
-	reCircle         = regexp.MustCompile(`(?i)circleci|CIRCLE_`)
+	reVersionOnly    = lazyRegexp(`^\s*v?(\d+\.\d+\.\d+)\s*$`)
+	reVersionCmd     = lazyRegexp(`(?:^|[\s$>+])(npm|node) (?:-v|--version)\s*$`)
+	reNPMPrefixOld   = lazyRegexp(`(?:^|\s)npm ERR! `)
+	reNPMPrefixNew   = lazyRegexp(`(?:^|\s)npm (?:error|warn|verbose|silly) `)
+	reOld404         = lazyRegexp(`404 +'(\S+)@([^'@\s]+)' is not in (?:this|the npm) registry`)
+	reNew404         = lazyRegexp(`404 +The requested resource '(\S+)@([^'@\s]+)' could not be found`)
+	reActualNPM      = lazyRegexp(`Actual: +\{.*"npm": ?"v?(\d+\.\d+\.\d+[^"]*)"`)
+	reActualNode     = lazyRegexp(`Actual: +\{.*"node": ?"v?(\d+\.\d+\.\d+[^"]*)"`)
+	reErrorCode      = lazyRegexp(`npm (?:ERR!|error) code (\S+)`)
+	reHTTPLine       = lazyRegexp(`\b(\d{3}) [A-Za-z][A-Za-z ]*? - (GET|PUT|POST|DELETE|PATCH) (https?://\S+)`)
+	reHTTPFetch      = lazyRegexp(`npm http fetch (GET|PUT|POST|DELETE) (\d{3}) (https?://\S+)`)
+	rePublishingTo   = lazyRegexp(`Publishing to (https?://\S+?)/? with tag (\S+) and (\S+) access`)
+	rePublishingToV8 = lazyRegexp(`npm notice Publishing to (https?://\S+)`)
+	rePkgBox         = lazyRegexp(`npm notice (?:📦|package:)\s+(@?[^@\s]+)@(\S+)`)
+	rePkgName        = lazyRegexp(`npm notice name:\s+(\S+)`)
+	rePkgVersion     = lazyRegexp(`npm notice version:\s+(\S+)`)
+	rePublished      = lazyRegexp(`^\+ (@?[A-Za-z0-9._/-]+)@(\d+\.\d+\.\d+\S*)\s*$`)
+	reTokenEnv       = lazyRegexp(`^\s*(NODE_AUTH_TOKEN|NPM_TOKEN|NPM_AUTH_TOKEN|NPM_CONFIG_TOKEN):\s*(.*?)\s*$`)
+	reOIDCLog        = lazyRegexp(`npm (?:silly|sill|verbose|verb|notice|warn|info) oidc (.+)`)
+	reNPMUpgrade     = lazyRegexp(`\bnpm (?:install|i|add|update|up) (?:[^|&;]*\s)?(?:-g|--global)(?:\s[^|&;]*)?\snpm@(\S+)|\bnpm (?:install|i) npm@(\S+) (?:-g|--global)`)
+	rePerm           = lazyRegexp(`^\s*([A-Za-z]+): (read|write|none)\s*$`)
+	rePublishCmd     = lazyRegexp(`(?:^|[\s$>+])((?:npm|pnpm|yarn(?: npm)?|lerna|npx lerna|changeset|npx changeset|pnpm changeset|npx semantic-release|semantic-release|release-it|npx release-it|nx release)(?: -r| -ws| --workspaces| run)? publish\b.*|npx semantic-release.*|npx release-it.*|nx release.*)$`)
+	reRunnerName     = lazyRegexp(`Runner name: '([^']*)'`)
+	reImage          = lazyRegexp(`^\s*Image: (\S+)`)
+	reStepRun        = lazyRegexp(`^Run (.+)$`)
+	reThirdParty     = lazyRegexp(`(?i)blacksmith|depot|buildjet|ubicloud|namespace-profile|warpbuild|cirun|runs-on=`)
+	reGitLab         = lazyRegexp(`Running with gitlab-runner|^Job succeeded$|section_start|Using Docker executor|gitlab-ci`)
+	reCircle         = lazyRegexp(`(?i)circleci|CIRCLE_`)
 )
 
 // extractor walks normalized lines once and collects facts.
@@ -534,18 +533,18 @@ func (x *extractor) http(method, status, rawURL string, l *Line) {
 var toolSignals = []struct {
 	tool  string
 	hints []string
-	re    *regexp.Regexp
+	re    *lazyRE
 }{
-	{"semantic-release", []string{"semantic-release"}, regexp.MustCompile(`\[semantic-release\]|\[@semantic-release/npm\]|npx semantic-release`)},
-	{"changesets", []string{"🦋", "changeset", "No NPM_TOKEN found"}, regexp.MustCompile(`🦋|changeset publish|changesets/action|No NPM_TOKEN found, but OIDC is available`)},
-	{"lerna", []string{"lerna "}, regexp.MustCompile(`lerna (?:ERR!|info|notice|success|WARN)|lerna publish`)},
-	{"release-it", []string{"release-it"}, regexp.MustCompile(`release-it`)},
-	{"nx", []string{"nx release", "NX   "}, regexp.MustCompile(`nx release|NX   `)},
-	{"yarn-berry", []string{"YN0", "yarn npm publish"}, regexp.MustCompile(`YN0\d{3}|yarn npm publish`)},
-	{"yarn", []string{"yarn publish"}, regexp.MustCompile(`yarn publish`)},
-	{"pnpm", []string{"ERR_PNPM_", "pnpm "}, regexp.MustCompile(`ERR_PNPM_|pnpm (?:-r |--recursive |-w )?publish`)},
-	{"npm-publish-action", []string{"JS-DevTools/npm-publish"}, regexp.MustCompile(`JS-DevTools/npm-publish`)},
-	{"npm", []string{"npm publish", "npm notice Publishing to"}, regexp.MustCompile(`npm publish|npm notice Publishing to`)},
+	{"semantic-release", []string{"semantic-release"}, lazyRegexp(`\[semantic-release\]|\[@semantic-release/npm\]|npx semantic-release`)},
+	{"changesets", []string{"🦋", "changeset", "No NPM_TOKEN found"}, lazyRegexp(`🦋|changeset publish|changesets/action|No NPM_TOKEN found, but OIDC is available`)},
+	{"lerna", []string{"lerna "}, lazyRegexp(`lerna (?:ERR!|info|notice|success|WARN)|lerna publish`)},
+	{"release-it", []string{"release-it"}, lazyRegexp(`release-it`)},
+	{"nx", []string{"nx release", "NX   "}, lazyRegexp(`nx release|NX   `)},
+	{"yarn-berry", []string{"YN0", "yarn npm publish"}, lazyRegexp(`YN0\d{3}|yarn npm publish`)},
+	{"yarn", []string{"yarn publish"}, lazyRegexp(`yarn publish`)},
+	{"pnpm", []string{"ERR_PNPM_", "pnpm "}, lazyRegexp(`ERR_PNPM_|pnpm (?:-r |--recursive |-w )?publish`)},
+	{"npm-publish-action", []string{"JS-DevTools/npm-publish"}, lazyRegexp(`JS-DevTools/npm-publish`)},
+	{"npm", []string{"npm publish", "npm notice Publishing to"}, lazyRegexp(`npm publish|npm notice Publishing to`)},
 }
 
 func (x *extractor) tool(t string, l *Line) {
@@ -711,7 +710,7 @@ func (x *extractor) oidcIntent() {
 	}
 }
 
-var reOIDCSignal = regexp.MustCompile(`No NPM_TOKEN found, but OIDC is available|Verifying OIDC context for publishing|OIDC token exchange with the npm registry|(?i)trusted publish(?:ing|er)`)
+var reOIDCSignal = lazyRegexp(`No NPM_TOKEN found, but OIDC is available|Verifying OIDC context for publishing|OIDC token exchange with the npm registry|(?i)trusted publish(?:ing|er)`)
 
 // noteOIDCSignal records lines that show a tokenless publish was meant.
 func (x *extractor) noteOIDCSignal(l *Line) {

@@ -1,7 +1,6 @@
 package diagnose
 
 import (
-	"regexp"
 	"strings"
 
 	"github.com/pubdoc/pubdoc/knowledge"
@@ -65,7 +64,7 @@ var ecosystemTriggers = map[string]int{
 var actionFacts = []struct {
 	hints []string
 	fact  string
-	re    *regexp.Regexp
+	re    *lazyRE
 }{
 	{[]string{"pypa/gh-action-pypi-publish"}, "pypi_action_version", actionRefRe(`pypa/gh-action-pypi-publish`)},
 	{[]string{"rust-lang/crates-io-auth-action"}, "crates_auth_action_version", actionRefRe(`rust-lang/crates-io-auth-action`)},
@@ -77,35 +76,35 @@ var actionFacts = []struct {
 // actionRefRe matches "owner/action@REF" (uses:, Run, "Download action repository") and the
 // runner's checkout path ".../_actions/owner/action/REF/", where a branch ref like
 // release/v1 is one path segment plus its "/vN".
-func actionRefRe(action string) *regexp.Regexp {
-	return regexp.MustCompile(action + `(?:@([A-Za-z0-9._/-]+)|/([^/\s'"]+(?:/v\d+)?)/)`)
+func actionRefRe(action string) *lazyRE {
+	return lazyRegexp(action + `(?:@([A-Za-z0-9._/-]+)|/([^/\s'"]+(?:/v\d+)?)/)`)
 }
 
 var (
-	reTwineVersion  = regexp.MustCompile(`\btwine(?:/|==| version |-)v?(\d+\.\d+\.\d+(?:\.post\d+)?)\b|Requirement already satisfied: twine in \S+ \((\d+\.\d+\.\d+)\)`)
-	reUVVersion     = regexp.MustCompile(`(?:^|[\s'"(=])uv(?:/| | version )v?(\d+\.\d+\.\d+)\b`)
-	reActionClaim   = regexp.MustCompile("`(sub|repository|workflow_ref|job_workflow_ref|environment)`: `([^`]*)`")
-	reUVClaim       = regexp.MustCompile(`(?:^|[\s{,])(sub|repository|workflow_ref|job_workflow_ref|environment): "([^"]*)"`)
-	reSubRepo       = regexp.MustCompile(`^repo:([^:\s]+/[^:\s]+):(ref|environment|pull_request|job_workflow_ref)\b(?::([^:]+))?`)
-	reWorkflowFile  = regexp.MustCompile(`\.github/workflows/([^@/\s]+)(?:@|$)`)
-	reWorkflowRef   = regexp.MustCompile(`^(\S+/\.github/workflows/[^@\s]+(?:@\S+)?)$`)
-	reUploadTo      = regexp.MustCompile(`Uploading distributions to (https?://\S+)`)
-	rePyPIURL       = regexp.MustCompile(`https://(?:upload\.|test\.|upload\.test\.)?pypi\.org/legacy/?`)
-	reRepoURLInput  = regexp.MustCompile(`^\s*repository[-_]url: (https?://\S+)\s*$`)
-	reCargoVersion  = regexp.MustCompile(`(?:^|\s)cargo (\d+\.\d+\.\d+(?:-[A-Za-z0-9.]+)?) \(`)
-	reCratesAgent   = regexp.MustCompile(`crates-io-auth-action/(\d+\.\d+\.\d+)`)
-	reGemEnv        = regexp.MustCompile(`RUBYGEMS VERSION: (\d+\.\d+\.\d+)`)
-	reGemVersionCmd = regexp.MustCompile(`(?:^|[\s$>+])gem (?:-v|--version)\s*$`)
-	reInput         = regexp.MustCompile(`^\s*(user|registry): (\S+)\s*$`)
-	reNuGetPolicy   = regexp.MustCompile(`No matching trust policy owned by user '([^']+)'`)
-	reLoggingInto   = regexp.MustCompile(`Logging into (.+?)\.\.\.`)
-	rePushRepo      = regexp.MustCompile(`The push refers to repository \[([^\]\s]+)\]`)
-	rePushImage     = regexp.MustCompile(`(?:failed to push|pushing) ([A-Za-z0-9][^\s:]*(?::\d+)?/[^\s:]+)`)
-	reRegistryV2    = regexp.MustCompile(`https://([^/"\s]+)/v2/`)
-	reLayerUpload   = regexp.MustCompile(`/blobs/uploads/ in ([^\s:]+):`)
-	reSecretSource  = regexp.MustCompile(`^\s*Secret source: (\S+)\s*$`)
-	reDenoVersion   = regexp.MustCompile(`(?:^|\s)[Dd]eno v?(\d+\.\d+\.\d+(?:-[A-Za-z0-9.]+)?)(?:\s|$|\.|,)`)
-	reDenoDownload  = regexp.MustCompile(`denoland/deno/releases/download/v(\d+\.\d+\.\d+(?:-[A-Za-z0-9.]+)?)/`)
+	reTwineVersion  = lazyRegexp(`\btwine(?:/|==| version |-)v?(\d+\.\d+\.\d+(?:\.post\d+)?)\b|Requirement already satisfied: twine in \S+ \((\d+\.\d+\.\d+)\)`)
+	reUVVersion     = lazyRegexp(`(?:^|[\s'"(=])uv(?:/| | version )v?(\d+\.\d+\.\d+)\b`)
+	reActionClaim   = lazyRegexp("`(sub|repository|workflow_ref|job_workflow_ref|environment)`: `([^`]*)`")
+	reUVClaim       = lazyRegexp(`(?:^|[\s{,])(sub|repository|workflow_ref|job_workflow_ref|environment): "([^"]*)"`)
+	reSubRepo       = lazyRegexp(`^repo:([^:\s]+/[^:\s]+):(ref|environment|pull_request|job_workflow_ref)\b(?::([^:]+))?`)
+	reWorkflowFile  = lazyRegexp(`\.github/workflows/([^@/\s]+)(?:@|$)`)
+	reWorkflowRef   = lazyRegexp(`^(\S+/\.github/workflows/[^@\s]+(?:@\S+)?)$`)
+	reUploadTo      = lazyRegexp(`Uploading distributions to (https?://\S+)`)
+	rePyPIURL       = lazyRegexp(`https://(?:upload\.|test\.|upload\.test\.)?pypi\.org/legacy/?`)
+	reRepoURLInput  = lazyRegexp(`^\s*repository[-_]url: (https?://\S+)\s*$`)
+	reCargoVersion  = lazyRegexp(`(?:^|\s)cargo (\d+\.\d+\.\d+(?:-[A-Za-z0-9.]+)?) \(`)
+	reCratesAgent   = lazyRegexp(`crates-io-auth-action/(\d+\.\d+\.\d+)`)
+	reGemEnv        = lazyRegexp(`RUBYGEMS VERSION: (\d+\.\d+\.\d+)`)
+	reGemVersionCmd = lazyRegexp(`(?:^|[\s$>+])gem (?:-v|--version)\s*$`)
+	reInput         = lazyRegexp(`^\s*(user|registry): (\S+)\s*$`)
+	reNuGetPolicy   = lazyRegexp(`No matching trust policy owned by user '([^']+)'`)
+	reLoggingInto   = lazyRegexp(`Logging into (.+?)\.\.\.`)
+	rePushRepo      = lazyRegexp(`The push refers to repository \[([^\]\s]+)\]`)
+	rePushImage     = lazyRegexp(`(?:failed to push|pushing) ([A-Za-z0-9][^\s:]*(?::\d+)?/[^\s:]+)`)
+	reRegistryV2    = lazyRegexp(`https://([^/"\s]+)/v2/`)
+	reLayerUpload   = lazyRegexp(`/blobs/uploads/ in ([^\s:]+):`)
+	reSecretSource  = lazyRegexp(`^\s*Secret source: (\S+)\s*$`)
+	reDenoVersion   = lazyRegexp(`(?:^|\s)[Dd]eno v?(\d+\.\d+\.\d+(?:-[A-Za-z0-9.]+)?)(?:\s|$|\.|,)`)
+	reDenoDownload  = lazyRegexp(`denoland/deno/releases/download/v(\d+\.\d+\.\d+(?:-[A-Za-z0-9.]+)?)/`)
 )
 
 // ecosystemLine reads the facts of registries other than npm (PyPI, crates.io, RubyGems,

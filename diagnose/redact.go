@@ -1,7 +1,6 @@
 package diagnose
 
 import (
-	"regexp"
 	"strings"
 )
 
@@ -10,23 +9,23 @@ import (
 var secretKinds = []struct {
 	name string
 	hint string // a literal every match contains: lines without any hint skip the regexes
-	re   *regexp.Regexp
+	re   *lazyRE
 }{
-	{"npm token", "npm_", regexp.MustCompile(`\bnpm_[A-Za-z0-9]{36}\b`)},
-	{"GitHub token", "_", regexp.MustCompile(`\bgh[pousr]_[A-Za-z0-9]{36,}\b`)},
-	{"GitHub token", "github_pat_", regexp.MustCompile(`\bgithub_pat_[A-Za-z0-9_]{22,}\b`)},
-	{"Slack token", "xox", regexp.MustCompile(`\bxox[abposre]-[A-Za-z0-9-]{10,}`)},
-	{"Slack token", "xapp-", regexp.MustCompile(`\bxapp-[A-Za-z0-9-]{10,}`)},
-	{"JWT", "eyJ", regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`)},
-	{"AWS key id", "A", regexp.MustCompile(`\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b`)},
-	{"AWS secret", "ws_secret", regexp.MustCompile(`(?i)(aws_secret_access_key\s*[=:]\s*)[A-Za-z0-9/+=]{40}`)},
-	{"PyPI token", "pypi-", regexp.MustCompile(`\bpypi-[A-Za-z0-9_-]{50,}`)},
-	{"RubyGems key", "rubygems_", regexp.MustCompile(`\brubygems_[a-f0-9]{48}\b`)},
-	{"NuGet key", "oy2", regexp.MustCompile(`\boy2[a-z0-9]{43}\b`)},
-	{"crates.io token", "cio", regexp.MustCompile(`\bcio[A-Za-z0-9]{32}\b`)},
-	{"Docker token", "dckr_", regexp.MustCompile(`\bdckr_pat_[A-Za-z0-9_-]{20,}`)},
-	{"npmrc secret", "_auth", regexp.MustCompile(`(_authToken|_auth|_password)(\s*=\s*)([^\s$"'][^\s"']{7,})`)},
-	{"bearer token", "earer ", regexp.MustCompile(`(?i)(\bbearer\s+)([A-Za-z0-9._~+/-]{16,}=*)`)},
+	{"npm token", "npm_", lazyRegexp(`\bnpm_[A-Za-z0-9]{36}\b`)},
+	{"GitHub token", "_", lazyRegexp(`\bgh[pousr]_[A-Za-z0-9]{36,}\b`)},
+	{"GitHub token", "github_pat_", lazyRegexp(`\bgithub_pat_[A-Za-z0-9_]{22,}\b`)},
+	{"Slack token", "xox", lazyRegexp(`\bxox[abposre]-[A-Za-z0-9-]{10,}`)},
+	{"Slack token", "xapp-", lazyRegexp(`\bxapp-[A-Za-z0-9-]{10,}`)},
+	{"JWT", "eyJ", lazyRegexp(`\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`)},
+	{"AWS key id", "A", lazyRegexp(`\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b`)},
+	{"AWS secret", "ws_secret", lazyRegexp(`(?i)(aws_secret_access_key\s*[=:]\s*)[A-Za-z0-9/+=]{40}`)},
+	{"PyPI token", "pypi-", lazyRegexp(`\bpypi-[A-Za-z0-9_-]{50,}`)},
+	{"RubyGems key", "rubygems_", lazyRegexp(`\brubygems_[a-f0-9]{48}\b`)},
+	{"NuGet key", "oy2", lazyRegexp(`\boy2[a-z0-9]{43}\b`)},
+	{"crates.io token", "cio", lazyRegexp(`\bcio[A-Za-z0-9]{32}\b`)},
+	{"Docker token", "dckr_", lazyRegexp(`\bdckr_pat_[A-Za-z0-9_-]{20,}`)},
+	{"npmrc secret", "_auth", lazyRegexp(`(_authToken|_auth|_password)(\s*=\s*)([^\s$"'][^\s"']{7,})`)},
+	{"bearer token", "earer ", lazyRegexp(`(?i)(\bbearer\s+)([A-Za-z0-9._~+/-]{16,}=*)`)},
 }
 
 const (

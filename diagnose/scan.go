@@ -22,15 +22,23 @@ type rawLine struct {
 // whole), and before that only the lines holding a trigger literal, with a little context.
 // Memory is bounded by tailBytes and the caps on kept lines, never by the input's size.
 type scanConfig struct {
-	triggers     *matcher
-	after        []int // per trigger: lines to keep after a hit
-	before       int   // context lines kept before every hit
-	afterDefault int   // context lines kept after every hit
+	// triggers builds the trigger automaton on first need: an input that fits in the tail
+	// is kept whole and never needs it.
+	triggers     func() *triggerSet
+	before       int // context lines kept before every hit
+	afterDefault int // context lines kept after every hit
 	chunkBytes   int
 	tailBytes    int
 	maxLineBytes int
 	headKeep     int // the first headKeep kept lines are never dropped (set-up facts live there)
 	recentKeep   int // after that, only the most recent recentKeep kept lines stay
+}
+
+// triggerSet is the scanner's triggers, the lines to keep after each, and their automaton.
+type triggerSet struct {
+	patterns []string
+	after    []int // per trigger: lines to keep after a hit
+	m        *matcher
 }
 
 // ScanStats says how much was read and kept.
@@ -57,9 +65,11 @@ type lineScanner struct {
 	stats     ScanStats
 	lineNo    int // number of the line starting at the next region's first byte
 	sawText   bool
-	hits      []acHit
-	hits2     []acHit
-	scratch   [2][streams][]acHit
+	// whole is true when the first read reached the end: the input is one region.
+	whole   bool
+	hits    []acHit
+	hits2   []acHit
+	scratch [2][streams][]acHit
 }
 
 // errBinary is returned for input that is not text.
@@ -85,6 +95,7 @@ func scanLines(r io.Reader, cfg *scanConfig) ([]rawLine, ScanStats, error) {
 			}
 		}
 		if eof {
+			s.whole = s.stats.Bytes == int64(filled)
 			if filled > 0 {
 				region := buf[:filled]
 				if region[len(region)-1] != '\n' {
@@ -121,7 +132,14 @@ func (s *lineScanner) region(region []byte) {
 		p = e + 1
 		s.pending--
 	}
-	s.hits = s.findHits(region)
+	s.hits = s.hits[:0]
+	var ts *triggerSet
+	if !s.whole || len(region) > 2*s.cfg.tailBytes {
+		// Lines outside the tail are kept only for their triggers. (An input that is one
+		// region no larger than the tail stays whole in it: nothing to look for.)
+		ts = s.cfg.triggers()
+		s.hits = s.findHits(ts.m, region)
+	}
 	pos, lineNo := 0, s.lineNo // lineNo is the number of the line starting at pos
 	for i := 0; i < len(s.hits); {
 		end := s.hits[i].end
@@ -129,7 +147,7 @@ func (s *lineScanner) region(region []byte) {
 		le := end - 1 + bytes.IndexByte(region[end-1:], '\n')
 		after := s.cfg.afterDefault
 		for ; i < len(s.hits) && s.hits[i].end <= le; i++ { // every trigger on this line
-			after = max(after, s.cfg.after[s.hits[i].pid])
+			after = max(after, ts.after[s.hits[i].pid])
 		}
 		lineNo += bytes.Count(region[pos:ls], newline)
 		pos = ls
@@ -161,8 +179,7 @@ var newline = []byte{'\n'}
 
 // findHits runs the trigger automaton over the region, on two cores when it is large: the
 // halves are split at a line boundary and their hits concatenated in order.
-func (s *lineScanner) findHits(region []byte) []acHit {
-	m := s.cfg.triggers
+func (s *lineScanner) findHits(m *matcher, region []byte) []acHit {
 	mid := indexNewline(region, len(region)/2)
 	if len(region) < 256<<10 || mid < 0 {
 		return m.all(region, s.hits[:0], &s.scratch[0])

@@ -28,14 +28,24 @@ func (e usageError) Error() string { return e.msg }
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
 func main() {
-	if os.Getenv("GOGC") == "" && (len(os.Args) < 2 || os.Args[1] != "serve") {
-		// A one-shot command allocates a few MB while it loads the knowledge base and is
-		// gone soon after: collecting at twice the live heap instead of at the same size
-		// saves a third of a small diagnosis' wall time; a 100 MB log still peaks under
-		// 50 MiB. The long-running server keeps Go's default.
-		debug.SetGCPercent(200)
+	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" && oneShot(os.Args[1:]) {
+		// A one-shot command allocates ~20 MB while it loads the knowledge base and is gone
+		// soon after; a 100 MB log adds ~12 MB (the scanner reuses its buffers). Collecting
+		// during that is a third of a small diagnosis' wall time, so one-shot commands
+		// collect only when the heap nears oneShotHeap. The long-running server and MCP
+		// server keep Go's default.
+		debug.SetGCPercent(-1)
+		debug.SetMemoryLimit(oneShotHeap)
 	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// oneShotHeap is the heap from which a one-shot command collects garbage.
+const oneShotHeap = 256 << 20
+
+// oneShot reports whether the command runs once and exits (everything but serve and mcp).
+func oneShot(args []string) bool {
+	return len(args) == 0 || args[0] != "serve" && args[0] != "mcp"
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {

@@ -40,7 +40,7 @@ func cmdMCP(args []string, stdin io.Reader, stdout io.Writer, logger *slog.Logge
 	if err != nil {
 		return fmt.Errorf("loading knowledge base: %w", err)
 	}
-	eng, err := diagnose.New(kb, logger, diagnose.Options{})
+	eng, err := diagnose.New(kb, logger, diagnose.Options{Eager: true})
 	if err != nil {
 		return fmt.Errorf("building engine: %w", err)
 	}

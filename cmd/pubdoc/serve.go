@@ -103,7 +103,7 @@ func serve(ctx context.Context, getenv func(string) string, readFile func(string
 	if err != nil {
 		return fmt.Errorf("knowledge base: %w", err)
 	}
-	eng, err := diagnose.New(kb, logger, diagnose.Options{})
+	eng, err := diagnose.New(kb, logger, diagnose.Options{Eager: true})
 	if err != nil {
 		return fmt.Errorf("engine: %w", err)
 	}
