@@ -223,7 +223,18 @@ func (s *lineScanner) keep(n int, b []byte) {
 	s.stats.Dropped++
 }
 
+// addTail appends region to the tail and trims the tail to its last tailBytes (from a line
+// start) once it holds twice that. s.lineNo is already the number of the line after region.
 func (s *lineScanner) addTail(region []byte) {
+	if len(s.tail)+len(region) > 2*s.cfg.tailBytes && len(region) >= s.cfg.tailBytes {
+		// The trim below would cut inside region: keep its end without copying the rest
+		// first (on a big log that copy moved 1.5 bytes per byte read).
+		cut := len(region) - s.cfg.tailBytes
+		cut += bytes.IndexByte(region[cut:], '\n') + 1
+		s.tail = append(s.tail[:0], region[cut:]...)
+		s.tailStart = s.lineNo - bytes.Count(s.tail, newline)
+		return
+	}
 	s.tail = append(s.tail, region...)
 	if len(s.tail) <= 2*s.cfg.tailBytes {
 		return

@@ -2,8 +2,11 @@ package diagnose
 
 import (
 	"io"
+	"math/rand"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/pubdoc/pubdoc/internal/synth"
@@ -79,6 +82,50 @@ func BenchmarkDiagnose(b *testing.B) {
 		f.Close()
 		if err != nil || res.Verdict != Diagnosed {
 			b.Fatalf("%v %v", err, res)
+		}
+	}
+}
+
+// Whatever the chunk and tail sizes, every kept line is the input's line of that number,
+// and every line of the last tailBytes (less one line) is kept: the tail's bookkeeping (trimmed inside a
+// region or across regions) never shifts a line number.
+func TestScannerKeepsNumberedTail(t *testing.T) {
+	r := rand.New(rand.NewSource(7))
+	kb := knowledge.MustLoad()
+	for round := 0; round < 300; round++ {
+		var lines []string
+		var b strings.Builder
+		for i := r.Intn(400); i >= 0; i-- {
+			l := strings.Repeat("x", r.Intn(90)) + strconv.Itoa(i)
+			if r.Intn(20) == 0 {
+				l += " npm error code E404"
+			}
+			lines = append(lines, l)
+			b.WriteString(l + "\n")
+		}
+		tail := 16 + r.Intn(2000)
+		chunk := 128 + r.Intn(4000)
+		e, err := New(kb, nil, Options{TailBytes: tail, ChunkBytes: chunk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept, _, err := scanLines(strings.NewReader(b.String()), e.scan)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[int]bool{}
+		for _, k := range kept {
+			if k.n < 1 || k.n > len(lines) || k.text != lines[k.n-1] {
+				t.Fatalf("round %d (tail %d, chunk %d): line %d kept as %q", round, tail, chunk, k.n, k.text)
+			}
+			seen[k.n] = true
+		}
+		// The trim starts the tail at a line start, so up to one line less than tail bytes.
+		for n, size := len(lines), 0; n >= 1 && size+len(lines[n-1])+1 <= tail-120; n-- {
+			size += len(lines[n-1]) + 1
+			if !seen[n] {
+				t.Fatalf("round %d (tail %d, chunk %d): line %d of the last %d bytes not kept", round, tail, chunk, n, tail)
+			}
 		}
 	}
 }
