@@ -342,11 +342,26 @@ const maxHitsPerAnchor = 16
 // analyze reads the facts of the lines and which anchors each line matches.
 func (e *Engine) analyze(lines []Line) *evalContext {
 	ctx := &evalContext{kb: e.kb, checks: e.checks, lines: lines, hits: make([][]int, len(e.kb.Anchors))}
+	if len(lines) < parallelLines {
+		ctx.facts = e.extract(ctx, lines)
+		e.anchorHits(ctx, lines)
+		e.joinedHits(ctx, ctx.addHit)
+		return ctx
+	}
+	// Facts (ctx.facts, ctx.fail) and anchor hits (ctx.hits) are read from the same lines
+	// and written to different fields: on a long log they are found on two cores.
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		e.anchorHits(ctx, lines)
+		e.joinedHits(ctx, ctx.addHit)
+	})
 	ctx.facts = e.extract(ctx, lines)
-	e.anchorHits(ctx, lines)
-	e.joinedHits(ctx, ctx.addHit)
+	wg.Wait()
 	return ctx
 }
+
+// parallelLines is the number of kept lines from which analyze uses two goroutines.
+const parallelLines = 512
 
 // extract reads the facts of every line and finds the failing line: the runner's error
 // marker, else the last error-looking line.
