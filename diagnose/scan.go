@@ -2,9 +2,11 @@ package diagnose
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"sync"
 )
 
@@ -66,7 +68,10 @@ type lineScanner struct {
 	lineNo    int // number of the line starting at the next region's first byte
 	sawText   bool
 	// whole is true when the first read reached the end: the input is one region.
-	whole   bool
+	whole bool
+	// inPlace is true when regions are the caller's memory (scanBytes): a fault reading
+	// them is handed from findHits' goroutine to scanBytes.
+	inPlace bool
 	hits    []acHit
 	hits2   []acHit
 	scratch [2][streams][]acHit
@@ -76,6 +81,9 @@ type lineScanner struct {
 var errBinary = errors.New("input is binary, not a text log")
 
 func scanLines(r io.Reader, cfg *scanConfig) ([]rawLine, ScanStats, error) {
+	if b, ok := r.(*byteLog); ok {
+		return scanBytes(b.rest(), cfg)
+	}
 	s := &lineScanner{cfg: cfg, lineNo: 1, tailStart: 1}
 	buf := make([]byte, cfg.chunkBytes)
 	filled := 0
@@ -119,6 +127,80 @@ func scanLines(r io.Reader, cfg *scanConfig) ([]rawLine, ScanStats, error) {
 	s.stats.Blank = !s.sawText
 	return s.finish(), s.stats, nil
 }
+
+// scanBytes is scanLines over input already in memory (a mapped file): the same regions,
+// cut at the same places, read in place instead of copied into a buffer first. data is
+// never written: a line longer than a chunk and a last line without its newline are
+// copied to be ended.
+func scanBytes(data []byte, cfg *scanConfig) (kept []rawLine, stats ScanStats, err error) {
+	s := &lineScanner{cfg: cfg, lineNo: 1, tailStart: 1, inPlace: true}
+	s.stats.Bytes = int64(len(data))
+	// A mapped file cut short while it is read faults instead of ending: an error, not a
+	// crash (findHits' second goroutine hands its fault over to this one).
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			fault, ok := r.(interface{ Addr() uintptr })
+			if !ok {
+				panic(r)
+			}
+			kept, err = nil, fmt.Errorf("reading log: the file changed while it was read (fault at %#x)", fault.Addr())
+		}
+	}()
+	if i := bytes.IndexByte(data[:min(len(data), 8192)], 0); i >= 0 {
+		return nil, s.stats, fmt.Errorf("%w (NUL byte at offset %d)", errBinary, i)
+	}
+	s.whole = len(data) < cfg.chunkBytes
+	for pos := 0; pos < len(data); {
+		end := pos + cfg.chunkBytes
+		if end > len(data) {
+			region := data[pos:]
+			if region[len(region)-1] != '\n' {
+				region = append(region[:len(region):len(region)], '\n') // a copy: cap == len
+			}
+			s.region(region)
+			break
+		}
+		cut := bytes.LastIndexByte(data[pos:end], '\n')
+		if cut < 0 {
+			// A line longer than a chunk: the chunk is a line of its own, its last byte
+			// taken by the newline, as scanLines does.
+			s.stats.Truncated++
+			line := append([]byte(nil), data[pos:end]...)
+			line[len(line)-1] = '\n'
+			s.region(line)
+			pos = end
+			continue
+		}
+		s.region(data[pos : pos+cut+1])
+		pos += cut + 1
+	}
+	s.stats.Lines = s.lineNo - 1
+	s.stats.Blank = !s.sawText
+	return s.finish(), s.stats, nil
+}
+
+// byteLog is a log already in memory, which the scanner reads in place (FromBytes).
+type byteLog struct {
+	b   []byte
+	off int
+}
+
+// FromBytes returns a reader over b that the engine scans in place, without copying it
+// through a read buffer: for a memory-mapped log file. b is never written. Read works
+// as for any reader; the engine uses what Read has not consumed yet.
+func FromBytes(b []byte) io.Reader { return &byteLog{b: b} }
+
+func (l *byteLog) Read(p []byte) (int, error) {
+	if l.off >= len(l.b) {
+		return 0, io.EOF
+	}
+	n := copy(p, l.b[l.off:])
+	l.off += n
+	return n, nil
+}
+
+func (l *byteLog) rest() []byte { return l.b[l.off:] }
 
 // region processes a run of complete lines (it ends with '\n').
 func (s *lineScanner) region(region []byte) {
@@ -186,12 +268,26 @@ func (s *lineScanner) findHits(m *matcher, region []byte) []acHit {
 	}
 	var wg sync.WaitGroup
 	wg.Add(1)
+	var fault any
 	go func() {
 		defer wg.Done()
+		if s.inPlace {
+			debug.SetPanicOnFault(true)
+			defer func() { fault = recover() }()
+		}
 		s.hits2 = m.all(region[mid+1:], s.hits2[:0], &s.scratch[1])
 	}()
-	s.hits = m.all(region[:mid+1], s.hits[:0], &s.scratch[0])
+	var mainFault any
+	func() {
+		if s.inPlace {
+			defer func() { mainFault = recover() }() // wait for the other half first
+		}
+		s.hits = m.all(region[:mid+1], s.hits[:0], &s.scratch[0])
+	}()
 	wg.Wait()
+	if fault = cmp.Or(mainFault, fault); fault != nil {
+		panic(fault)
+	}
 	for _, h := range s.hits2 {
 		s.hits = append(s.hits, acHit{h.end + mid + 1, h.pid})
 	}

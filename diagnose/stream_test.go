@@ -5,6 +5,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -126,6 +127,46 @@ func TestScannerKeepsNumberedTail(t *testing.T) {
 			if !seen[n] {
 				t.Fatalf("round %d (tail %d, chunk %d): line %d of the last %d bytes not kept", round, tail, chunk, n, tail)
 			}
+		}
+	}
+}
+
+// A log read in place (FromBytes, a mapped file) is scanned exactly as the same bytes read
+// through a buffer: same lines kept, same numbers, same statistics, for inputs whose sizes
+// fall on and around the chunk size, with lines longer than a chunk and without a final
+// newline.
+func TestScanBytesIsScanLines(t *testing.T) {
+	r := rand.New(rand.NewSource(11))
+	kb := knowledge.MustLoad()
+	for round := 0; round < 400; round++ {
+		chunk := 64 + r.Intn(512)
+		e, err := New(kb, nil, Options{TailBytes: 16 + r.Intn(chunk), ChunkBytes: chunk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		target := []int{chunk - 1, chunk, chunk + 1, 2 * chunk, r.Intn(8 * chunk)}[r.Intn(5)]
+		for b.Len() < target {
+			switch r.Intn(30) {
+			case 0:
+				b.WriteString(strings.Repeat("y", chunk+r.Intn(chunk)) + "\n") // longer than a chunk
+			case 1:
+				b.WriteString("npm error code E404\n")
+			default:
+				b.WriteString(strings.Repeat("x", r.Intn(60)) + "\n")
+			}
+		}
+		in := b.String()
+		if len(in) > target && target > 0 {
+			in = in[:target] // often cuts the last newline off
+		}
+		if in == "" {
+			continue
+		}
+		want, wstats, werr := scanLines(strings.NewReader(in), e.scan)
+		got, gstats, gerr := scanLines(FromBytes([]byte(in)), e.scan)
+		if (werr == nil) != (gerr == nil) || gstats != wstats || !slices.Equal(got, want) {
+			t.Fatalf("round %d (chunk %d, %d bytes): in place %v %+v, buffered %v %+v", round, chunk, len(in), gerr, gstats, werr, wstats)
 		}
 	}
 }

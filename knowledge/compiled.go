@@ -54,6 +54,13 @@ func (a *Anchor) GobDecode([]byte) error {
 	return errors.New("knowledge: compiled anchors are not serialized")
 }
 
+// RuleCount is the number of rules of the embedded knowledge base (its rule files, which
+// TestEmbeddedBaseLoads holds to the rules Load returns), without loading them.
+func RuleCount() (int, error) {
+	files, err := ruleFiles(embedded)
+	return len(files), err
+}
+
 // ruleFiles lists the rule files of fsys in load order.
 func ruleFiles(fsys fs.FS) ([]string, error) {
 	files, err := fs.Glob(fsys, "rules/*/*.yaml")
@@ -102,27 +109,44 @@ func hashFile(h io.Writer, fsys fs.FS, name string, buf []byte) (int, error) {
 	return int(n), nil
 }
 
-// precompiled returns rules.gob's content when it matches the YAML of fsys, or nil.
-func precompiled(fsys fs.FS, files []string) *compiledRules {
+// readCompiled decodes rules.gob from fsys, or returns nil when there is none or it does
+// not decode. Whether it matches the YAML is matches' question.
+func readCompiled(fsys fs.FS) *compiledRules {
 	f, err := fsys.Open(compiledFile)
 	if err != nil {
 		return nil
 	}
 	defer func() { _ = f.Close() }() // read-only
+	var c compiledRules
+	if err := gob.NewDecoder(f).Decode(&c); err != nil {
+		return nil
+	}
+	return &c
+}
+
+// matches reports whether the gob was made from the YAML files with that sourceHash.
+func (c *compiledRules) matches(hash uint64, files []string) bool {
+	if c == nil || c.Hash != hash || len(c.Rules) != len(files) || len(c.Files) != len(files) {
+		return false
+	}
+	for i, f := range c.Files {
+		if f != files[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// precompiled returns rules.gob's content when it matches the YAML of fsys, or nil.
+func precompiled(fsys fs.FS, files []string) *compiledRules {
 	want, err := sourceHash(fsys, files)
 	if err != nil {
 		return nil
 	}
-	var c compiledRules
-	if err := gob.NewDecoder(f).Decode(&c); err != nil || c.Hash != want || len(c.Rules) != len(files) {
-		return nil
+	if c := readCompiled(fsys); c.matches(want, files) {
+		return c
 	}
-	for i, f := range c.Files {
-		if f != files[i] {
-			return nil
-		}
-	}
-	return &c
+	return nil
 }
 
 // Compiled returns the content of rules.gob for the YAML of the embedded knowledge base.

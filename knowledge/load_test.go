@@ -17,6 +17,9 @@ func TestEmbeddedBaseLoads(t *testing.T) {
 	if b.Rule("oidc-npm-too-old") == nil {
 		t.Fatal("oidc-npm-too-old missing")
 	}
+	if n, err := RuleCount(); err != nil || n != len(b.Rules) {
+		t.Fatalf("RuleCount = %d, %v; Load has %d rules", n, err, len(b.Rules))
+	}
 }
 
 func TestLoadRejectsBadRules(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pubdoc/pubdoc/bot/gha"
 	"github.com/pubdoc/pubdoc/diagnose"
+	"github.com/pubdoc/pubdoc/internal/mmapfile"
 	"github.com/pubdoc/pubdoc/knowledge"
 )
 
@@ -98,6 +99,14 @@ func diagnoseInput(eng *diagnose.Engine, name string, stdin io.Reader) ([]*diagn
 	if diagnose.Sniff(head) == diagnose.KindZip {
 		return diagnoseZip(eng, name, br, file)
 	}
+	if m, unmap := mapText(file, head); m != nil {
+		defer func() { _ = unmap() }()
+		res, err := eng.Diagnose(diagnose.FromBytes(m))
+		if err != nil {
+			return nil, inputError(name, err)
+		}
+		return []*diagnose.Result{res}, nil
+	}
 	text, _, err := diagnose.TextReader(br)
 	if err != nil {
 		return nil, withCode(diagnose.ErrCodeUnreadable, usagef("%s: %v", display(name), err))
@@ -107,6 +116,27 @@ func diagnoseInput(eng *diagnose.Engine, name string, stdin io.Reader) ([]*diagn
 		return nil, inputError(name, err)
 	}
 	return []*diagnose.Result{res}, nil
+}
+
+// mapMin is the size from which a plain-text log file is mapped and scanned in place
+// rather than read through a buffer: below it the copy costs less than the mapping.
+const mapMin = 4 << 20
+
+// mapText maps file when it is a plain-text regular file of at least mapMin bytes (head is
+// its first bytes), or returns nil: then it is read as a stream.
+func mapText(file *os.File, head []byte) ([]byte, func() error) {
+	if file == nil || diagnose.Sniff(head) != diagnose.KindText {
+		return nil, nil
+	}
+	st, err := file.Stat()
+	if err != nil || !st.Mode().IsRegular() || st.Size() < mapMin {
+		return nil, nil
+	}
+	m, unmap, err := mmapfile.Map(file, st.Size())
+	if err != nil {
+		return nil, nil // not mappable here: read it
+	}
+	return m, unmap
 }
 
 func diagnoseZip(eng *diagnose.Engine, name string, br *bufio.Reader, file *os.File) ([]*diagnose.Result, error) {

@@ -54,6 +54,9 @@ func run(dir, bin string, runs int) error {
 	if err != nil {
 		return errors.New("ripgrep (rg) is not installed: apt-get install ripgrep")
 	}
+	if err := startup(dir, bin, max(runs, 31)); err != nil {
+		return err
+	}
 	fmt.Printf("literal anchors: %d (the scanner's triggers, also given to rg -F -f)\n", len(lits))
 	fmt.Printf("%-10s %-8s %10s %10s %12s\n", "size", "tool", "wall", "MB/s", "peak RSS")
 	for _, mb := range []int64{10, 100, 200} {
@@ -81,7 +84,37 @@ func run(dir, bin string, runs int) error {
 		}{{"rg", r}, {"pubdoc", p}} {
 			fmt.Printf("%-10s %-8s %10s %10.0f %9.1f MiB\n", fmt.Sprintf("%d MB", size>>20), row.tool, row.m.wall.Round(time.Millisecond), float64(size)/1e6/row.m.wall.Seconds(), float64(row.m.rssKiB)/1024)
 		}
-		fmt.Printf("%-10s ratio pubdoc/rg wall %.2fx\n", "", p.wall.Seconds()/r.wall.Seconds())
+		fmt.Printf("%-10s ratio pubdoc/rg wall %.2fx (goal <= 1.00x at 100 MB)\n", "", p.wall.Seconds()/r.wall.Seconds())
+	}
+	return nil
+}
+
+// seedPaste is the bare three-line paste of the seed problem (examples/bare-paste.log).
+const seedPaste = "npm notice Access token expired or revoked. Please try logging in again.\n" +
+	"npm error code E404\n" +
+	"npm error 404 Not Found - PUT https://registry.npmjs.org/@acme%2fwidgets - Not found\n"
+
+// startup measures what a person waits for before any log is read: `pubdoc version` and a
+// diagnosis of the three-line paste, the median of runs, against the goals of issue 12.
+func startup(dir, bin string, runs int) error {
+	paste := filepath.Join(dir, "paste.log")
+	if err := os.WriteFile(paste, []byte(seedPaste), 0o644); err != nil {
+		return err
+	}
+	fmt.Printf("%-34s %10s %10s %12s\n", "start-up (median of "+fmt.Sprint(runs)+")", "wall", "goal", "peak RSS")
+	for _, row := range []struct {
+		name string
+		args []string
+		goal time.Duration
+	}{
+		{"pubdoc version", []string{"version"}, 10 * time.Millisecond},
+		{"pubdoc diagnose <3-line paste>", []string{"diagnose", paste}, 5 * time.Millisecond},
+	} {
+		m, err := median(runs, bin, row.args...)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%-34s %10s %10s %9.1f MiB\n", row.name, m.wall.Round(100*time.Microsecond), "<= "+row.goal.String(), float64(m.rssKiB)/1024)
 	}
 	return nil
 }
