@@ -198,3 +198,47 @@ func TestSmallPasteBuildsNoAutomaton(t *testing.T) {
 		t.Fatalf("paste %s/%s, same lines in a long log %s/%s", res.Verdict, res.Diagnoses[0].ID, res2.Verdict, res2.Diagnoses[0].ID)
 	}
 }
+
+// A regex anchor without a three-byte required literal is tried only on lines holding one
+// of its shorter required literals (knowledge.Prefilter): on every line of the real logs
+// and rule examples the regexes match, the prefilter lets the line through.
+func TestRegexPrefilterNeverHidesAMatch(t *testing.T) {
+	kb, err := knowledge.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	logs, _ := filepath.Glob(filepath.Join("testdata", "cases", "*", "*"))
+	for _, f := range logs {
+		if b, err := os.ReadFile(f); err == nil && !strings.HasSuffix(f, ".tsv") {
+			lines = append(lines, strings.Split(string(b), "\n")...)
+		}
+	}
+	for _, r := range kb.Rules {
+		for _, ex := range r.Examples {
+			lines = append(lines, strings.Split(ex.Log, "\n")...)
+		}
+	}
+	matched := 0
+	for _, a := range kb.Anchors {
+		if !a.IsRegex() || len(a.Required) > 0 {
+			continue // keyed regexes are tried where their required literals are
+		}
+		pre := knowledge.Prefilter(a.Expr)
+		for _, l := range lines {
+			t1 := matchText(l)
+			if a.Regex().MatchString(t1) {
+				matched++
+				if pre != nil && !containsAny(t1, pre) {
+					t.Fatalf("regex %q matches %q but its prefilter %q hides it", a.Expr, t1, pre)
+				}
+			}
+		}
+	}
+	if matched < 3 {
+		t.Fatalf("only %d regex matches checked", matched)
+	}
+	if got := knowledge.Prefilter(`\.dev\d+\+g[0-9a-f]{6,}|\+g[0-9a-f]{7,}(\.d\d{8})?`); !slices.Equal(got, []string{".dev", "+g"}) {
+		t.Fatalf("prefilter of the local-version regex = %q", got)
+	}
+}

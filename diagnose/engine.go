@@ -36,9 +36,10 @@ type Engine struct {
 	keys      func() *keyMatcher
 	keysBuilt atomic.Bool
 	keyList   []string
-	keyLits   [][]int // per key: literal anchors equal to it
-	keyRegex  [][]int // per key: regex anchors that need it
-	freeRegex []int   // regex anchors with no required literal
+	keyLits   [][]int    // per key: literal anchors equal to it
+	keyRegex  [][]int    // per key: regex anchors that need it
+	freeRegex []int      // regex anchors with no required literal of three bytes
+	freePre   [][]string // per free regex: shorter literals one of which it needs, or nil
 	scan      *scanConfig
 }
 
@@ -119,6 +120,7 @@ func (e *Engine) indexAnchors() []string {
 			e.keyLits[k] = append(e.keyLits[k], a.Index)
 		case len(a.Required) == 0:
 			e.freeRegex = append(e.freeRegex, a.Index)
+			e.freePre = append(e.freePre, knowledge.Prefilter(a.Expr))
 		default:
 			for _, req := range a.Required {
 				k := addKey(req)
@@ -420,12 +422,25 @@ func (e *Engine) anchorHits(ctx *evalContext, lines []Line) {
 		for _, a := range tried {
 			seenAnchor[a] = false
 		}
-		for _, a := range e.freeRegex {
+		for j, a := range e.freeRegex {
+			if pre := e.freePre[j]; pre != nil && !containsAny(t, pre) {
+				continue
+			}
 			if e.kb.Anchors[a].Regex().MatchString(t) {
 				ctx.addHit(a, i)
 			}
 		}
 	}
+}
+
+// containsAny reports whether s contains one of subs.
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // keyFinder returns how this diagnosis finds the keys in a line: for a few short lines

@@ -115,18 +115,20 @@ func LoadTables() (*Base, error) {
 // LoadFS reads tables.yaml, patterns.yaml and rules/<registry>/<id>.yaml from fsys.
 func LoadFS(fsys fs.FS) (*Base, error) {
 	b := &Base{byID: map[string]*Rule{}, anchors: map[string]*Anchor{}, Thresholds: map[string]Version{}, Constraints: map[string]Constraint{}}
-	if err := b.loadTables(fsys); err != nil {
-		return nil, err
-	}
-	patterns, err := b.loadPatterns(fsys)
-	if err != nil {
-		return nil, err
-	}
 	files, err := ruleFiles(fsys)
 	if err != nil {
 		return nil, err
 	}
-	decoded, raws, derrs := b.decodeRules(fsys, files)
+	// The precompiled rules decode on one core while the tables, the patterns and the
+	// YAML's hash are read on another: the decode is most of a start-up.
+	gobc := make(chan *compiledRules, 1)
+	go func() { gobc <- readCompiled(fsys) }()
+	c, err := b.loadShared(fsys, files, gobc)
+	if err != nil {
+		return nil, err
+	}
+	patterns := c.patterns
+	decoded, raws, derrs := b.decodeRules(fsys, files, c.rules)
 	if b.regexes == nil {
 		b.precompileRegexes(decoded)
 	}
@@ -163,13 +165,44 @@ func LoadFS(fsys fs.FS) (*Base, error) {
 	return b, nil
 }
 
+// shared is what LoadFS reads besides the rules' YAML: the patterns and the precompiled
+// rules when they match the YAML.
+type shared struct {
+	patterns map[string]*Anchor
+	rules    *compiledRules
+}
+
+// loadShared reads the tables and patterns and hashes the rule files while the gob, sent on
+// gobc, decodes; it returns the patterns and the gob's content if it matches the files.
+func (b *Base) loadShared(fsys fs.FS, files []string, gobc <-chan *compiledRules) (shared, error) {
+	defer func() {
+		if gobc != nil {
+			<-gobc // never leave the decoder behind
+		}
+	}()
+	if err := b.loadTables(fsys); err != nil {
+		return shared{}, err
+	}
+	patterns, err := b.loadPatterns(fsys)
+	if err != nil {
+		return shared{}, err
+	}
+	hash, err := sourceHash(fsys, files)
+	c := <-gobc
+	gobc = nil
+	if err != nil || !c.matches(hash, files) {
+		c = nil
+	}
+	return shared{patterns: patterns, rules: c}, nil
+}
+
 // decodeRules returns the rules of files, each with its YAML text and decoding error: from
-// the precompiled form when it matches the files (which also gives the regexes' required
+// the precompiled form c when it is given (which also gives the regexes' required
 // literals), else decoded from YAML.
-func (b *Base) decodeRules(fsys fs.FS, files []string) (decoded []*Rule, raws [][]byte, derrs []error) {
+func (b *Base) decodeRules(fsys fs.FS, files []string, c *compiledRules) (decoded []*Rule, raws [][]byte, derrs []error) {
 	derrs = make([]error, len(files))
 	raws = make([][]byte, len(files))
-	if c := precompiled(fsys, files); c != nil {
+	if c != nil {
 		b.regexes = make(map[string]compiledRegex, len(c.Regexes))
 		for _, x := range c.Regexes {
 			b.regexes[x.Expr] = compiledRegex{required: x.Required}
@@ -725,6 +758,18 @@ func requiredLiterals(re string) []string {
 	return set
 }
 
+// Prefilter returns literals of two bytes or more one of which every match of re contains, or
+// nil when re requires none. A regex anchor without a required literal of three bytes
+// (Anchor.Required) is tried on every line; checking for a shorter literal first is still
+// far cheaper than running it.
+func Prefilter(re string) []string {
+	p, err := syntax.Parse(re, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	return requiredMin(p, 2)
+}
+
 // maxExact bounds the finite languages expanded while looking for required literals.
 const maxExact = 32
 
@@ -796,21 +841,24 @@ func cross(a, b []string) []string {
 
 // required returns a set of literals one of which every match contains; nil means no such
 // set is known.
-func required(re *syntax.Regexp) []string {
-	if e := exact(re); e != nil && shortest(e) >= 3 {
+func required(re *syntax.Regexp) []string { return requiredMin(re, 3) }
+
+// requiredMin is required with literals of at least minLen bytes.
+func requiredMin(re *syntax.Regexp, minLen int) []string {
+	if e := exact(re); e != nil && shortest(e) >= minLen {
 		return e
 	}
 	switch re.Op {
 	case syntax.OpCapture, syntax.OpPlus:
-		return required(re.Sub[0])
+		return requiredMin(re.Sub[0], minLen)
 	case syntax.OpRepeat:
 		if re.Min >= 1 {
-			return required(re.Sub[0])
+			return requiredMin(re.Sub[0], minLen)
 		}
 	case syntax.OpAlternate:
 		var out []string
 		for _, s := range re.Sub {
-			r := required(s)
+			r := requiredMin(s, minLen)
 			if r == nil {
 				return nil
 			}
@@ -820,7 +868,7 @@ func required(re *syntax.Regexp) []string {
 	case syntax.OpConcat:
 		var best []string
 		better := func(c []string) {
-			if c == nil || shortest(c) < 3 {
+			if c == nil || shortest(c) < minLen {
 				return
 			}
 			if best == nil || shortest(c) > shortest(best) || shortest(c) == shortest(best) && len(c) < len(best) {
@@ -841,7 +889,7 @@ func required(re *syntax.Regexp) []string {
 			}
 			better(run)
 			run = []string{""}
-			better(required(s))
+			better(requiredMin(s, minLen))
 		}
 		better(run)
 		return best
