@@ -398,6 +398,9 @@ func (b *Base) checkRule(file string, data []byte, r *Rule, patterns map[string]
 	if err := checkRuleFields(file, r, fail); err != nil {
 		return nil, err
 	}
+	if err := prepareFix(&r.Fix); err != nil {
+		return nil, fail("fix:", "%v", err)
+	}
 	if err := b.compileRule(r, patterns, fail); err != nil {
 		return nil, err
 	}

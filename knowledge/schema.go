@@ -191,6 +191,12 @@ type Fix struct {
 	Summary string   `yaml:"summary" json:"summary"`
 	Steps   []string `yaml:"steps" json:"steps"`
 	Snippet string   `yaml:"snippet" json:"snippet"`
+	// Vars are the defaults of the {{name}} placeholders Summary and Snippet may hold
+	// (fixtemplate.go); at load Summary and Snippet get the defaults filled in and the texts
+	// as written move to the templates, which Render fills with a workflow's own values.
+	Vars            FixVars `yaml:"vars" json:"-"`
+	SummaryTemplate string  `yaml:"-" json:"-"`
+	SnippetTemplate string  `yaml:"-" json:"-"`
 }
 
 // Example is a log excerpt the rule must (or, as a near-miss, must not) produce.

@@ -1,7 +1,9 @@
 package workflow
 
 import (
+	"fmt"
 	"path"
+	"regexp"
 	"strings"
 )
 
@@ -23,12 +25,19 @@ const (
 // them, so "the setup-node before the publish" is a comparison.
 type view struct {
 	job       *Job
+	pkg       *Package // the package.json whose scripts run lines call, when known
 	setups    []setupNode
 	upgrades  []upgrade
 	corepack  []value
 	versions  []int   // seq of commands that change the package version in CI
+	renames   []int   // seq of commands that rewrite the package name (npm init --scope, npm pkg set name=)
 	authWrite []value // run lines that write an _authToken
 	publishes []*publish
+	npmrcs    []npmrcLine // registry mappings a step writes (.npmrc lines, npm config set)
+	pnpmSetup *step       // the first pnpm/action-setup
+	// hidden are run lines that call a package.json script named like a publish that the
+	// file does not show (not in the package.json given, or not a publish Pubdoc reads).
+	hidden []hiddenScript
 
 	// The other registries (registries.go).
 	uploads    []*upload
@@ -50,13 +59,6 @@ type setupNode struct {
 	checkLatest bool
 }
 
-func (s *setupNode) node() nodeSpec {
-	if s == nil || !s.nodeVersion.set {
-		return nodeSpec{}
-	}
-	return parseNode(s.nodeVersion.s, s.checkLatest)
-}
-
 // major returns setup-node's major version from its ref, or from the "# v4.2.0" comment of a
 // SHA pin; 0 when neither says.
 func (s *setupNode) major() int {
@@ -73,6 +75,25 @@ type upgrade struct {
 	spec npmSpec
 	line int
 	text string
+	step *step
+}
+
+// npmrcLine is a registry mapping a step writes: "@scope:registry=URL" or "registry=URL" in
+// an .npmrc, or npm config set.
+type npmrcLine struct {
+	seq      int
+	line     int
+	text     string
+	scope    string // "@scope", "" for the default registry
+	registry string
+}
+
+// hiddenScript is a run line calling a package.json script whose publish the file does not
+// show.
+type hiddenScript struct {
+	line int
+	text string
+	step *step
 }
 
 // publish is one upload: a run command or an action step.
@@ -89,8 +110,12 @@ type publish struct {
 }
 
 // analyze walks a job's steps once.
-func analyze(j *Job) *view {
-	v := &view{job: j}
+func analyze(j *Job) *view { return analyzeWith(j, nil) }
+
+// analyzeWith walks a job's steps once, reading the package.json scripts the run lines call
+// (npm run release, pnpm release, yarn release, bun run release) when pkg is known.
+func analyzeWith(j *Job, pkg *Package) *view {
+	v := &view{job: j, pkg: pkg}
 	seq := 0
 	for _, s := range j.steps {
 		seq++
@@ -118,6 +143,10 @@ func (v *view) addAction(seq int, s *step) {
 			scope:       s.with["scope"],
 			checkLatest: s.with["check-latest"].s == "true",
 		})
+	case "pnpm/action-setup":
+		if v.pnpmSetup == nil {
+			v.pnpmSetup = s
+		}
 	case "js-devtools/npm-publish":
 		if s.with["dry-run"].s == "true" {
 			return
@@ -144,7 +173,12 @@ func (v *view) addCommand(seq int, s *step, c command) {
 		}
 	}
 	if spec, ok := npmUpgradeSpec(c.words); ok {
-		v.upgrades = append(v.upgrades, upgrade{seq: seq, spec: parseNPMSpec(spec), line: c.line, text: c.text})
+		v.upgrades = append(v.upgrades, upgrade{seq: seq, spec: parseNPMSpec(spec), line: c.line, text: c.text, step: s})
+		return
+	}
+	if n, ok := npmrcMapping(c); ok {
+		n.seq = seq
+		v.npmrcs = append(v.npmrcs, n)
 		return
 	}
 	if len(c.words) > 0 && c.words[0] == "corepack" {
@@ -155,13 +189,154 @@ func (v *view) addCommand(seq int, s *step, c command) {
 		v.versions = append(v.versions, seq)
 		return
 	}
+	if changesName(c.words) {
+		v.renames = append(v.renames, seq)
+		return
+	}
 	if tool, npmAt, ok := recognize(c.words); ok {
 		v.publishes = append(v.publishes, &publish{
 			seq: seq, tool: tool, text: c.text, line: c.line, step: s,
 			words: c.words, assign: c.assign, npmAt: npmAt,
 		})
+		return
+	}
+	v.addScript(seq, s, c)
+}
+
+// maxScriptDepth bounds how deep scripts calling scripts are followed.
+const maxScriptDepth = 3
+
+// addScript follows a run line that calls a package.json script into the script's
+// commands: a publish found there is the run line's publish (its text says which script);
+// a script named like a publish that is not read is kept as hidden.
+func (v *view) addScript(seq int, s *step, c command) {
+	name, ok := scriptCall(c.words)
+	if !ok {
+		// A program run by path or through a runner (node scripts/publish.mjs, pnpm exec
+		// bun scripts/publish.ts, ./release.sh): its publish is not in the file either.
+		if runsProgram(c.words) && looksLikePublish(c.text) {
+			v.hidden = append(v.hidden, hiddenScript{line: c.line, text: c.text, step: s})
+		}
+		return
+	}
+	text := c.text
+	for depth := 0; depth < maxScriptDepth; depth++ {
+		body, known := v.pkg.script(name)
+		if !known {
+			break
+		}
+		for _, sc := range commands([]value{{s: body, line: c.line, set: true}}) {
+			if tool, npmAt, ok := recognize(sc.words); ok {
+				v.publishes = append(v.publishes, &publish{
+					seq: seq, tool: tool, text: fmt.Sprintf("%s (script %s: %s)", text, name, sc.text), line: c.line, step: s,
+					words: sc.words, assign: c.assign, npmAt: npmAt,
+				})
+				return
+			}
+		}
+		// One level down: a script that only calls another script.
+		next, ok := "", false
+		for _, sc := range commands([]value{{s: body, line: c.line, set: true}}) {
+			if n, isCall := scriptCall(sc.words); isCall {
+				next, ok = n, true
+				break
+			}
+		}
+		if !ok {
+			break
+		}
+		name = next
+	}
+	if looksLikePublish(name) || looksLikePublish(text) {
+		v.hidden = append(v.hidden, hiddenScript{line: c.line, text: c.text, step: s})
 	}
 }
+
+// programRunners run a program given as a file.
+var programRunners = flagSet("node", "bun", "deno", "tsx", "ts-node", "npx", "pnpx", "bunx", "bash", "sh", "python", "python3", "pnpm", "yarn", "npm", "make")
+
+// runsProgram reports whether a command runs a script file or a make target rather than a
+// tool Pubdoc reads (git, gh, echo and the like do not count).
+func runsProgram(words []string) bool {
+	if len(words) == 0 {
+		return false
+	}
+	w := words[0]
+	return programRunners[path.Base(w)] || strings.HasPrefix(w, "./") || strings.HasSuffix(w, ".sh") ||
+		strings.HasSuffix(w, ".js") || strings.HasSuffix(w, ".mjs") || strings.HasSuffix(w, ".ts")
+}
+
+// looksLikePublish: a script or command named for publishing or releasing.
+func looksLikePublish(s string) bool {
+	l := strings.ToLower(s)
+	return strings.Contains(l, "publish") || strings.Contains(l, "release")
+}
+
+// pnpmBuiltins are pnpm commands that are not scripts (pnpm X runs script X otherwise).
+var pnpmBuiltins = flagSet("install", "i", "add", "remove", "rm", "update", "up", "exec", "dlx", "run", "test", "t",
+	"publish", "pack", "build", "store", "config", "list", "ls", "why", "outdated", "link", "unlink", "import",
+	"rebuild", "prune", "fetch", "audit", "licenses", "env", "setup", "init", "create", "deploy", "patch",
+	"patch-commit", "root", "bin", "start", "version", "m", "multi", "recursive", "-r", "changeset")
+
+// scriptCall recognizes a run line that calls a package.json script and returns its name.
+func scriptCall(words []string) (string, bool) {
+	if len(words) < 2 {
+		return "", false
+	}
+	bin := path.Base(words[0])
+	var valueFlags map[string]bool
+	switch bin {
+	case "npm":
+		valueFlags = npmValueFlags
+	case "pnpm":
+		valueFlags = pnpmValueFlags
+	case "yarn":
+		valueFlags = yarnValueFlags
+	case "bun":
+	default:
+		return "", false
+	}
+	sub, rest := subcommand(words[1:], valueFlags)
+	switch {
+	case sub == "run" || sub == "run-script" || sub == "rum" || sub == "urn":
+		name, _ := subcommand(rest, valueFlags)
+		return name, name != ""
+	case bin == "pnpm" && !pnpmBuiltins[sub] && sub != "", bin == "yarn" && sub != "" && !yarnBuiltin(sub):
+		return sub, true
+	}
+	return "", false
+}
+
+func yarnBuiltin(sub string) bool {
+	switch sub {
+	case "install", "add", "remove", "upgrade", "publish", "npm", "workspaces", "workspace", "exec", "dlx", "pack", "version", "config", "set", "cache", "info", "init", "link", "why":
+		return true
+	}
+	return false
+}
+
+// npmrcMapping recognizes a registry mapping a command writes: an "@scope:registry=URL" or
+// "registry=URL" line (echo into .npmrc, a heredoc body) or npm/pnpm/yarn config set.
+func npmrcMapping(c command) (npmrcLine, bool) {
+	if m := npmrcRegistry.FindStringSubmatch(c.text); m != nil {
+		return npmrcLine{line: c.line, text: strings.TrimSpace(c.text), scope: strings.ToLower(m[1]), registry: m[2]}, true
+	}
+	if len(c.words) >= 5 && (c.words[0] == "npm" || c.words[0] == "pnpm" || c.words[0] == "yarn") && c.words[1] == "config" && c.words[2] == "set" {
+		key, val := c.words[3], c.words[4]
+		if k, v, ok := strings.Cut(key, "="); ok {
+			key, val = k, v
+		}
+		if scope, ok := strings.CutSuffix(key, ":registry"); ok && strings.HasPrefix(scope, "@") {
+			return npmrcLine{line: c.line, text: c.text, scope: strings.ToLower(scope), registry: val}, true
+		}
+		if key == "registry" {
+			return npmrcLine{line: c.line, text: c.text, registry: val}, true
+		}
+	}
+	return npmrcLine{}, false
+}
+
+var npmrcRegistry = regexp.MustCompile(`(?:^|[\s"'])(@[A-Za-z0-9._-]+)?:?registry\s*=\s*"?(https?://[^\s"']+)`)
 
 // setupBefore returns the last setup-node step before seq (seq < 0: in the whole job).
 func (v *view) setupBefore(seq int) *setupNode {
@@ -414,6 +589,27 @@ func changesVersion(words []string) bool {
 		return sub == "version"
 	case "npx":
 		return changesVersion(words[1:])
+	}
+	return false
+}
+
+// changesName recognizes commands that rewrite package.json's name during the run (npm init
+// --scope, npm pkg set name=…), so the name committed is not the one published.
+func changesName(words []string) bool {
+	if len(words) < 2 || path.Base(words[0]) != "npm" {
+		return false
+	}
+	sub, args := subcommand(words[1:], npmValueFlags)
+	switch sub {
+	case "init", "create", "innit":
+		_, ok := flagValue(args, "--scope")
+		return ok
+	case "pkg":
+		for _, a := range args {
+			if strings.HasPrefix(a, "name=") {
+				return true
+			}
+		}
 	}
 	return false
 }

@@ -6,27 +6,40 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
+
+	"github.com/pubdoc/pubdoc/knowledge"
 )
 
 // Severities.
 const (
 	SeverityError   = "error"   // the publish will fail as written
 	SeverityWarning = "warning" // it will likely fail, or fail on a condition the file cannot show
+	// SeverityNote is "cannot tell": what the publish depends on is a value the file does not
+	// show (vars, secrets, outputs), so the finding says what to look at instead of guessing.
+	SeverityNote = "note"
 )
 
 // Finding is one predicted publish failure, at the line to change.
 //
 // The json tags are the "findings" of `pubdoc check --format json`
-// (docs/schema/check.v1.json).
+// (docs/schema/check.v1.json). Cause, Fix and Snippet are the knowledge rule's (Rule), with
+// the file's own values filled into the snippet's placeholders; Message is what this file
+// says, citing its lines.
 type Finding struct {
 	ID       string `json:"id"`       // check-…
-	Severity string `json:"severity"` // "error" | "warning"
+	Severity string `json:"severity"` // "error" | "warning" | "note"
 	File     string `json:"file"`     // the workflow's base name
 	Line     int    `json:"line"`
-	Message  string `json:"message"` // what will fail and why, citing the lines that say so
-	Fix      string `json:"fix"`     // what to change
-	Snippet  string `json:"snippet"` // YAML that works today, to paste
-	Rule     string `json:"rule"`    // the knowledge-base id the failure would be diagnosed as from its log
+	Message  string `json:"message"`         // what will fail and why, citing the lines that say so
+	Fix      string `json:"fix"`             // what to change: the rule's fix summary
+	Snippet  string `json:"snippet"`         // YAML that works today, to paste: the rule's snippet
+	Rule     string `json:"rule"`            // the knowledge-base id the failure would be diagnosed as from its log
+	Cause    string `json:"cause,omitempty"` // the rule's cause
+	// Job is the id of the job the finding is about, and StepLine the line of the step
+	// (its first key) when it is about one step; both empty for a workflow-level finding.
+	Job      string `json:"job,omitempty"`
+	StepLine int    `json:"step_line,omitempty"`
 }
 
 func (f Finding) String() string {
@@ -43,6 +56,9 @@ const (
 	CheckScopedAccess      = "check-scoped-access"
 	CheckPrereleaseTag     = "check-prerelease-requires-tag"
 	CheckMissingPackagesWr = "check-missing-packages-write"
+	CheckTokenNoRegistry   = "check-token-no-registry-url"
+	CheckGPRScope          = "check-gpr-scope"
+	CheckNodeUnresolved    = "check-node-version-unresolved"
 )
 
 // Check predicts the publish failures one workflow file shows on its own.
@@ -69,6 +85,7 @@ func CheckAll(ws []*Workflow, pkg *Package) []Finding {
 			}
 		}
 	}
+	linkCallerInputs(ws)
 	for _, w := range ws {
 		if w == nil {
 			continue
@@ -79,6 +96,7 @@ func CheckAll(ws []*Workflow, pkg *Package) []Finding {
 		}
 	}
 	out = checkCalls(ws, callees, out)
+	out = append(out, checkNPMEntryPoints(callees, callers)...)
 	slices.SortStableFunc(out, func(a, b Finding) int {
 		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.ID, b.ID))
 	})
@@ -89,39 +107,106 @@ func CheckAll(ws []*Workflow, pkg *Package) []Finding {
 	})
 }
 
+// linkCallerInputs gives each local reusable workflow what its callers among ws pass for its
+// inputs, so ${{ inputs.x }} reads the caller's value (or the default a call leaves).
+func linkCallerInputs(ws []*Workflow) {
+	byFile := map[string]*Workflow{}
+	for _, w := range ws {
+		if w != nil {
+			w.callerInputs = nil
+			byFile[w.File] = w
+		}
+	}
+	for _, w := range ws {
+		if w == nil {
+			continue
+		}
+		for _, j := range w.Jobs {
+			callee := byFile[path.Base(j.Uses)]
+			if !strings.HasPrefix(j.Uses, "./") || callee == nil || !callee.IsCallee() {
+				continue
+			}
+			if callee.callerInputs == nil {
+				callee.callerInputs = map[string][]value{}
+			}
+			for name, decl := range callee.inputs {
+				v, ok := j.callWith[name]
+				if !ok {
+					v = decl
+				}
+				callee.callerInputs[name] = append(callee.callerInputs[name], v)
+			}
+		}
+	}
+}
+
 func checkOne(w *Workflow, pkg *Package, calls callers) []Finding {
 	var out []Finding
+	add := func(f *Finding) {
+		if f != nil {
+			out = append(out, *f)
+		}
+	}
 	for _, j := range w.Jobs {
-		v := analyze(j)
+		v := analyzeWith(j, pkg)
 		out = append(out, checkUpgrades(w, j, v)...)
 		for _, p := range v.publishes {
 			c := newCtx(w, j, v, p)
+			c.pkg = pkg
 			for _, chk := range []func(*ctx) *Finding{
-				checkNPMTooOld, checkIDToken, checkRunner, checkMasks, checkPackagesWrite,
+				checkNPMTooOld, checkNodeUnresolved, checkIDToken, checkRunner, checkMasks,
+				checkPackagesWrite, checkTokenNoRegistry, checkGPRScope, checkScopedAccess, checkPrerelease,
 			} {
-				if f := chk(c); f != nil {
-					out = append(out, *f)
-				}
+				add(chk(c))
 			}
-			if f := checkScopedAccess(c, pkg); f != nil {
-				out = append(out, *f)
-			}
-			if f := checkPrerelease(c, pkg); f != nil {
-				out = append(out, *f)
-			}
+		}
+		if len(v.publishes) == 0 {
+			add(checkHiddenPublishRunner(w, j, v))
 		}
 		out = append(out, checkRegistries(w, j, v, calls)...)
 	}
 	return out
 }
 
-func (c *ctx) finding(id, sev string, line int, rule, msg, fix, snippet string) *Finding {
-	return &Finding{ID: id, Severity: sev, File: c.w.File, Line: line, Message: msg, Fix: fix, Snippet: snippet, Rule: rule}
+// rules is the knowledge base the findings take their cause, fix and snippet from.
+var rules = sync.OnceValue(knowledge.MustLoad)
+
+// finding makes a finding from the rule it names: the cause, fix summary and snippet are
+// the rule's, with vars (and the job's id and setup-node) filled into its placeholders;
+// msg is what this file says.
+func (c *ctx) finding(id, sev string, line int, ruleID, msg string, vars map[string]string) *Finding {
+	f := &Finding{ID: id, Severity: sev, File: c.w.File, Line: line, Message: msg, Rule: ruleID}
+	all := map[string]string{"setup_node": c.setupNodeRef()}
+	if c.j != nil {
+		f.Job = c.j.ID
+		all["job"] = c.j.ID
+	}
+	if c.p != nil && c.p.step != nil {
+		f.StepLine = c.p.step.line
+	}
+	for k, v := range vars {
+		all[k] = v
+	}
+	if r := rules().Rule(ruleID); r != nil {
+		f.Cause = strings.TrimSpace(r.Cause)
+		f.Fix, f.Snippet = r.Fix.Render(all)
+		f.Fix = strings.TrimSpace(f.Fix)
+	}
+	return f
+}
+
+// atStep marks the step a finding is about (an upload of another registry, an npm
+// upgrade), for the patches that edit it.
+func atStep(f *Finding, s *step) *Finding {
+	if f != nil && s != nil {
+		f.StepLine = s.line
+	}
+	return f
 }
 
 func (c *ctx) at(line int) string { return fmt.Sprintf("%s:%d", c.w.File, line) }
 
-// setupNodeRef is the setup-node to show in a snippet: the job's own, else a current one.
+// setupNodeRef is the setup-node a snippet shows: the job's own, else a current one.
 func (c *ctx) setupNodeRef() string {
 	if c.setup != nil && c.setup.step.uses.s != "" {
 		return c.setup.step.uses.s
@@ -129,34 +214,50 @@ func (c *ctx) setupNodeRef() string {
 	return "actions/setup-node@v6"
 }
 
-// node24Snippet is a setup-node step that gives Node 24, whose npm has trusted publishing.
-func (c *ctx) node24Snippet() string {
-	return fmt.Sprintf("- uses: %s\n  with:\n    node-version: '24'   # 24.5+ bundles npm >= 11.5.1\n    check-latest: true", c.setupNodeRef())
+// npmClient says which npm client runs the upload for a tool that may hand it to npm: ""
+// when the tool publishes itself (npm, the npm-publish action, release-it run npm itself;
+// pnpm 11 and later exchange the OIDC token natively), "npm" when the runner's npm does it
+// for sure (pnpm 10 and older run `npm publish`), "maybe" when the file does not say
+// which pnpm or whether changesets and nx go through pnpm. skip is true for tools that
+// bring their own npm or client (semantic-release, lerna, yarn: oidc-tool-no-oidc-support).
+func (c *ctx) npmClient() (via string, pnpm pnpmVersion, skip bool) {
+	switch c.p.tool {
+	case toolNPM, toolNPMPublish, toolReleaseIt:
+		return "", pnpmVersion{}, false
+	case toolPNPM, toolChangesets:
+		pv := c.pnpmVersion()
+		switch {
+		case c.p.tool == toolChangesets && !pv.used:
+			return "maybe", pv, false
+		case pv.major >= 11:
+			return "", pv, true // pnpm's own OIDC exchange (pnpm/pnpm publishPackedPkg)
+		case pv.major > 0:
+			return "npm", pv, false
+		}
+		return "maybe", pv, false
+	case toolNx:
+		return "maybe", pnpmVersion{}, false
+	}
+	return "", pnpmVersion{}, true
 }
-
-// needsNewerNode: npm 11 alone will not do. Trusted publishing needs Node >= 22.14 as well
-// (npm docs), and npm 11 itself needs ^20.17.0 || >=22.9.0. On 22.14+ pinning npm is the
-// smallest change; anywhere below, Node 24 is.
-func needsNewerNode(n nodeSpec) bool {
-	return n.known() && (n.highest().Compare(tables().Thresholds["node_oidc_min"]) < 0 || engineRefusal(11, n) != "no")
-}
-
-const pinNPM11 = "- run: npm install -g npm@^11.5.1   # not npm@latest: npm 12 needs Node ^22.22.2 || ^24.15.0 || >=26\n- run: npm --version"
 
 // checkNPMTooOld: a tokenless publish whose npm has no OIDC exchange (npm < 11.5.1).
 func checkNPMTooOld(c *ctx) *Finding {
 	if !c.oidcIntended() {
 		return nil
 	}
+	via, pv, skip := c.npmClient()
+	if skip {
+		return nil
+	}
 	sev := SeverityError
 	lead := fmt.Sprintf("%s publishes without a token (trusted publishing)", code(c.p.text))
-	switch c.p.tool {
-	case toolNPM, toolNPMPublish, toolReleaseIt:
-	case toolPNPM, toolChangesets, toolNx:
+	switch via {
+	case "npm":
+		lead = fmt.Sprintf("%s publishes without a token (trusted publishing) through %s, which runs the runner's `npm publish` for the upload (pnpm 10 and older have no OIDC exchange of their own)", code(c.p.text), pv.where)
+	case "maybe":
 		sev = SeverityWarning
-		lead = fmt.Sprintf("%s publishes without a token (trusted publishing), and %s hands the upload to the runner's npm unless it publishes natively", code(c.p.text), c.p.tool)
-	default:
-		return nil // semantic-release, lerna, yarn: their own npm or client, see oidc-tool-no-oidc-support
+		lead = fmt.Sprintf("%s publishes without a token (trusted publishing), and %s hands the upload to the runner's npm unless it runs on pnpm 11 or later, which exchanges the token itself", code(c.p.text), c.p.tool)
 	}
 	spec, line, src := npmSpec{}, 0, ""
 	switch {
@@ -170,13 +271,9 @@ func checkNPMTooOld(c *ctx) *Finding {
 		if !ok || has {
 			return nil
 		}
-		fix, snippet := "Install an npm 11 at least 11.5.1.", pinNPM11
-		if needsNewerNode(c.node) {
-			fix, snippet = "Use Node 24, whose bundled npm has trusted publishing, and drop the npm upgrade.", c.node24Snippet()
-		}
 		return c.finding(CheckNPMTooOld, sev, line, "oidc-npm-too-old",
 			fmt.Sprintf("%s, but %s (%s) gives npm %s, older than 11.5.1, the first npm with the OIDC exchange; npm then fails with ENEEDAUTH or E404 on the PUT.", lead, code(src), c.at(line), spec.raw),
-			fix, snippet)
+			c.nodeVars())
 	}
 	has, ok := npmBundledHasOIDC(c.node)
 	if !ok || has {
@@ -187,16 +284,52 @@ func checkNPMTooOld(c *ctx) *Finding {
 	if c.node.major == 24 {
 		bundled = "npm 11.3–11.4"
 	}
-	msg := fmt.Sprintf("%s, but node-version %q (%s) bundles %s and no step upgrades npm; trusted publishing needs npm >= 11.5.1, so npm skips the exchange and fails with ENEEDAUTH or E404 on the PUT.", lead, nv.s, c.at(nv.line), bundled)
-	if !needsNewerNode(c.node) {
-		return c.finding(CheckNPMTooOld, sev, nv.line, "oidc-npm-too-old", msg,
-			"Upgrade npm to 11 before publishing (not npm@latest: that is npm 12, which refuses Node below 22.22.2 and 24.15), or use Node 24.5 or later.", pinNPM11)
+	shown := fmt.Sprintf("%q", nv.s)
+	if c.nodeIn.resolved != "" {
+		shown = fmt.Sprintf("%q (%s)", c.nodeIn.resolved, nv.s)
 	}
-	return c.finding(CheckNPMTooOld, sev, nv.line, "oidc-npm-too-old", msg,
-		"Use Node 24: it bundles npm >= 11.5.1, and trusted publishing needs Node >= 22.14 as well.", c.node24Snippet())
+	msg := fmt.Sprintf("%s, but node-version %s (%s) bundles %s and no step upgrades npm; trusted publishing needs npm >= 11.5.1 (and Node >= 22.14), so npm skips the exchange and fails with ENEEDAUTH or E404 on the PUT.", lead, shown, c.at(nv.line), bundled)
+	return c.finding(CheckNPMTooOld, sev, nv.line, "oidc-npm-too-old", msg, c.nodeVars())
 }
 
-const idTokenSnippet = "permissions:\n  contents: read\n  id-token: write"
+// nodeVars are the placeholders of a Node fix: Node 24 where npm 11 alone will not do
+// (trusted publishing needs Node >= 22.14, npm 11 needs ^20.17.0 || >=22.9.0).
+func (c *ctx) nodeVars() map[string]string {
+	return map[string]string{"node_version": "24"}
+}
+
+// checkNodeUnresolved: the node-version of a tokenless publish reads a variable. Undefined
+// (a matrix key, env or input nothing sets: GitHub makes it ”) it leaves the Node to the
+// runner's image or a version file, whose npm the file cannot pin; from vars, secrets or an
+// output the file cannot tell which npm publishes (a note).
+func checkNodeUnresolved(c *ctx) *Finding {
+	if !c.oidcIntended() || c.setup == nil || !c.setup.nodeVersion.set || c.node.known() {
+		return nil
+	}
+	if via, _, skip := c.npmClient(); skip || via == "maybe" {
+		return nil
+	}
+	if c.p.npmAt != "" || c.up != nil && c.up.spec.known() {
+		return nil // the npm is set by the upgrade or npx npm@X, whatever the Node
+	}
+	nv := c.setup.nodeVersion
+	in := c.nodeIn
+	if len(in.undefined) > 0 {
+		fallback := "setup-node installs nothing and the job runs the runner image's own Node and npm, which the file does not pin"
+		if f := c.setup.step.with["node-version-file"]; f.set {
+			fallback = fmt.Sprintf("setup-node falls back to node-version-file %s (%s), which this file does not show", f.s, c.at(f.line))
+		}
+		return c.finding(CheckNodeUnresolved, SeverityWarning, nv.line, "oidc-npm-too-old",
+			fmt.Sprintf("node-version %s (%s) reads %s, which nothing in the file defines, so it is ''; %s, and %s publishes without a token (trusted publishing), which needs npm >= 11.5.1: with an older npm it fails with ENEEDAUTH or E404.", nv.s, c.at(nv.line), strings.Join(in.undefined, ", "), fallback, code(c.p.text)),
+			c.nodeVars())
+	}
+	if len(in.opaque) == 0 {
+		return nil
+	}
+	return c.finding(CheckNodeUnresolved, SeverityNote, nv.line, "oidc-npm-too-old",
+		fmt.Sprintf("Cannot tell which npm publishes: node-version %s (%s) comes from %s, which the file does not show, and %s publishes without a token (trusted publishing), which needs npm >= 11.5.1 (Node 24.5 or later bundles it; Node 22 and older bundle npm 10).", nv.s, c.at(nv.line), strings.Join(in.opaque, ", "), code(c.p.text)),
+		c.nodeVars())
+}
 
 // checkIDToken: trusted publishing or provenance without the job's OIDC token.
 func checkIDToken(c *ctx) *Finding {
@@ -209,34 +342,30 @@ func checkIDToken(c *ctx) *Finding {
 		rule, why = "provenance-missing-id-token-permission",
 			fmt.Sprintf("%s asks for provenance (%s, %s), which is signed with the job's OIDC token; npm stops with EUSAGE 'Provenance generation in GitHub Actions requires \"write\" access to the \"id-token\" permission'", code(c.p.text), c.prov.name, c.at(c.prov.line))
 	}
-	return c.missingIDToken(rule, why, idTokenSnippet, true)
+	return c.missingIDToken(rule, why, true)
 }
 
 // missingIDToken is the finding for a job whose effective permissions lack id-token: write,
 // saying where they come from. why says what needs the token; sure false makes it a warning.
-func (c *ctx) missingIDToken(rule, why, snippet string, sure bool) *Finding {
-	fix := fmt.Sprintf("Grant id-token: write to job %s.", c.j.ID)
+func (c *ctx) missingIDToken(rule, why string, sure bool) *Finding {
 	var where string
 	switch c.idTok.level {
 	case "job":
 		where = fmt.Sprintf("job %s's permissions block (%s) does not grant id-token: write, and a permissions block sets every scope it does not name to none", c.j.ID, c.at(c.idTok.line))
-		fix = fmt.Sprintf("Add id-token: write to job %s's permissions (%s).", c.j.ID, c.at(c.idTok.line))
 	case "workflow":
 		where = fmt.Sprintf("the workflow's permissions (%s) do not grant id-token: write and job %s has no permissions of its own", c.at(c.idTok.line), c.j.ID)
 	default:
 		where = "no permissions block grants id-token: write, and the default GITHUB_TOKEN never includes it"
 		if c.w.IsCallee() {
 			return c.finding(CheckMissingIDToken, SeverityWarning, c.idTok.line, rule,
-				fmt.Sprintf("%s; this workflow is called (workflow_call, %s) and has no permissions block, so job %s gets id-token: write only if every caller's job grants it.", why, c.at(c.w.callLine), c.j.ID),
-				"Grant id-token: write in each caller's job (a called workflow can keep or lower the caller's permissions, never raise them), and here too to make it explicit.",
-				snippet)
+				fmt.Sprintf("%s; this workflow is called (workflow_call, %s) and has no permissions block, so job %s gets id-token: write only if every caller's job grants it (a called workflow can keep or lower its caller's permissions, never raise them).", why, c.at(c.w.callLine), c.j.ID), nil)
 		}
 	}
 	sev := SeverityError
 	if !sure {
 		sev = SeverityWarning
 	}
-	return c.finding(CheckMissingIDToken, sev, c.idTok.line, rule, why+"; "+where+".", fix, snippet)
+	return c.finding(CheckMissingIDToken, sev, c.idTok.line, rule, why+"; "+where+".", nil)
 }
 
 // checkRunner: provenance (or trusted publishing) on a runner npm does not support.
@@ -245,20 +374,48 @@ func checkRunner(c *ctx) *Finding {
 	if kind != "self-hosted" && kind != "third-party" {
 		return nil
 	}
-	runsOn := fmt.Sprintf("%s (%s) is a %s runner", c.w.text(c.runner.line), c.at(c.runner.line), kind)
-	const fix = "Publish from a GitHub-hosted runner, or turn provenance off for this job."
-	const snippet = "runs-on: ubuntu-latest\n# or keep the runner and: npm publish --provenance=false"
+	if via, _, skip := c.npmClient(); skip && via == "" && c.p.tool != toolPNPM && c.p.tool != toolChangesets {
+		if c.prov.val != "true" {
+			return nil // semantic-release, lerna, yarn: only an explicit --provenance says
+		}
+	}
+	runsOn := fmt.Sprintf("%s (%s) is a %s runner", c.runnerLabel(), c.at(c.runner.line), kind)
 	switch {
 	case c.prov.val == "true":
 		return c.finding(CheckSelfHostedRunner, SeverityError, c.runner.line, "provenance-self-hosted-runner",
-			fmt.Sprintf("%s asks for provenance (%s) but %s; the registry rejects the bundle with E422 'Unsupported GitHub Actions runner environment: \"self-hosted\". Only \"github-hosted\" runners are supported when publishing with provenance.'", code(c.p.text), c.at(c.prov.line), runsOn),
-			fix, snippet)
+			fmt.Sprintf("%s asks for provenance (%s) but %s; the registry rejects the bundle with E422 'Unsupported GitHub Actions runner environment: \"self-hosted\". Only \"github-hosted\" runners are supported when publishing with provenance.'", code(c.p.text), c.at(c.prov.line), runsOn), nil)
 	case c.oidcIntended() && c.prov.val != "false":
 		return c.finding(CheckSelfHostedRunner, SeverityWarning, c.runner.line, "oidc-self-hosted-runner",
-			fmt.Sprintf("%s publishes without a token (trusted publishing) but %s; npm supports trusted publishing on GitHub-hosted runners only, and on third-party runners the automatic provenance of a public package fails with E422.", code(c.p.text), runsOn),
-			fix, snippet)
+			fmt.Sprintf("%s publishes without a token (trusted publishing) but %s; npm supports trusted publishing on GitHub-hosted runners only, and on other runners the automatic provenance of a public package fails with E422.", code(c.p.text), runsOn), nil)
 	}
 	return nil
+}
+
+// runnerLabel quotes the runner label a finding is about.
+func (c *ctx) runnerLabel() string {
+	if c.runner.name != "" {
+		return code(c.runner.name)
+	}
+	return c.w.text(c.runner.line)
+}
+
+// checkHiddenPublishRunner: a job on a self-hosted or third-party runner that has the OIDC
+// token and runs a script named like a publish, which the file does not show. If that
+// script publishes to npm with provenance or by trusted publishing, npm refuses the runner;
+// the file cannot tell, so it is a note.
+func checkHiddenPublishRunner(w *Workflow, j *Job, v *view) *Finding {
+	if len(v.hidden) == 0 {
+		return nil
+	}
+	c := newCtx(w, j, v, nil)
+	kind := c.runner.val
+	if kind != "self-hosted" && kind != "third-party" || c.idTok.state != "granted" {
+		return nil
+	}
+	h := v.hidden[0]
+	f := c.finding(CheckSelfHostedRunner, SeverityNote, c.runner.line, "provenance-self-hosted-runner",
+		fmt.Sprintf("Cannot tell whether %s (%s) publishes to npm: it runs a script this file does not show, in job %s, which has the OIDC token (id-token: write, %s) on %s (%s), a %s runner. If it publishes with provenance or by trusted publishing, npm refuses the runner with E422 'Unsupported GitHub Actions runner environment: \"self-hosted\"'.", code(h.text), c.at(h.line), j.ID, c.at(c.idTok.line), c.runnerLabel(), c.at(c.runner.line), kind), nil)
+	return atStep(f, h.step)
 }
 
 // checkMasks: setup-node's registry-url writes an .npmrc whose token is a placeholder.
@@ -270,35 +427,21 @@ func checkMasks(c *ctx) *Finding {
 	msg := fmt.Sprintf("registry-url (%s) makes %s write an .npmrc with _authToken=${NODE_AUTH_TOKEN}", c.at(s.registryURL.line), s.step.uses.s)
 	switch {
 	case c.token.val == "empty":
-		msg += fmt.Sprintf(", and %s is set empty (%s); projects report an empty or placeholder token there stops trusted publishing, and it hides which part of the exchange failed.", c.token.name, c.at(c.token.line))
+		msg += fmt.Sprintf(", and %s is set empty (%s): if the OIDC exchange fails, npm sends the empty token and the log shows an authentication error instead of the exchange's.", c.token.name, c.at(c.token.line))
 	case s.major() >= 7:
 		return nil // setup-node v7 no longer exports the XXXXX placeholder
 	default:
-		msg += ", and with no NODE_AUTH_TOKEN set setup-node exports the placeholder XXXXX-XXXXX-XXXXX-XXXXX; if the OIDC exchange fails npm sends it and fails with E404 'Access token expired or revoked' instead of ENEEDAUTH, and several projects report the placeholder stops trusted publishing outright."
+		msg += ", and with no NODE_AUTH_TOKEN set setup-node exports the placeholder XXXXX-XXXXX-XXXXX-XXXXX: if the OIDC exchange fails, npm sends it and fails with E404 'Access token expired or revoked' instead of naming the exchange's error."
 	}
-	return c.finding(CheckTokenMasksOIDC, SeverityWarning, s.registryURL.line, "oidc-token-fallback-masks-failure", msg,
-		"Drop registry-url (and NODE_AUTH_TOKEN) from the trusted-publishing job.",
-		nodeStepSnippet(s))
-}
-
-func nodeStepSnippet(s *setupNode) string {
-	nv := "'24'"
-	if s.nodeVersion.set {
-		nv = "'" + s.nodeVersion.s + "'"
-	}
-	return fmt.Sprintf("- uses: %s\n  with:\n    node-version: %s   # no registry-url: nothing writes a token into .npmrc", s.step.uses.s, nv)
+	// A note: npm 11.5.1 and later let a successful exchange override the token (workflows
+	// with this setup publish), so the placeholder only hides the reason when it fails.
+	f := c.finding(CheckTokenMasksOIDC, SeverityNote, s.registryURL.line, "oidc-token-fallback-masks-failure", msg, nil)
+	return atStep(f, s.step)
 }
 
 // checkPackagesWrite: GitHub Packages with GITHUB_TOKEN but no packages: write.
 func checkPackagesWrite(c *ctx) *Finding {
-	if registryKind(c.reg.val) != "github" || c.token.val != "set" {
-		return nil
-	}
-	tok, _ := c.envChain(c.token.name)
-	if c.token.name == "token" {
-		tok = c.p.step.with["token"]
-	}
-	if !strings.Contains(tok.s, "GITHUB_TOKEN") && !strings.Contains(tok.s, "github.token") {
+	if registryKind(c.reg.val) != "github" || c.token.val != "set" || !c.githubToken() {
 		return nil
 	}
 	if c.pkgs.state != "read" && c.pkgs.state != "none" {
@@ -306,18 +449,169 @@ func checkPackagesWrite(c *ctx) *Finding {
 	}
 	return c.finding(CheckMissingPackagesWr, SeverityError, c.pkgs.line, "gpr-misconfiguration",
 		fmt.Sprintf("%s uploads to GitHub Packages (%s) with GITHUB_TOKEN, but the job's token has packages: %s (%s); GitHub Packages refuses the PUT (403 or 401).", code(c.p.text), c.at(c.reg.line), c.pkgs.state, c.at(c.pkgs.line)),
-		fmt.Sprintf("Grant packages: write to job %s.", c.j.ID),
-		"permissions:\n  contents: read\n  packages: write")
+		c.gprVars())
+}
+
+// githubToken reports whether the publish authenticates with the job's GITHUB_TOKEN.
+func (c *ctx) githubToken() bool {
+	tok, _ := c.envChain(c.token.name)
+	if c.token.name == "token" {
+		tok = c.p.step.with["token"]
+	}
+	if c.token.name == "_authToken" {
+		return isGitHubToken(c.w.text(c.token.line))
+	}
+	return isGitHubToken(tok.s)
+}
+
+// gprVars fill the GitHub Packages snippet with the repository owner's scope.
+func (c *ctx) gprVars() map[string]string {
+	if owner := c.w.owner(); owner != "" {
+		return map[string]string{"scope": "@" + owner}
+	}
+	return nil
+}
+
+// owner is the repository owner, lower-cased, when the caller said which repository.
+func (w *Workflow) owner() string {
+	o, _, ok := strings.Cut(w.Repo, "/")
+	if !ok {
+		return ""
+	}
+	return strings.ToLower(o)
+}
+
+// checkTokenNoRegistry: a token in NODE_AUTH_TOKEN that nothing hands to npm. npm reads no
+// variable by itself: setup-node's registry-url writes the .npmrc line that maps it, and
+// without one (and no .npmrc written in the job) npm has no credentials and stops with
+// ENEEDAUTH. A committed .npmrc could map it, which the file does not show: a warning.
+func checkTokenNoRegistry(c *ctx) *Finding {
+	switch c.p.tool {
+	case toolNPM, toolPNPM, toolYarn:
+	default:
+		return nil // changesets/action, semantic-release and the npm-publish action write their own
+	}
+	if c.token.val != "set" || c.token.name != "NODE_AUTH_TOKEN" || len(c.v.npmrcs) > 0 || len(c.v.authWrite) > 0 {
+		return nil
+	}
+	if c.setup != nil && c.setup.registryURL.set || c.reg.ok() && c.reg.name != "registry-url" && registryKind(c.reg.val) != "npmjs" {
+		return nil
+	}
+	for _, sn := range c.v.setups {
+		if sn.registryURL.set {
+			return nil // a registry-url earlier in the job wrote the .npmrc
+		}
+	}
+	setup := "the job has no actions/setup-node"
+	if c.setup != nil {
+		setup = fmt.Sprintf("%s (%s) has no registry-url", c.setup.step.uses.s, c.at(c.setup.step.uses.line))
+	}
+	return c.finding(CheckTokenNoRegistry, SeverityWarning, c.token.line, "token-missing-eneedauth",
+		fmt.Sprintf("%s sets NODE_AUTH_TOKEN (%s) for %s, but npm reads no such variable by itself: only the .npmrc that setup-node's registry-url writes maps it, and %s and no step writes an .npmrc, so unless the repository commits one that maps it npm has no credentials and stops with ENEEDAUTH 'This command requires you to be logged in'.", c.tokenWhere(), c.at(c.token.line), code(c.p.text), setup),
+		map[string]string{"token": c.tokenValue()})
+}
+
+func (c *ctx) tokenWhere() string {
+	if v, ok := c.p.step.env.vars["NODE_AUTH_TOKEN"]; ok && v.line == c.token.line {
+		return "The step"
+	}
+	if v, ok := c.j.env.vars["NODE_AUTH_TOKEN"]; ok && v.line == c.token.line {
+		return fmt.Sprintf("Job %s", c.j.ID)
+	}
+	return "The workflow"
+}
+
+func (c *ctx) tokenValue() string {
+	if v, ok := c.envChain(c.token.name); ok && strings.TrimSpace(v.s) != "" {
+		return v.s
+	}
+	return ""
+}
+
+// checkGPRScope: GitHub Packages takes only packages scoped to the repository's owner (the
+// scope setup-node maps by default), and an unscoped package there goes to npmjs instead.
+func checkGPRScope(c *ctx) *Finding {
+	gpr := c.gprTarget()
+	if !gpr.ok {
+		return nil
+	}
+	owner := c.w.owner()
+	name := ""
+	if c.pkg.usable() && !slices.ContainsFunc(c.v.renames, func(seq int) bool { return seq < c.p.seq }) {
+		name = c.pkg.Name // unless a command renames the package before the publish
+	}
+	sev := SeverityWarning
+	if c.token.val == "set" && c.githubToken() {
+		sev = SeverityError // GITHUB_TOKEN writes only to its own owner's namespace
+	}
+	switch {
+	case gpr.scope != "" && owner != "" && !strings.EqualFold(strings.TrimPrefix(gpr.scope, "@"), owner):
+		return c.finding(CheckGPRScope, sev, gpr.line, "gpr-misconfiguration",
+			fmt.Sprintf("%s maps %s to GitHub Packages (%s), but the repository's owner is %s: GitHub Packages accepts only packages scoped @%s from this repository, and refuses %s/* with 403 'permission_denied' (with GITHUB_TOKEN: 'The requested installation does not exist').", gpr.what, gpr.scope, c.at(gpr.line), owner, owner, gpr.scope),
+			c.gprVars())
+	case name != "" && !strings.HasPrefix(name, "@"):
+		return c.finding(CheckGPRScope, SeverityError, gpr.line, "gpr-misconfiguration",
+			fmt.Sprintf("%s publishes %s, an unscoped package, to GitHub Packages (%s), which takes scoped packages only; npm sends it to the default registry instead (E404 or ENEEDAUTH at registry.npmjs.org) or GitHub Packages refuses it.", code(c.p.text), name, c.at(gpr.line)),
+			c.gprVars())
+	case name != "" && gpr.scope != "" && !strings.EqualFold(scopeOf(name), gpr.scope):
+		return c.finding(CheckGPRScope, SeverityError, gpr.line, "gpr-misconfiguration",
+			fmt.Sprintf("%s publishes %s, but only %s is mapped to GitHub Packages (%s); npm sends %s to the default registry, registry.npmjs.org, which answers E404 or ENEEDAUTH.", code(c.p.text), name, gpr.scope, c.at(gpr.line), scopeOf(name)),
+			c.gprVars())
+	case name != "" && owner != "" && !strings.EqualFold(strings.TrimPrefix(scopeOf(name), "@"), owner):
+		return c.finding(CheckGPRScope, sev, gpr.line, "gpr-misconfiguration",
+			fmt.Sprintf("%s publishes %s to GitHub Packages (%s), but the repository's owner is %s: GitHub Packages accepts only packages scoped @%s from it, and refuses the PUT with 403 'permission_denied'.", code(c.p.text), name, c.at(gpr.line), owner, owner),
+			c.gprVars())
+	}
+	return nil
+}
+
+func scopeOf(name string) string {
+	s, _, _ := strings.Cut(name, "/")
+	return strings.ToLower(s)
+}
+
+// gprTarget is where the job points npm at GitHub Packages, and the scope it maps there.
+type gprTarget struct {
+	ok    bool
+	scope string // @scope mapped to npm.pkg.github.com ("" when the default registry is)
+	line  int
+	what  string // what maps it, for the message
+}
+
+// gprTarget finds the GitHub Packages registry of the publish: setup-node's registry-url
+// (whose scope defaults to the repository owner), an .npmrc line a step writes or npm config
+// set, a --registry flag or NPM_CONFIG_REGISTRY.
+func (c *ctx) gprTarget() gprTarget {
+	for _, n := range c.v.npmrcs {
+		if n.seq < c.p.seq && registryKind(n.registry) == "github" {
+			return gprTarget{ok: true, scope: n.scope, line: n.line, what: code(n.text)}
+		}
+	}
+	if registryKind(c.reg.val) != "github" {
+		return gprTarget{}
+	}
+	t := gprTarget{ok: true, line: c.reg.line, what: fmt.Sprintf("%s (%s)", c.reg.name, c.at(c.reg.line))}
+	if c.reg.name == "registry-url" && c.setup != nil {
+		t.what = fmt.Sprintf("%s's registry-url", c.setup.step.uses.s)
+		if sc := strings.TrimSpace(c.setup.scope.s); sc != "" && !strings.Contains(sc, "${{") {
+			t.scope = "@" + strings.TrimPrefix(strings.ToLower(sc), "@")
+			t.line = c.setup.scope.line
+		} else if o := c.w.owner(); o != "" {
+			t.scope = "@" + o // setup-node's default scope for GitHub Packages
+		}
+	}
+	return t
 }
 
 // checkScopedAccess: the first publish of a scoped package defaults to restricted (E402).
-func checkScopedAccess(c *ctx, pkg *Package) *Finding {
+func checkScopedAccess(c *ctx) *Finding {
+	pkg := c.pkg
 	switch c.p.tool {
 	case toolNPM, toolPNPM, toolYarn, toolYarnBerry, toolNPMPublish:
 	default:
 		return nil // changesets, lerna, semantic-release… read access from their own config
 	}
-	if registryKind(c.reg.val) != "npmjs" || c.access.ok() || pkg.usable() && pkg.Access != "" {
+	if registryKind(c.reg.val) != "npmjs" || c.access.ok() || pkg.usable() && pkg.Access != "" || c.gprTarget().ok {
 		return nil
 	}
 	scope := ""
@@ -338,13 +632,12 @@ func checkScopedAccess(c *ctx, pkg *Package) *Finding {
 		return nil
 	}
 	return c.finding(CheckScopedAccess, SeverityWarning, c.p.line, "scoped-package-default-restricted",
-		fmt.Sprintf("%s publishes a scoped package (%s) without --access and no publishConfig.access is known; the first publish of a scoped package is restricted by default and fails with E402 'You must sign up for private packages'.", code(c.p.text), scope),
-		"Publish with --access public, or set publishConfig.access in package.json.",
-		"- run: npm publish --access public\n# or in package.json: \"publishConfig\": { \"access\": \"public\" }")
+		fmt.Sprintf("%s publishes a scoped package (%s) without --access and no publishConfig.access is known; the first publish of a scoped package is restricted by default and fails with E402 'You must sign up for private packages'.", code(c.p.text), scope), nil)
 }
 
 // checkPrerelease: npm >= 11 refuses a prerelease without --tag. Needs the package.json.
-func checkPrerelease(c *ctx, pkg *Package) *Finding {
+func checkPrerelease(c *ctx) *Finding {
+	pkg := c.pkg
 	if c.p.tool != toolNPM || !pkg.prerelease() || c.tag.ok() || pkg.Tag != "" {
 		return nil
 	}
@@ -370,9 +663,7 @@ func checkPrerelease(c *ctx, pkg *Package) *Finding {
 		return nil
 	}
 	return c.finding(CheckPrereleaseTag, SeverityError, c.p.line, "prerelease-requires-tag",
-		fmt.Sprintf("%s publishes %s@%s, a prerelease, without --tag, with npm 11 or later from %s; npm 11 stops with 'You must specify a tag using --tag when publishing a prerelease version.'", code(c.p.text), pkg.Name, pkg.Version, npm11),
-		"Publish prereleases under their own dist-tag.",
-		"- run: npm publish --tag next")
+		fmt.Sprintf("%s publishes %s@%s, a prerelease, without --tag, with npm 11 or later from %s; npm 11 stops with 'You must specify a tag using --tag when publishing a prerelease version.'", code(c.p.text), pkg.Name, pkg.Version, npm11), nil)
 }
 
 // checkUpgrades: an "npm install -g npm@X" whose npm refuses the job's Node (EBADENGINE).
@@ -384,15 +675,16 @@ func checkUpgrades(w *Workflow, j *Job, v *view) []Finding {
 		}
 		c := newCtx(w, j, v, nil)
 		c.setup = v.setupBefore(u.seq)
-		c.node = c.setup.node()
+		c.nodeIn = resolveNode(w, j, c.setup, u.step)
+		c.node = c.nodeIn.spec
 		refusal := engineRefusal(u.spec.major, c.node)
 		if refusal == "no" {
 			continue
 		}
-		engines := "^20.17.0 || >=22.9.0"
+		engines := tables().Constraints["npm11_engines"].Text
 		which := fmt.Sprintf("npm %d", u.spec.major)
 		if u.spec.major >= 12 {
-			engines = "^22.22.2 || ^24.15.0 || >=26.0.0"
+			engines = tables().Constraints["npm12_engines"].Text
 			if u.spec.latest {
 				which = fmt.Sprintf("npm %d (npm@latest since 2026-07-08)", u.spec.major)
 			}
@@ -404,14 +696,11 @@ func checkUpgrades(w *Workflow, j *Job, v *view) []Finding {
 			sev = SeverityWarning
 			msg = fmt.Sprintf("%s installs %s, which requires Node %s, but node-version %q (%s) is not pinned and setup-node may serve an older %d.x from the runner's tool cache (a cached 22.22.0 was seen); then the step fails with EBADENGINE.", code(u.text), which, engines, nv.s, c.at(nv.line), c.node.major)
 		}
-		fix, snippet := "Pin npm 11 instead of latest: it has trusted publishing and runs on Node ^20.17.0 || >=22.9.0.", pinNPM11
 		if has, ok := npmBundledHasOIDC(c.node); ok && has {
-			fix = fmt.Sprintf("Drop the upgrade: Node %s already bundles npm >= 11.5.1, which has trusted publishing. If a newer npm is needed, pin npm 11.", nv.s)
+			msg += fmt.Sprintf(" Node %s already bundles npm >= 11.5.1, which has trusted publishing.", nv.s)
 		}
-		if engineRefusal(11, c.node) != "no" {
-			fix, snippet = "Use Node 24, whose bundled npm already has trusted publishing, and drop the npm upgrade.", c.node24Snippet()
-		}
-		out = append(out, *c.finding(CheckNPMUpgradeEngine, sev, u.line, "npm-upgrade-ebadengine", msg, fix, snippet))
+		f := c.finding(CheckNPMUpgradeEngine, sev, u.line, "npm-upgrade-ebadengine", msg, c.nodeVars())
+		out = append(out, *atStep(f, u.step))
 	}
 	return out
 }
@@ -453,24 +742,65 @@ func checkCalls(ws []*Workflow, callees map[string]*Workflow, out []Finding) []F
 			if caller.idTok.state == "granted" {
 				continue
 			}
-			rule, to, sev, snippet := "oidc-missing-id-token-permission", "", SeverityError, idTokenSnippet
+			rule, to, sev := "oidc-missing-id-token-permission", "", SeverityError
 			if reg != "npm" {
 				rule, to = reg+"-missing-id-token", " to "+registryName[reg]
-			}
-			if reg == regRubyGems {
-				snippet = releaseGemPerms
 			}
 			if !sure {
 				sev = SeverityWarning
 			}
 			out = append(out, *caller.finding(CheckMissingIDToken, sev, caller.idTok.line, rule,
 				fmt.Sprintf("job %s calls %s, whose job %s (%s:%d) needs the OIDC token to publish%s, but job %s does not grant id-token: write; a called workflow can keep or lower its caller's permissions, never raise them.", j.ID, j.Uses, pj.ID, callee.File, pj.Line, to, j.ID),
-				fmt.Sprintf("Grant id-token: write to job %s.", j.ID), snippet))
+				nil))
 		}
 	}
 	return slices.DeleteFunc(out, func(f Finding) bool {
 		return resolved[f.File] && f.ID == CheckMissingIDToken && f.Severity == SeverityWarning
 	})
+}
+
+// checkNPMEntryPoints: npm matches a trusted publisher against the workflow the run started
+// from (the caller of a reusable workflow, npm's docs), and a package has one trusted
+// publisher. A reusable workflow that publishes by trusted publishing and is started from
+// several files (its callers, and itself when it has triggers of its own) fails from all
+// but the one the trusted publisher names.
+func checkNPMEntryPoints(callees map[string]*Workflow, callers map[string][]callSite) []Finding {
+	var out []Finding
+	names := make([]string, 0, len(callees))
+	for n := range callees {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		w := callees[name]
+		pj := w.PublishJob()
+		if pj == nil {
+			continue
+		}
+		c := w.jobCtx(pj)
+		if c.p == nil || !c.oidcIntended() {
+			continue
+		}
+		var entries []string
+		for _, cs := range callers[name] {
+			entries = appendNew(entries, cs.file)
+		}
+		for _, t := range w.Triggers {
+			if t != "workflow_call" {
+				entries = appendNew(entries, w.File+" itself ("+t+")")
+				break
+			}
+		}
+		if len(entries) < 2 {
+			continue
+		}
+		first := strings.TrimSuffix(entries[0], " itself")
+		f := c.finding(CheckReusablePublisher, SeverityWarning, c.p.line, "oidc-reusable-workflow-caller-mismatch",
+			fmt.Sprintf("%s publishes by trusted publishing inside %s, a reusable workflow (workflow_call, %s) that runs are started from %d files: %s. npm matches the trusted publisher against the workflow a run started from, the caller, and a package has one trusted publisher, so the publish fails with ENEEDAUTH or E404 from every file but the one it names.", code(c.p.text), w.File, c.at(w.callLine), len(entries), strings.Join(entries, ", ")),
+			map[string]string{"caller": first, "callee": w.File})
+		out = append(out, *f)
+	}
+	return out
 }
 
 // oidcJob returns the called workflow's job that publishes with the OIDC token, the

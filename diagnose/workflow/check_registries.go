@@ -241,85 +241,31 @@ func (c *ctx) oidcWhy(u *upload) string {
 	return ""
 }
 
-const releaseGemPerms = "permissions:\n  contents: write   # release-gem pushes the version tag\n  id-token: write"
-
 // checkUploadIDToken: an upload that needs the job's OIDC token in a job that has none.
 func checkUploadIDToken(c *ctx, u *upload) *Finding {
 	need := c.oidc(u)
 	if need == "" || c.idTok.state == "granted" {
 		return nil
 	}
-	snippet := idTokenSnippet
-	if u.tool == toolReleaseGem {
-		snippet = releaseGemPerms
-	}
-	return c.missingIDToken(u.reg+"-missing-id-token", c.oidcWhy(u), snippet, need == "yes")
-}
-
-// runnerOS says which OS a job's runs-on certainly names: "macOS" or "Windows" for GitHub's
-// hosted labels (macos-15, windows-latest) or a self-hosted runner's OS label, with the
-// label. "" for Linux, an expression, a runner group or a label it cannot place.
-func runnerOS(j *Job) (string, value) {
-	r := j.runsOn
-	if r == nil || r.expr.set || r.group.set {
-		return "", value{}
-	}
-	selfHosted := false
-	for _, l := range r.labels {
-		s := strings.ToLower(strings.TrimSpace(l.s))
-		if strings.Contains(s, "${{") {
-			return "", value{}
-		}
-		selfHosted = selfHosted || s == "self-hosted"
-	}
-	for _, l := range r.labels {
-		s := strings.ToLower(strings.TrimSpace(l.s))
-		hosted := !selfHosted && githubRunner.MatchString(s)
-		switch {
-		case selfHosted && s == "macos", hosted && strings.HasPrefix(s, "macos-"):
-			return "macOS", l
-		case selfHosted && s == "windows", hosted && strings.HasPrefix(s, "windows-"):
-			return "Windows", l
-		}
-	}
-	return "", value{}
+	return atStep(c.missingIDToken(u.reg+"-missing-id-token", c.oidcWhy(u), need == "yes"), u.step)
 }
 
 // checkContainerNonLinux: pypa/gh-action-pypi-publish is a Docker container action, and
-// runners run those on Linux only.
+// runners run those on Linux only. A matrix is read leg by leg: the step fails in every
+// macOS or Windows leg it runs in.
 func checkContainerNonLinux(c *ctx, u *upload) *Finding {
-	os, label := runnerOS(c.j)
+	os, label := stepOS(c.w, c.j, u.step)
 	if os == "" {
 		return nil
 	}
-	return c.finding(CheckContainerNonLinux, SeverityError, label.line, "pypi-container-action-non-linux",
-		fmt.Sprintf("%s (%s) is a Docker container action, but job %s runs on %s (%s), a %s runner; the runner refuses the step with 'Container action is only supported on Linux' before anything is uploaded.", code(u.text), c.at(u.line), c.j.ID, label.s, c.at(label.line), os),
-		fmt.Sprintf("Keep building on %s, upload the distributions as an artifact, and publish them from a separate job that runs on ubuntu-latest.", label.s),
-		pypiPublishJob(u, c.j.ID, c.oidc(u) != ""))
-}
-
-// pypiPublishJob is a Linux job that downloads the dist artifact and uploads it the way u
-// does (trusted publishing, or u's password).
-func pypiPublishJob(u *upload, needs string, oidc bool) string {
-	var b strings.Builder
-	b.WriteString("pypi-publish:\n")
-	if needs != "" {
-		fmt.Fprintf(&b, "  needs: %s   # it ends with actions/upload-artifact (name: dist, path: dist/)\n", needs)
+	where := fmt.Sprintf("on %s (%s), a %s runner", label.s, c.at(label.line), os)
+	if c.j.matrix != nil && !c.j.matrix.unknown && len(c.j.matrix.legs) > 1 {
+		where = fmt.Sprintf("in its matrix leg on %s (%s), a %s runner", label.s, c.at(label.line), os)
 	}
-	b.WriteString("  runs-on: ubuntu-latest\n")
-	if oidc {
-		b.WriteString("  permissions:\n    id-token: write\n")
-	}
-	b.WriteString("  steps:\n    - uses: actions/download-artifact@v4\n      with: { name: dist, path: dist/ }\n")
-	if u.tool == toolUV {
-		b.WriteString("    - uses: astral-sh/setup-uv@v6\n    - run: uv publish")
-		return b.String()
-	}
-	fmt.Fprintf(&b, "    - uses: %s", u.step.uses.s)
-	if pw := u.step.with["password"]; strings.TrimSpace(pw.s) != "" {
-		fmt.Fprintf(&b, "\n      with:\n        password: %s", pw.s)
-	}
-	return b.String()
+	f := c.finding(CheckContainerNonLinux, SeverityError, label.line, "pypi-container-action-non-linux",
+		fmt.Sprintf("%s (%s) is a Docker container action, and job %s runs it %s; the runner refuses the step with 'Container action is only supported on Linux' before anything is uploaded.", code(u.text), c.at(u.line), c.j.ID, where),
+		map[string]string{"upload": u.step.uses.s})
+	return atStep(f, u.step)
 }
 
 // checkForkPR: trusted publishing on pull_request, where runs for forks get no OIDC token.
@@ -329,9 +275,7 @@ func checkForkPR(c *ctx, u *upload) *Finding {
 		return nil
 	}
 	return c.finding(CheckForkPROIDC, SeverityWarning, c.j.Line, "pypi-oidc-fork-pr",
-		fmt.Sprintf("%s (%s) publishes to PyPI by trusted publishing, and the workflow runs on pull_request (%s) with no if: on job %s or on the step; GitHub gives runs for pull requests from forks no OIDC token, even with id-token: write, so there the upload fails ('this action was called from a pull request on a fork').", code(u.text), c.at(u.line), c.at(pr), c.j.ID),
-		fmt.Sprintf("Publish only from release, tag-push or workflow_dispatch runs: skip job %s on pull requests.", c.j.ID),
-		fmt.Sprintf("%s:\n  if: github.event_name != 'pull_request'   # fork pull requests never get an OIDC token", c.j.ID))
+		fmt.Sprintf("%s (%s) publishes to PyPI by trusted publishing, and the workflow runs on pull_request (%s) with no if: on job %s or on the step; GitHub gives runs for pull requests from forks no OIDC token, even with id-token: write, so there the upload fails ('this action was called from a pull request on a fork').", code(u.text), c.at(u.line), c.at(pr), c.j.ID), nil)
 }
 
 // checkReusablePublisher: PyPI and RubyGems take the workflow a trusted publisher names from
@@ -343,24 +287,21 @@ func checkReusablePublisher(c *ctx, u *upload, calls callers) *Finding {
 	}
 	callee, calledBy, caller := c.w.File, calls.by, calls.files
 	if u.reg == regPyPI {
-		fix := fmt.Sprintf("On PyPI, name %s (the called file) as the trusted publisher's workflow, not the caller's, and call it from this repository only; or publish from a job of the calling workflow itself, as below.", callee)
+		name := fmt.Sprintf("The trusted publisher on PyPI must name %s (the called file), not the caller's file, and a call from another repository cannot be registered.", callee)
 		if caller != "" {
-			fix = fmt.Sprintf("On PyPI, name %s (the called file) as the trusted publisher's workflow, not %s; or publish from a job of %s itself, as below.", callee, caller, caller)
+			name = fmt.Sprintf("The trusted publisher on PyPI must name %s (the called file), not %s.", callee, caller)
 		}
-		return c.finding(CheckReusablePublisher, SeverityWarning, u.line, "pypi-reusable-workflow",
-			fmt.Sprintf("%s (%s) publishes by trusted publishing inside a reusable workflow (workflow_call, %s)%s. PyPI takes the workflow name from the token's job_workflow_ref, which names this called file, %s, not the workflow the event started: a trusted publisher that names the caller fails with invalid-publisher, and a call from another repository cannot be registered at all.", code(u.text), c.at(u.line), c.at(c.w.callLine), calledBy, callee),
-			fix, "# in the calling workflow; the trusted publisher then names that file\n"+pypiPublishJob(u, "build", true))
+		f := c.finding(CheckReusablePublisher, SeverityWarning, u.line, "pypi-reusable-workflow",
+			fmt.Sprintf("%s (%s) publishes by trusted publishing inside a reusable workflow (workflow_call, %s)%s. PyPI takes the workflow name from the token's job_workflow_ref, which names this called file, %s, not the workflow the event started: a trusted publisher that names the caller fails with invalid-publisher. %s", code(u.text), c.at(u.line), c.at(c.w.callLine), calledBy, callee, name), nil)
+		return atStep(f, u.step)
 	}
 	msg := fmt.Sprintf("%s (%s) gets its credentials by trusted publishing inside a reusable workflow (workflow_call, %s)%s. RubyGems takes the workflow file from the token's job_workflow_ref, the called file %s, and only when it lives in the gem's own repository: ", code(u.text), c.at(u.line), c.at(c.w.callLine), calledBy, callee)
-	fix := "Keep rubygems/release-gem in the gem repository's own workflow and name that file in the gem's trusted publisher; a reusable workflow called from another repository can never match."
 	if caller == "" {
 		msg += "called from another repository no trusted publisher can match, and configure-rubygems-credentials fails with 'No trusted publisher configured for this workflow found on https://rubygems.org/'."
 	} else {
-		msg += fmt.Sprintf("called from this repository the trusted publisher must name %s, not %s, or configure-rubygems-credentials fails with 'No trusted publisher configured for this workflow found on https://rubygems.org/'; from another repository none can match.", callee, caller)
-		fix = fmt.Sprintf("Name %s (the called file), not %s, in the gem's trusted publisher on rubygems.org; or run rubygems/release-gem in %s itself, as below.", callee, caller, caller)
+		msg += fmt.Sprintf("called from this repository the trusted publisher must name %s (the called file), not %s, or configure-rubygems-credentials fails with 'No trusted publisher configured for this workflow found on https://rubygems.org/'; from another repository none can match.", callee, caller)
 	}
-	return c.finding(CheckReusablePublisher, SeverityWarning, u.line, "rubygems-no-trusted-publisher", msg, fix,
-		"release:\n  runs-on: ubuntu-latest\n  permissions:\n    contents: write\n    id-token: write\n  steps:\n    - uses: actions/checkout@v5\n    - uses: ruby/setup-ruby@v1\n      with:\n        bundler-cache: true\n        ruby-version: ruby\n    - uses: rubygems/release-gem@v1")
+	return atStep(c.finding(CheckReusablePublisher, SeverityWarning, u.line, "rubygems-no-trusted-publisher", msg, nil), u.step)
 }
 
 // pypiAttests says whether a pypa/gh-action-pypi-publish step makes PEP 740 attestations:
@@ -446,19 +387,14 @@ func checkAttestations(c *ctx) *Finding {
 			if strings.Contains(strings.ToLower(input(u.step, "repository-url", "repository_url").s), "test.pypi.org") {
 				fixed = u // keep PyPI's attestations, drop TestPyPI's
 			}
-			snippet := "- uses: " + fixed.step.uses.s + "\n  with:\n"
-			if r := input(fixed.step, "repository-url", "repository_url"); r.set {
-				snippet += "    repository-url: " + r.s + "\n"
-			}
-			snippet += "    attestations: false"
 			whys := prev.why
 			if why != prev.why {
 				whys += "; " + why
 			}
-			return c.finding(CheckAttestationTwice, SeverityError, u.line, "pypi-attestation-already-exists",
-				fmt.Sprintf("%s (%s) and %s (%s) both upload %s/ in job %s by trusted publishing, and both make PEP 740 attestations (%s); the first leaves *.publish.attestation files beside the distributions, so the second stops with 'Attestation generation failure: … already has a publish attestation' before uploading.", code(prev.u.text), c.at(prev.u.line), code(u.text), c.at(u.line), dir, c.j.ID, whys),
-				fmt.Sprintf("Set attestations: false on the upload at %s, or publish to each index from its own job.", c.at(fixed.line)),
-				snippet)
+			f := c.finding(CheckAttestationTwice, SeverityError, u.line, "pypi-attestation-already-exists",
+				fmt.Sprintf("%s (%s) and %s (%s) both upload %s/ in job %s by trusted publishing, and both make PEP 740 attestations (%s); the first leaves *.publish.attestation files beside the distributions, so the second stops with 'Attestation generation failure: … already has a publish attestation' before uploading. The upload at %s is the one to set attestations: false on.", code(prev.u.text), c.at(prev.u.line), code(u.text), c.at(u.line), dir, c.j.ID, whys, c.at(fixed.line)),
+				nil)
+			return atStep(f, fixed.step)
 		}
 		last[dir] = attesting{u, why}
 	}
@@ -489,31 +425,29 @@ func checkCargoToken(c *ctx, u *upload, auth *upload) *Finding {
 	}
 
 	var evidence []string
-	fix, val := "", "${{ secrets.CARGO_REGISTRY_TOKEN }}"
-	authID := "auth"
+	hint, val := "", ""
 	if auth != nil {
+		authID := "auth"
 		if auth.step.id.set {
 			authID = auth.step.id.s
 		}
 		val = fmt.Sprintf("${{ steps.%s.outputs.token }}", authID)
 		evidence = append(evidence, fmt.Sprintf("%s (%s) only sets its token output (steps.%s.outputs.token), which cargo does not read", code(auth.text), c.at(auth.line), authID))
-		fix = fmt.Sprintf("Pass the auth action's token to the publishing step as CARGO_REGISTRY_TOKEN in its env:, from steps.%s.outputs.token.", authID)
+		hint = fmt.Sprintf("pass steps.%s.outputs.token as the step's CARGO_REGISTRY_TOKEN", authID)
 	}
 	if line, v := c.misplacedCargoToken(); line > 0 {
 		parent, pline := c.w.parentKey(line)
 		evidence = append(evidence, fmt.Sprintf("CARGO_REGISTRY_TOKEN is written at %s, under %s (%s), which does not put it in the command's environment", c.at(line), code(parent), c.at(pline)))
-		if fix == "" {
-			fix = fmt.Sprintf("Move CARGO_REGISTRY_TOKEN (%s) under the publishing step's env:.", c.at(line))
-			if v != "" {
-				val = v
-			}
+		if hint == "" {
+			hint = fmt.Sprintf("move CARGO_REGISTRY_TOKEN (%s) under the publishing step's env:", c.at(line))
+			val = v
 		}
 	}
 	for _, n := range chain {
 		if cargoTokenTypo(n.name) {
 			evidence = append(evidence, fmt.Sprintf("%s sets %s (%s), a variable cargo does not read", n.level, n.name, c.at(n.v.line)))
-			if fix == "" {
-				fix = fmt.Sprintf("Rename %s (%s) to CARGO_REGISTRY_TOKEN.", n.name, c.at(n.v.line))
+			if hint == "" {
+				hint = fmt.Sprintf("rename %s (%s) to CARGO_REGISTRY_TOKEN", n.name, c.at(n.v.line))
 				val = n.v.s
 			}
 			break
@@ -530,15 +464,15 @@ func checkCargoToken(c *ctx, u *upload, auth *upload) *Finding {
 	default:
 		sev = SeverityWarning
 	}
-	if fix == "" {
-		fix = "Give the publishing step CARGO_REGISTRY_TOKEN in its env:, from rust-lang/crates-io-auth-action's token output (trusted publishing) or a secret."
-	}
 	msg := fmt.Sprintf("%s (%s) has no token: no --token, no cargo login before it, and CARGO_REGISTRY_TOKEN is in neither the step's, job %s's nor the workflow's env", code(u.text), c.at(u.line), c.j.ID)
 	if len(evidence) > 0 {
 		msg += "; " + strings.Join(evidence, "; ")
 	}
 	msg += "; cargo stops with 'no token found, please run `cargo login`' (exit code 101)."
-	return c.finding(CheckCargoNoToken, sev, u.line, "crates-no-token", msg, fix, cargoSnippet(u, auth, val))
+	if hint != "" {
+		msg += " Here: " + hint + "."
+	}
+	return atStep(c.finding(CheckCargoNoToken, sev, u.line, "crates-no-token", msg, map[string]string{"token": val}), u.step)
 }
 
 // cargoTokenGiven says whether the command gets a token cargo reads, or may: --token (or
@@ -558,20 +492,6 @@ func cargoTokenGiven(c *ctx, u *upload) bool {
 	}
 	// cargo login, a credentials file, or the variable through $GITHUB_ENV.
 	return c.v.cargoCreds > 0 && c.v.cargoCreds < u.seq
-}
-
-func cargoSnippet(u *upload, auth *upload, val string) string {
-	var b strings.Builder
-	if auth != nil && !auth.step.id.set {
-		b.WriteString("- uses: rust-lang/crates-io-auth-action@v1\n  id: auth\n")
-	}
-	if u.action {
-		fmt.Fprintf(&b, "- uses: %s\n  with:\n    command: publish\n", u.step.uses.s)
-	} else {
-		fmt.Fprintf(&b, "- run: %s\n", u.text)
-	}
-	fmt.Fprintf(&b, "  env:\n    CARGO_REGISTRY_TOKEN: %s", val)
-	return b.String()
 }
 
 // envVar is a variable in an upload's environment, with the level that sets it.
@@ -699,10 +619,9 @@ func checkNuGetEvent(c *ctx, u *upload) *Finding {
 	if prt == 0 || c.j.cond.set || u.step.cond.set {
 		return nil
 	}
-	return c.finding(CheckNuGetEvent, SeverityWarning, prt, "nuget-login-event-not-allowed",
-		fmt.Sprintf("%s (%s) runs on pull_request_target (%s), with no if: on job %s or on the step; nuget.org's token service refuses OIDC tokens from that event ('The GitHub Actions event 'pull_request_target' is not allowed', behind NuGet/login's misleading 'username of the policy creator' hint), so the login fails with 401.", code(u.text), c.at(u.line), c.at(prt), c.j.ID),
-		"Publish from push (tags), release or workflow_dispatch runs, and build pull requests without NuGet/login.",
-		"on:\n  push:\n    tags: ['v*']\n  workflow_dispatch:")
+	f := c.finding(CheckNuGetEvent, SeverityWarning, prt, "nuget-login-event-not-allowed",
+		fmt.Sprintf("%s (%s) runs on pull_request_target (%s), with no if: on job %s or on the step; nuget.org's token service refuses OIDC tokens from that event ('The GitHub Actions event 'pull_request_target' is not allowed', behind NuGet/login's misleading 'username of the policy creator' hint), so the login fails with 401.", code(u.text), c.at(u.line), c.at(prt), c.j.ID), nil)
+	return atStep(f, u.step)
 }
 
 // nugetFlag reads an option of dotnet nuget push (exact) or nuget.exe push (any case).
@@ -771,15 +690,8 @@ func checkNuGetAPIKey(c *ctx, u *upload, b before) *Finding {
 		msg += fmt.Sprintf("; the key %s (%s) makes is an output, steps.%s.outputs.NUGET_API_KEY, that the push does not pass on", code(login.uses.s), c.at(login.uses.line), loginID)
 	}
 	msg += "; nuget.org reads the key from the X-NuGet-ApiKey header only, so the push fails with 401 'An API key must be provided in the 'X-NuGet-ApiKey' header to use this service'."
-	key := fmt.Sprintf("%s \"${{ steps.%s.outputs.NUGET_API_KEY }}\"", keyFlag, loginID)
-	fix := fmt.Sprintf("Pass NuGet/login's key to the push: %s.", key)
-	var snippet string
-	if login == nil || !login.id.set {
-		fix = fmt.Sprintf("Pass an API key with %s: NuGet/login's NUGET_API_KEY output (trusted publishing, with id-token: write) or a secret.", keyFlag)
-		snippet = "- uses: NuGet/login@v1\n  id: login\n  with:\n    user: ${{ secrets.NUGET_USER }}   # the nuget.org profile that created the policy\n"
-	}
-	snippet += fmt.Sprintf("- run: %s %s", u.text, key)
-	return c.finding(CheckNuGetNoAPIKey, SeverityError, u.line, "nuget-401-no-api-key", msg, fix, snippet)
+	return atStep(c.finding(CheckNuGetNoAPIKey, SeverityError, u.line, "nuget-401-no-api-key", msg,
+		map[string]string{"login_id": loginID, "key_flag": keyFlag}), u.step)
 }
 
 // isNuGetOrg reports whether a push source as written is nuget.org (by URL or by the
@@ -909,10 +821,9 @@ func (c *ctx) ghcrPackagesWrite(login *dockerLogin, p *imagePush) *Finding {
 		}
 		where = fmt.Sprintf("%s permissions block (%s) does not grant packages: write, and a permissions block sets every scope it does not name to none", owner, c.at(c.pkgs.line))
 	}
-	return c.finding(CheckMissingPackagesWr, sev, c.pkgs.line, "ghcr-missing-packages-write",
-		fmt.Sprintf("%s pushes to GHCR (%s) after %s logs in to ghcr.io with the job's GITHUB_TOKEN (%s), but %s; GHCR refuses the push%s with 'denied: installation not allowed to Write organization package'.", code(p.text), c.at(p.line), login.quote(), c.at(login.line), where, when),
-		fmt.Sprintf("Grant packages: write to job %s.", c.j.ID),
-		"permissions:\n  contents: read\n  packages: write")
+	f := c.finding(CheckMissingPackagesWr, sev, c.pkgs.line, "ghcr-missing-packages-write",
+		fmt.Sprintf("%s pushes to GHCR (%s) after %s logs in to ghcr.io with the job's GITHUB_TOKEN (%s), but %s; GHCR refuses the push%s with 'denied: installation not allowed to Write organization package'.", code(p.text), c.at(p.line), login.quote(), c.at(login.line), where, when), nil)
+	return atStep(f, p.step)
 }
 
 // permsBlock is the permissions block in effect for the job (nil-safe).
@@ -931,36 +842,13 @@ func (c *ctx) ghcrReadOnlyContext(login *dockerLogin, p *imagePush, runs []strin
 		return nil
 	}
 	msg := fmt.Sprintf("%s pushes to GHCR (%s) on every run with the job's GITHUB_TOKEN (%s, %s), and the workflow runs %s, whatever permissions: says; there GHCR refuses the push with 'denied: installation not allowed to Write organization package'.", code(p.text), c.at(p.line), login.quote(), c.at(login.line), strings.Join(runs, ", and "))
-	if !p.action {
-		snippet := fmt.Sprintf("- run: %s\n  if: %s", p.text, cond)
-		if !login.action {
-			snippet = fmt.Sprintf("- run: %s\n  if: %s\n", c.w.scriptText(login.line), cond) + snippet
-		}
-		return c.finding(CheckReadOnlyToken, SeverityWarning, p.line, "ghcr-read-only-token-context", msg,
-			"Push only from trusted runs: skip the login and the push on pull requests and Dependabot runs.", snippet)
-	}
 	reg := login.registry
-	if reg == "" {
+	if reg == "" || !login.action {
 		reg = "ghcr.io"
 	}
-	snippet := fmt.Sprintf("- uses: %s\n  if: %s\n  with:\n    registry: %s\n    username: ${{ github.actor }}\n    password: ${{ secrets.GITHUB_TOKEN }}\n- uses: %s\n  with:\n    push: ${{ %s }}", login.step.uses.s, cond, reg, p.step.uses.s, cond)
-	if !login.action {
-		snippet = fmt.Sprintf("- uses: %s\n  with:\n    push: ${{ %s }}", p.step.uses.s, cond)
-	}
-	return c.finding(CheckReadOnlyToken, SeverityWarning, p.line, "ghcr-read-only-token-context", msg,
-		fmt.Sprintf("Push only from trusted runs: set push: ${{ %s }} and skip the login the same way.", cond), snippet)
-}
-
-// scriptText is the shell text on a line of a run: script, with the YAML around it dropped
-// (echo "$T" | docker login … keeps its pipe).
-func (w *Workflow) scriptText(line int) string {
-	t := w.text(line)
-	for _, p := range []string{"- run:", "run:"} {
-		if r, ok := strings.CutPrefix(t, p); ok {
-			return strings.TrimSpace(r)
-		}
-	}
-	return t
+	f := c.finding(CheckReadOnlyToken, SeverityWarning, p.line, "ghcr-read-only-token-context", msg,
+		map[string]string{"condition": cond, "registry": reg})
+	return atStep(f, p.step)
 }
 
 // dependabotPushLine returns the push trigger's line when it runs for pushes to any branch,

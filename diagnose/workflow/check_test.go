@@ -24,7 +24,7 @@ func TestCheck(t *testing.T) {
 		{"npm-too-old-node22.yml", []string{"npm-too-old-node22.yml:15 check-npm-too-old error"}},
 		{"npm-too-old-registry-url.yml", []string{
 			"npm-too-old-registry-url.yml:15 check-npm-too-old error",
-			"npm-too-old-registry-url.yml:16 check-token-masks-oidc warning",
+			"npm-too-old-registry-url.yml:16 check-token-masks-oidc note",
 		}},
 		// changesets may publish through pnpm's own client: likely, not certain.
 		{"changesets.yml", []string{"changesets.yml:23 check-npm-too-old warning"}},
@@ -66,7 +66,10 @@ func TestCheckAllReusable(t *testing.T) {
 		{"caller does not grant", []string{"reusable/release-without-id-token.yml", "reusable/npm-publish.yml"}, []string{
 			"release-without-id-token.yml:7 check-missing-id-token error",
 		}},
+		// Two files start the publish: npm matches the trusted publisher against the caller,
+		// and a package has one.
 		{"both callers", []string{"reusable/npm-publish.yml", "reusable/release.yml", "reusable/release-without-id-token.yml"}, []string{
+			"npm-publish.yml:18 check-reusable-workflow-publisher warning",
 			"release-without-id-token.yml:7 check-missing-id-token error",
 		}},
 		{"callee alone", []string{"reusable/npm-publish.yml"}, []string{
@@ -189,7 +192,7 @@ jobs:
           registry-url: https://registry.npmjs.org
       - run: npm publish
         env:
-          NODE_AUTH_TOKEN: ''`, []string{"12 check-token-masks-oidc warning"}},
+          NODE_AUTH_TOKEN: ''`, []string{"12 check-token-masks-oidc note"}},
 		{"setup-node v7 exports no placeholder", `
       - uses: actions/setup-node@v7
         with:
@@ -201,7 +204,7 @@ jobs:
         with:
           node-version: 24
           registry-url: https://registry.npmjs.org
-      - run: npm publish`, []string{"12 check-token-masks-oidc warning"}},
+      - run: npm publish`, []string{"12 check-token-masks-oidc note"}},
 		{"third-party runner with provenance off", `
       - uses: actions/setup-node@v6
         with:

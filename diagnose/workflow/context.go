@@ -1,6 +1,8 @@
 package workflow
 
 import (
+	"fmt"
+	"path"
 	"regexp"
 	"strings"
 )
@@ -12,8 +14,10 @@ type ctx struct {
 	j      *Job
 	v      *view
 	p      *publish
+	pkg    *Package // the package.json being published, when known
 	setup  *setupNode
 	node   nodeSpec
+	nodeIn nodeInput // how node-version resolved
 	up     *upgrade
 	token  setting // "set" | "empty"; name says which variable or input
 	prov   setting // "true" | "false"
@@ -48,11 +52,17 @@ func newCtx(w *Workflow, j *Job, v *view, p *publish) *ctx {
 		at = p.seq
 	}
 	c.setup = v.setupBefore(at)
-	c.node = c.setup.node()
+	c.pkg = v.pkg
+	var st *step
+	if p != nil {
+		st = p.step
+	}
+	c.nodeIn = resolveNode(w, j, c.setup, st)
+	c.node = c.nodeIn.spec
 	c.up = v.upgradeBefore(at)
 	c.idTok = effectivePerm(w, j, "id-token")
 	c.pkgs = effectivePerm(w, j, "packages")
-	c.runner = runnerKind(j)
+	c.runner = resolveRunner(w, j, st)
 	c.token = c.resolveToken()
 	c.prov = c.resolveFlag("provenance", "NPM_CONFIG_PROVENANCE", "provenance", true)
 	c.access = c.resolveFlag("access", "NPM_CONFIG_ACCESS", "access", false)
@@ -197,47 +207,6 @@ var (
 	githubRunner     = regexp.MustCompile(`^(ubuntu|windows|macos)-[\w.-]+$`)
 )
 
-// runnerKind classifies runs-on. Only labels GitHub documents are github-hosted; a label
-// Pubdoc cannot place (a runner group, a larger runner's custom name) is unknown, not
-// self-hosted, so no check fires on a guess.
-func runnerKind(j *Job) setting {
-	if j == nil || j.runsOn == nil {
-		return setting{}
-	}
-	r := j.runsOn
-	if r.expr.set {
-		return setting{val: "unknown", line: r.expr.line}
-	}
-	line := 0
-	if len(r.labels) > 0 {
-		line = r.labels[0].line
-	} else if r.group.set {
-		line = r.group.line
-	}
-	kind := ""
-	for _, l := range r.labels {
-		s := strings.ToLower(strings.TrimSpace(l.s))
-		switch {
-		case s == "self-hosted":
-			return setting{val: "self-hosted", line: l.line}
-		case thirdPartyRunner.MatchString(s):
-			return setting{val: "third-party", line: l.line}
-		case strings.Contains(s, "${{"):
-			return setting{val: "unknown", line: line}
-		case githubRunner.MatchString(s) && !r.group.set:
-			if kind == "" {
-				kind = "github-hosted"
-			}
-		default:
-			kind = "unknown"
-		}
-	}
-	if kind == "" {
-		kind = "unknown"
-	}
-	return setting{val: kind, line: line}
-}
-
 // registryKind sorts the upload's registry: "npmjs" (default or registry.npmjs.org),
 // "github" (GitHub Packages) or "other".
 func registryKind(url string) string {
@@ -259,4 +228,36 @@ func (c *ctx) oidcIntended() bool {
 // needsIDToken: trusted publishing and provenance both need the job's OIDC token.
 func (c *ctx) needsIDToken() bool {
 	return c.oidcIntended() || c.p != nil && c.prov.val == "true"
+}
+
+// pnpmVersion is the pnpm a job runs: its major (0 when the file does not say), whether
+// the job uses pnpm at all, and where the file says so.
+type pnpmVersion struct {
+	major int
+	used  bool
+	where string
+}
+
+// pnpmVersion reads the pnpm of the job: pnpm/action-setup's version input, else the
+// packageManager field of package.json (which pnpm/action-setup and corepack install).
+func (c *ctx) pnpmVersion() pnpmVersion {
+	out := pnpmVersion{used: c.p != nil && (c.p.tool == toolPNPM || strings.HasPrefix(c.p.text, "pnpm "))}
+	if s := c.v.pnpmSetup; s != nil {
+		out.used = true
+		if in := s.with["version"]; in.set && !strings.Contains(in.s, "${{") {
+			if v := parseVer(in.s); v.known() {
+				out.major = v.major
+				out.where = fmt.Sprintf("pnpm %s (%s)", strings.TrimSpace(in.s), c.at(in.line))
+				return out
+			}
+		}
+	}
+	if pm := c.pkg.packageManager(); strings.HasPrefix(pm, "pnpm@") {
+		out.used = true
+		if v := parseVer(strings.TrimPrefix(pm, "pnpm@")); v.known() {
+			out.major = v.major
+			out.where = fmt.Sprintf("pnpm %s (packageManager in %s)", strings.TrimPrefix(strings.SplitN(pm, "+", 2)[0], "pnpm@"), path.Base(c.pkg.File))
+		}
+	}
+	return out
 }

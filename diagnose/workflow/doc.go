@@ -21,13 +21,32 @@
 //	           npm_upgrade, corepack, publish_tool, publish_command, token_env (set|empty),
 //	           provenance_flag (true|false), access, dist_tag, and the workflow-only
 //	           reusable_call, workflow_call and workflow_file; each with file and line
-//	→ Check    findings with file:line, message, fix and snippet, each predicting a failure
-//	           the knowledge base names (Finding.Rule): npm too old for trusted publishing,
-//	           missing id-token, provenance on a self-hosted runner, npm@latest on a Node
-//	           npm 12 refuses, a registry-url placeholder masking OIDC, a scoped first
-//	           publish without --access public, a prerelease without --tag (needs the
-//	           package.json), GitHub Packages without packages: write. CheckAll judges a
-//	           caller and the reusable workflow it calls together.
+//	→ resolve  what a publish runs with, leg by leg of the job's matrix (expr.go,
+//	           resolve.go): strategy.matrix expanded as GitHub does (product, exclude,
+//	           include), ${{ }} evaluated where the file shows the value (matrix, env at
+//	           the step, job and workflow levels, inputs with their callers' with: or
+//	           default, literals, ==/!=/&&/||/!, startsWith/endsWith/contains), if:
+//	           deciding which legs a step runs in; vars, secrets, outputs and fromJSON are
+//	           unknown, and an undefined matrix key, env or input is '' (as on GitHub)
+//	→ Check    findings with file:line, each predicting a failure the knowledge base
+//	           names (Finding.Rule), whose cause, fix summary and snippet are the rule's
+//	           (knowledge.Fix.Render fills the job, setup-node, scope… into its
+//	           placeholders); the message is what this file says. npm: too old for
+//	           trusted publishing (through pnpm 10 and older, which run the runner's npm;
+//	           pnpm 11 exchanges the token itself), missing id-token, provenance or OIDC
+//	           on a self-hosted or third-party runner (a leg of the matrix counts),
+//	           npm@latest on a Node npm 12 refuses, a registry-url placeholder (a note), a
+//	           token in NODE_AUTH_TOKEN that no registry-url or .npmrc hands to npm, a
+//	           node-version read from a variable nothing defines (or, a note, from vars),
+//	           GitHub Packages with the wrong scope or without packages: write, a scoped
+//	           first publish without --access public, a prerelease without --tag, a
+//	           reusable workflow started from several files (npm matches the caller). Run
+//	           lines that call package.json scripts (npm run release) are followed into
+//	           the scripts; a publish the file cannot show (a script file on a
+//	           third-party runner with the OIDC token) is a note: "cannot tell".
+//	           Severities: error (fails as written), warning (fails on a condition the
+//	           file cannot show), note (cannot tell). CheckAll judges callers and the
+//	           reusable workflows they call together.
 //	→ other registries (registries.go, check_registries.go; shared/knowledge/registries.md):
 //	           uploads to PyPI (pypa/gh-action-pypi-publish, uv publish), crates.io
 //	           (crates-io-auth-action, cargo publish), RubyGems (release-gem,
@@ -46,6 +65,8 @@
 //
 // The version knowledge (which npm each Node bundles, npm 11 and 12 engines) follows
 // shared/knowledge/npm.md §0.6 and §6, and is in version.go. A check fires only on what the
-// file says: an expression, a matrix or an unknown runner label makes it stay silent rather
-// than guess, because a wrong error blocks a release.
+// file says: a value it cannot resolve or an unknown runner label makes it stay silent (or
+// say "cannot tell" in a note) rather than guess, because a wrong error blocks a release.
+// testdata/realfix holds workflows of public repositories before and after commits that
+// fixed their publish; TestRealFixes measures the checks on them.
 package workflow

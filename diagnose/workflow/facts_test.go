@@ -209,7 +209,7 @@ func TestFacts(t *testing.T) {
 			"2 triggers=push,pull_request",
 			"4 id_token_permission=default",
 			"4 packages_permission=default",
-			"5 runner=unknown",
+			"8 runner=github-hosted", // every leg of the matrix: ubuntu-latest, windows-latest
 			"12 setup_node_version=v6",
 			"14 node_version=${{ matrix.node }}",
 		}},

@@ -45,7 +45,7 @@ func findingLines(t testing.TB, fs []Finding) []string {
 		if f.Message == "" || f.Fix == "" || f.Snippet == "" || f.Rule == "" {
 			t.Errorf("%s: finding without message, fix, snippet or rule: %+v", f.ID, f)
 		}
-		if f.Severity != SeverityError && f.Severity != SeverityWarning {
+		if f.Severity != SeverityError && f.Severity != SeverityWarning && f.Severity != SeverityNote {
 			t.Errorf("%s: severity %q", f.ID, f.Severity)
 		}
 		out = append(out, fmt.Sprintf("%s:%d %s %s", f.File, f.Line, f.ID, f.Severity))

@@ -20,6 +20,10 @@ type Workflow struct {
 	Name     string   // the workflow's name:, if any
 	Jobs     []*Job   // in source order
 	Triggers []string // event names under on:, in source order
+	// Repo is the repository the file belongs to ("owner/name"), when the caller knows it
+	// (the bot, the Action, GITHUB_REPOSITORY): GitHub Packages needs a package's scope to
+	// be its owner. Parse leaves it empty.
+	Repo string
 
 	onLine   int // the on: key
 	callLine int // the workflow_call event, 0 when the workflow cannot be called
@@ -30,6 +34,13 @@ type Workflow struct {
 	perms     *permissions
 	env       env
 	lines     []string
+	// inputs are the inputs workflow_dispatch and workflow_call declare, by lower-case name,
+	// with their defaults (set false when there is none).
+	inputs map[string]value
+	// callerInputs are, when the files checked together call this workflow, what each call
+	// passes for each input (a call that does not pass one gets the default): filled by
+	// CheckAll, nil when no caller is known.
+	callerInputs map[string][]value
 }
 
 // Job is one job of a workflow.
@@ -42,12 +53,48 @@ type Job struct {
 	Uses string
 
 	usesLine    int
-	cond        value // if:
+	callWith    map[string]value // with: of a reusable-workflow call, by lower-case input
+	cond        value            // if:
 	perms       *permissions
 	env         env
 	environment value
 	runsOn      *runsOn
+	matrix      *matrix // strategy.matrix, nil without one
 	steps       []*step
+}
+
+// matrix is a job's strategy.matrix expanded into its legs (parse.go convMatrix).
+type matrix struct {
+	line    int
+	unknown bool // an expression, or more legs than maxLegs: the legs are not known
+	legs    []leg
+}
+
+// leg is one combination of a matrix: values by lower-case key, objects flattened into
+// dotted keys.
+type leg map[string]value
+
+func (l leg) clone() leg {
+	out := make(leg, len(l))
+	for k, v := range l {
+		out[k] = v
+	}
+	return out
+}
+
+// matches reports whether every key of c that l has (or, with only set, that is an
+// original row) holds the same value in l; an exclude entry matches on all its keys.
+func (l leg) matches(c leg, only map[string]bool) bool {
+	for k, v := range c {
+		if only != nil && !only[strings.SplitN(k, ".", 2)[0]] {
+			continue
+		}
+		lv, ok := l[k]
+		if !ok || lv.s != v.s {
+			return false
+		}
+	}
+	return true
 }
 
 // Job returns the job with that id, or nil.

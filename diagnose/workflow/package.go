@@ -18,15 +18,22 @@ type Package struct {
 	Access   string // publishConfig.access
 	Tag      string // publishConfig.tag
 	Registry string // publishConfig.registry
+	// PackageManager is the packageManager field ("pnpm@10.20.0+sha512…"), which
+	// pnpm/action-setup and corepack install.
+	PackageManager string
+	// Scripts are the scripts by name, which run lines call (npm run release).
+	Scripts map[string]string
 }
 
 // ParsePackage reads a package.json.
 func ParsePackage(filePath string, src []byte) (*Package, error) {
 	var m struct {
-		Name          string          `json:"name"`
-		Version       string          `json:"version"`
-		Private       json.RawMessage `json:"private"`
-		PublishConfig struct {
+		Name           string            `json:"name"`
+		PackageManager string            `json:"packageManager"`
+		Scripts        map[string]string `json:"scripts"`
+		Version        string            `json:"version"`
+		Private        json.RawMessage   `json:"private"`
+		PublishConfig  struct {
 			Access   string `json:"access"`
 			Tag      string `json:"tag"`
 			Registry string `json:"registry"`
@@ -43,6 +50,9 @@ func ParsePackage(filePath string, src []byte) (*Package, error) {
 		Access:   m.PublishConfig.Access,
 		Tag:      m.PublishConfig.Tag,
 		Registry: m.PublishConfig.Registry,
+
+		PackageManager: m.PackageManager,
+		Scripts:        m.Scripts,
 	}, nil
 }
 
@@ -65,4 +75,21 @@ func (p *Package) prerelease() bool {
 	}
 	core, _, _ := strings.Cut(p.Version, "+")
 	return strings.Contains(core, "-")
+}
+
+// script returns the script of that name; ok is false without a package.json or script.
+func (p *Package) script(name string) (string, bool) {
+	if p == nil || p.Scripts == nil {
+		return "", false
+	}
+	s, ok := p.Scripts[name]
+	return s, ok
+}
+
+// packageManager returns the packageManager field, "" when unknown.
+func (p *Package) packageManager() string {
+	if p == nil {
+		return ""
+	}
+	return strings.TrimSpace(p.PackageManager)
 }

@@ -83,6 +83,7 @@ func Parse(filePath string, src []byte) (*Workflow, error) {
 			w.callLine = eventLine(e)
 		}
 	}
+	w.inputs = convInputs(events)
 	w.onLine = topLevelKeyLine(lines, "on")
 	if w.onLine == 0 && len(events) > 0 {
 		w.onLine = eventLine(events[0])
@@ -263,10 +264,17 @@ func convJob(aj *actionlint.Job, lines []string) *Job {
 	if c := aj.WorkflowCall; c != nil && c.Uses != nil {
 		j.Uses = c.Uses.Value
 		j.usesLine = posLine(c.Uses.Pos)
+		j.callWith = map[string]value{}
+		for id, in := range c.Inputs {
+			if in != nil {
+				j.callWith[strings.ToLower(id)] = str(in.Value)
+			}
+		}
 	}
 	j.cond = str(aj.If)
 	j.perms = convPermissions(aj.Permissions)
 	j.env = convEnv(aj.Env)
+	j.matrix = convMatrix(aj.Strategy)
 	if e := aj.Environment; e != nil && e.Name != nil {
 		j.environment = str(e.Name)
 	}
@@ -362,4 +370,166 @@ func trailingComment(lines []string, line int) string {
 		return ""
 	}
 	return strings.TrimSpace(c)
+}
+
+// maxLegs bounds the combinations a matrix is expanded to; past it the matrix is read as
+// unknown, as an expression is.
+const maxLegs = 256
+
+// convMatrix expands strategy.matrix into its legs the way GitHub does: the product of the
+// rows, minus every combination an exclude entry matches, then each include entry either
+// extends the combinations whose original values it matches (without overwriting them) or,
+// matching none, adds a leg of its own. An object value is flattened into dotted keys
+// (matrix.config.os). A matrix, row or include written as an expression is unknown.
+func convMatrix(s *actionlint.Strategy) *matrix {
+	if s == nil || s.Matrix == nil {
+		return nil
+	}
+	m := s.Matrix
+	out := &matrix{line: posLine(m.Pos), unknown: true}
+	if m.Expression != nil || m.Include != nil && m.Include.ContainsExpression() || m.Exclude != nil && m.Exclude.ContainsExpression() {
+		return out
+	}
+	legs, original, ok := matrixProduct(m.Rows)
+	if !ok {
+		return out
+	}
+	if m.Exclude != nil {
+		for _, c := range m.Exclude.Combinations {
+			ex := combination(c)
+			legs = slices.DeleteFunc(legs, func(l leg) bool { return l.matches(ex, nil) })
+		}
+	}
+	if m.Include != nil {
+		n := len(legs) // the combinations of the rows; include's own legs are not extended
+		for _, c := range m.Include.Combinations {
+			legs = include(legs, n, combination(c), original)
+		}
+	}
+	out.legs, out.unknown = legs, false
+	return out
+}
+
+// matrixProduct is the product of a matrix's rows, with the names of the rows; ok is false
+// for a row written as an expression or more than maxLegs combinations.
+func matrixProduct(rows map[string]*actionlint.MatrixRow) (legs []leg, original map[string]bool, ok bool) {
+	names := make([]string, 0, len(rows))
+	for n, r := range rows {
+		if r == nil || r.Expression != nil {
+			return nil, nil, false
+		}
+		names = append(names, n)
+	}
+	if len(names) == 0 {
+		return nil, map[string]bool{}, true
+	}
+	slices.Sort(names)
+	legs, original = []leg{{}}, map[string]bool{}
+	for _, n := range names {
+		if len(rows[n].Values) == 0 {
+			continue
+		}
+		var next []leg
+		for _, l := range legs {
+			for _, v := range rows[n].Values {
+				nl := l.clone()
+				flattenInto(nl, n, v)
+				next = append(next, nl)
+			}
+		}
+		legs = next
+		original[n] = true
+		if len(legs) > maxLegs {
+			return nil, nil, false
+		}
+	}
+	return legs, original, true
+}
+
+// include applies one include entry: it extends every one of the first n legs (the rows'
+// combinations) whose original values it matches, without overwriting those, or, matching
+// none, becomes a leg of its own.
+func include(legs []leg, n int, in leg, original map[string]bool) []leg {
+	matched := false
+	for i := range legs[:n] {
+		if !legs[i].matches(in, original) {
+			continue
+		}
+		matched = true
+		for k, v := range in {
+			if !original[strings.SplitN(k, ".", 2)[0]] {
+				legs[i][k] = v
+			}
+		}
+	}
+	if !matched {
+		legs = append(legs, in)
+	}
+	return legs
+}
+
+// combination flattens an include or exclude entry.
+func combination(c *actionlint.MatrixCombination) leg {
+	out := leg{}
+	if c == nil {
+		return out
+	}
+	for k, a := range c.Assigns {
+		if a != nil && a.Value != nil {
+			flattenInto(out, k, a.Value)
+		}
+	}
+	return out
+}
+
+// flattenInto stores a matrix value under its key, an object's properties under key.prop.
+func flattenInto(l leg, key string, v actionlint.RawYAMLValue) {
+	key = strings.ToLower(key)
+	switch v := v.(type) {
+	case *actionlint.RawYAMLString:
+		l[key] = value{s: v.Value, line: posLine(v.Pos()), set: true}
+	case *actionlint.RawYAMLObject:
+		l[key] = value{s: v.String(), line: posLine(v.Pos()), set: true}
+		for p, pv := range v.Props {
+			flattenInto(l, key+"."+p, pv)
+		}
+	case nil:
+	default:
+		l[key] = value{s: v.String(), line: posLine(v.Pos()), set: true}
+	}
+}
+
+// convInputs keeps the inputs a workflow_dispatch or workflow_call declares, with their
+// defaults.
+func convInputs(events []actionlint.Event) map[string]value {
+	out := map[string]value{}
+	for _, e := range events {
+		switch e := e.(type) {
+		case *actionlint.WorkflowDispatchEvent:
+			for id, in := range e.Inputs {
+				if in == nil || in.Name == nil {
+					continue
+				}
+				v := str(in.Default)
+				v.line = posLine(in.Name.Pos)
+				if _, dup := out[strings.ToLower(id)]; !dup {
+					out[strings.ToLower(id)] = v
+				}
+			}
+		case *actionlint.WorkflowCallEvent:
+			for _, in := range e.Inputs {
+				if in == nil {
+					continue
+				}
+				v := str(in.Default)
+				if in.Name != nil {
+					v.line = posLine(in.Name.Pos)
+				}
+				if _, dup := out[strings.ToLower(in.ID)]; !dup {
+					out[strings.ToLower(in.ID)] = v
+				}
+			}
+		}
+	}
+	return out
 }
