@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"unicode/utf8"
 
+	"github.com/pubdoc/pubdoc/internal/lazyre"
 	"github.com/pubdoc/pubdoc/knowledge"
 )
 
@@ -498,7 +499,7 @@ func (e *Engine) tryKeyRegexes(ctx *evalContext, k, i int, t string, seenAnchor 
 	return tried
 }
 
-var reErrorish = lazyRegexp(`(?i)(?:^|[\s:\[])(?:error|err!|failed|fatal)(?:$|[\s:\]!])`)
+var reErrorish = lazyre.New(`(?i)(?:^|[\s:\[])(?:error|err!|failed|fatal)(?:$|[\s:\]!])`)
 
 // joinedHits finds anchors that only match once a wrapped line is joined to the next one or
 // two: humans and wrappers (release-it, changesets, semantic-release) break long npm lines
@@ -1026,7 +1027,7 @@ func (c *evalContext) matchEvidence(m *knowledge.Cond) []Evidence {
 	return out
 }
 
-var reFactRef = lazyRegexp(`\{([a-z_]+)\}`)
+var reFactRef = lazyre.New(`\{([a-z_]+)\}`)
 
 // fill replaces {fact} in a note with the fact's value.
 func (c *evalContext) fill(note string) string {

@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/pubdoc/pubdoc/internal/lazyre"
 	"github.com/pubdoc/pubdoc/knowledge"
 )
 
@@ -87,34 +88,34 @@ var factTriggers = map[string]int{
 }
 
 var (
-	reVersionOnly    = lazyRegexp(`^\s*v?(\d+\.\d+\.\d+)\s*$`)
-	reVersionCmd     = lazyRegexp(`(?:^|[\s$>+])(npm|node) (?:-v|--version)\s*$`)
-	reNPMPrefixOld   = lazyRegexp(`(?:^|\s)npm ERR! `)
-	reNPMPrefixNew   = lazyRegexp(`(?:^|\s)npm (?:error|warn|verbose|silly) `)
-	reOld404         = lazyRegexp(`404 +'(\S+)@([^'@\s]+)' is not in (?:this|the npm) registry`)
-	reNew404         = lazyRegexp(`404 +The requested resource '(\S+)@([^'@\s]+)' could not be found`)
-	reActualNPM      = lazyRegexp(`Actual: +\{.*"npm": ?"v?(\d+\.\d+\.\d+[^"]*)"`)
-	reActualNode     = lazyRegexp(`Actual: +\{.*"node": ?"v?(\d+\.\d+\.\d+[^"]*)"`)
-	reErrorCode      = lazyRegexp(`npm (?:ERR!|error) code (\S+)`)
-	reHTTPLine       = lazyRegexp(`\b(\d{3}) [A-Za-z][A-Za-z ]*? - (GET|PUT|POST|DELETE|PATCH) (https?://\S+)`)
-	reHTTPFetch      = lazyRegexp(`npm http fetch (GET|PUT|POST|DELETE) (\d{3}) (https?://\S+)`)
-	rePublishingTo   = lazyRegexp(`Publishing to (https?://\S+?)/? with tag (\S+) and (\S+) access`)
-	rePublishingToV8 = lazyRegexp(`npm notice Publishing to (https?://\S+)`)
-	rePkgBox         = lazyRegexp(`npm notice (?:📦|package:)\s+(@?[^@\s]+)@(\S+)`)
-	rePkgName        = lazyRegexp(`npm notice name:\s+(\S+)`)
-	rePkgVersion     = lazyRegexp(`npm notice version:\s+(\S+)`)
-	rePublished      = lazyRegexp(`^\+ (@?[A-Za-z0-9._/-]+)@(\d+\.\d+\.\d+\S*)\s*$`)
-	reTokenEnv       = lazyRegexp(`^\s*(NODE_AUTH_TOKEN|NPM_TOKEN|NPM_AUTH_TOKEN|NPM_CONFIG_TOKEN):\s*(.*?)\s*$`)
-	reOIDCLog        = lazyRegexp(`npm (?:silly|sill|verbose|verb|notice|warn|info) oidc (.+)`)
-	reNPMUpgrade     = lazyRegexp(`\bnpm (?:install|i|add|update|up) (?:[^|&;]*\s)?(?:-g|--global)(?:\s[^|&;]*)?\snpm@(\S+)|\bnpm (?:install|i) npm@(\S+) (?:-g|--global)`)
-	rePerm           = lazyRegexp(`^\s*([A-Za-z]+): (read|write|none)\s*$`)
-	rePublishCmd     = lazyRegexp(`(?:^|[\s$>+])((?:npm|pnpm|yarn(?: npm)?|lerna|npx lerna|changeset|npx changeset|pnpm changeset|npx semantic-release|semantic-release|release-it|npx release-it|nx release)(?: -r| -ws| --workspaces| run)? publish\b.*|npx semantic-release.*|npx release-it.*|nx release.*)$`)
-	reRunnerName     = lazyRegexp(`Runner name: '([^']*)'`)
-	reImage          = lazyRegexp(`^\s*Image: (\S+)`)
-	reStepRun        = lazyRegexp(`^Run (.+)$`)
-	reThirdParty     = lazyRegexp(`(?i)blacksmith|depot|buildjet|ubicloud|namespace-profile|warpbuild|cirun|runs-on=`)
-	reGitLab         = lazyRegexp(`Running with gitlab-runner|^Job succeeded$|section_start|Using Docker executor|gitlab-ci`)
-	reCircle         = lazyRegexp(`(?i)circleci|CIRCLE_`)
+	reVersionOnly    = lazyre.New(`^\s*v?(\d+\.\d+\.\d+)\s*$`)
+	reVersionCmd     = lazyre.New(`(?:^|[\s$>+])(npm|node) (?:-v|--version)\s*$`)
+	reNPMPrefixOld   = lazyre.New(`(?:^|\s)npm ERR! `)
+	reNPMPrefixNew   = lazyre.New(`(?:^|\s)npm (?:error|warn|verbose|silly) `)
+	reOld404         = lazyre.New(`404 +'(\S+)@([^'@\s]+)' is not in (?:this|the npm) registry`)
+	reNew404         = lazyre.New(`404 +The requested resource '(\S+)@([^'@\s]+)' could not be found`)
+	reActualNPM      = lazyre.New(`Actual: +\{.*"npm": ?"v?(\d+\.\d+\.\d+[^"]*)"`)
+	reActualNode     = lazyre.New(`Actual: +\{.*"node": ?"v?(\d+\.\d+\.\d+[^"]*)"`)
+	reErrorCode      = lazyre.New(`npm (?:ERR!|error) code (\S+)`)
+	reHTTPLine       = lazyre.New(`\b(\d{3}) [A-Za-z][A-Za-z ]*? - (GET|PUT|POST|DELETE|PATCH) (https?://\S+)`)
+	reHTTPFetch      = lazyre.New(`npm http fetch (GET|PUT|POST|DELETE) (\d{3}) (https?://\S+)`)
+	rePublishingTo   = lazyre.New(`Publishing to (https?://\S+?)/? with tag (\S+) and (\S+) access`)
+	rePublishingToV8 = lazyre.New(`npm notice Publishing to (https?://\S+)`)
+	rePkgBox         = lazyre.New(`npm notice (?:📦|package:)\s+(@?[^@\s]+)@(\S+)`)
+	rePkgName        = lazyre.New(`npm notice name:\s+(\S+)`)
+	rePkgVersion     = lazyre.New(`npm notice version:\s+(\S+)`)
+	rePublished      = lazyre.New(`^\+ (@?[A-Za-z0-9._/-]+)@(\d+\.\d+\.\d+\S*)\s*$`)
+	reTokenEnv       = lazyre.New(`^\s*(NODE_AUTH_TOKEN|NPM_TOKEN|NPM_AUTH_TOKEN|NPM_CONFIG_TOKEN):\s*(.*?)\s*$`)
+	reOIDCLog        = lazyre.New(`npm (?:silly|sill|verbose|verb|notice|warn|info) oidc (.+)`)
+	reNPMUpgrade     = lazyre.New(`\bnpm (?:install|i|add|update|up) (?:[^|&;]*\s)?(?:-g|--global)(?:\s[^|&;]*)?\snpm@(\S+)|\bnpm (?:install|i) npm@(\S+) (?:-g|--global)`)
+	rePerm           = lazyre.New(`^\s*([A-Za-z]+): (read|write|none)\s*$`)
+	rePublishCmd     = lazyre.New(`(?:^|[\s$>+])((?:npm|pnpm|yarn(?: npm)?|lerna|npx lerna|changeset|npx changeset|pnpm changeset|npx semantic-release|semantic-release|release-it|npx release-it|nx release)(?: -r| -ws| --workspaces| run)? publish\b.*|npx semantic-release.*|npx release-it.*|nx release.*)$`)
+	reRunnerName     = lazyre.New(`Runner name: '([^']*)'`)
+	reImage          = lazyre.New(`^\s*Image: (\S+)`)
+	reStepRun        = lazyre.New(`^Run (.+)$`)
+	reThirdParty     = lazyre.New(`(?i)blacksmith|depot|buildjet|ubicloud|namespace-profile|warpbuild|cirun|runs-on=`)
+	reGitLab         = lazyre.New(`Running with gitlab-runner|^Job succeeded$|section_start|Using Docker executor|gitlab-ci`)
+	reCircle         = lazyre.New(`(?i)circleci|CIRCLE_`)
 )
 
 // extractor walks normalized lines once and collects facts.
@@ -533,18 +534,18 @@ func (x *extractor) http(method, status, rawURL string, l *Line) {
 var toolSignals = []struct {
 	tool  string
 	hints []string
-	re    *lazyRE
+	re    *lazyre.Regexp
 }{
-	{"semantic-release", []string{"semantic-release"}, lazyRegexp(`\[semantic-release\]|\[@semantic-release/npm\]|npx semantic-release`)},
-	{"changesets", []string{"🦋", "changeset", "No NPM_TOKEN found"}, lazyRegexp(`🦋|changeset publish|changesets/action|No NPM_TOKEN found, but OIDC is available`)},
-	{"lerna", []string{"lerna "}, lazyRegexp(`lerna (?:ERR!|info|notice|success|WARN)|lerna publish`)},
-	{"release-it", []string{"release-it"}, lazyRegexp(`release-it`)},
-	{"nx", []string{"nx release", "NX   "}, lazyRegexp(`nx release|NX   `)},
-	{"yarn-berry", []string{"YN0", "yarn npm publish"}, lazyRegexp(`YN0\d{3}|yarn npm publish`)},
-	{"yarn", []string{"yarn publish"}, lazyRegexp(`yarn publish`)},
-	{"pnpm", []string{"ERR_PNPM_", "pnpm "}, lazyRegexp(`ERR_PNPM_|pnpm (?:-r |--recursive |-w )?publish`)},
-	{"npm-publish-action", []string{"JS-DevTools/npm-publish"}, lazyRegexp(`JS-DevTools/npm-publish`)},
-	{"npm", []string{"npm publish", "npm notice Publishing to"}, lazyRegexp(`npm publish|npm notice Publishing to`)},
+	{"semantic-release", []string{"semantic-release"}, lazyre.New(`\[semantic-release\]|\[@semantic-release/npm\]|npx semantic-release`)},
+	{"changesets", []string{"🦋", "changeset", "No NPM_TOKEN found"}, lazyre.New(`🦋|changeset publish|changesets/action|No NPM_TOKEN found, but OIDC is available`)},
+	{"lerna", []string{"lerna "}, lazyre.New(`lerna (?:ERR!|info|notice|success|WARN)|lerna publish`)},
+	{"release-it", []string{"release-it"}, lazyre.New(`release-it`)},
+	{"nx", []string{"nx release", "NX   "}, lazyre.New(`nx release|NX   `)},
+	{"yarn-berry", []string{"YN0", "yarn npm publish"}, lazyre.New(`YN0\d{3}|yarn npm publish`)},
+	{"yarn", []string{"yarn publish"}, lazyre.New(`yarn publish`)},
+	{"pnpm", []string{"ERR_PNPM_", "pnpm "}, lazyre.New(`ERR_PNPM_|pnpm (?:-r |--recursive |-w )?publish`)},
+	{"npm-publish-action", []string{"JS-DevTools/npm-publish"}, lazyre.New(`JS-DevTools/npm-publish`)},
+	{"npm", []string{"npm publish", "npm notice Publishing to"}, lazyre.New(`npm publish|npm notice Publishing to`)},
 }
 
 func (x *extractor) tool(t string, l *Line) {
@@ -710,7 +711,7 @@ func (x *extractor) oidcIntent() {
 	}
 }
 
-var reOIDCSignal = lazyRegexp(`No NPM_TOKEN found, but OIDC is available|Verifying OIDC context for publishing|OIDC token exchange with the npm registry|(?i)trusted publish(?:ing|er)`)
+var reOIDCSignal = lazyre.New(`No NPM_TOKEN found, but OIDC is available|Verifying OIDC context for publishing|OIDC token exchange with the npm registry|(?i)trusted publish(?:ing|er)`)
 
 // noteOIDCSignal records lines that show a tokenless publish was meant.
 func (x *extractor) noteOIDCSignal(l *Line) {

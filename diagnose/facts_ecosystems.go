@@ -3,6 +3,7 @@ package diagnose
 import (
 	"strings"
 
+	"github.com/pubdoc/pubdoc/internal/lazyre"
 	"github.com/pubdoc/pubdoc/knowledge"
 )
 
@@ -64,7 +65,7 @@ var ecosystemTriggers = map[string]int{
 var actionFacts = []struct {
 	hints []string
 	fact  string
-	re    *lazyRE
+	re    *lazyre.Regexp
 }{
 	{[]string{"pypa/gh-action-pypi-publish"}, "pypi_action_version", actionRefRe(`pypa/gh-action-pypi-publish`)},
 	{[]string{"rust-lang/crates-io-auth-action"}, "crates_auth_action_version", actionRefRe(`rust-lang/crates-io-auth-action`)},
@@ -76,35 +77,35 @@ var actionFacts = []struct {
 // actionRefRe matches "owner/action@REF" (uses:, Run, "Download action repository") and the
 // runner's checkout path ".../_actions/owner/action/REF/", where a branch ref like
 // release/v1 is one path segment plus its "/vN".
-func actionRefRe(action string) *lazyRE {
-	return lazyRegexp(action + `(?:@([A-Za-z0-9._/-]+)|/([^/\s'"]+(?:/v\d+)?)/)`)
+func actionRefRe(action string) *lazyre.Regexp {
+	return lazyre.New(action + `(?:@([A-Za-z0-9._/-]+)|/([^/\s'"]+(?:/v\d+)?)/)`)
 }
 
 var (
-	reTwineVersion  = lazyRegexp(`\btwine(?:/|==| version |-)v?(\d+\.\d+\.\d+(?:\.post\d+)?)\b|Requirement already satisfied: twine in \S+ \((\d+\.\d+\.\d+)\)`)
-	reUVVersion     = lazyRegexp(`(?:^|[\s'"(=])uv(?:/| | version )v?(\d+\.\d+\.\d+)\b`)
-	reActionClaim   = lazyRegexp("`(sub|repository|workflow_ref|job_workflow_ref|environment)`: `([^`]*)`")
-	reUVClaim       = lazyRegexp(`(?:^|[\s{,])(sub|repository|workflow_ref|job_workflow_ref|environment): "([^"]*)"`)
-	reSubRepo       = lazyRegexp(`^repo:([^:\s]+/[^:\s]+):(ref|environment|pull_request|job_workflow_ref)\b(?::([^:]+))?`)
-	reWorkflowFile  = lazyRegexp(`\.github/workflows/([^@/\s]+)(?:@|$)`)
-	reWorkflowRef   = lazyRegexp(`^(\S+/\.github/workflows/[^@\s]+(?:@\S+)?)$`)
-	reUploadTo      = lazyRegexp(`Uploading distributions to (https?://\S+)`)
-	rePyPIURL       = lazyRegexp(`https://(?:upload\.|test\.|upload\.test\.)?pypi\.org/legacy/?`)
-	reRepoURLInput  = lazyRegexp(`^\s*repository[-_]url: (https?://\S+)\s*$`)
-	reCargoVersion  = lazyRegexp(`(?:^|\s)cargo (\d+\.\d+\.\d+(?:-[A-Za-z0-9.]+)?) \(`)
-	reCratesAgent   = lazyRegexp(`crates-io-auth-action/(\d+\.\d+\.\d+)`)
-	reGemEnv        = lazyRegexp(`RUBYGEMS VERSION: (\d+\.\d+\.\d+)`)
-	reGemVersionCmd = lazyRegexp(`(?:^|[\s$>+])gem (?:-v|--version)\s*$`)
-	reInput         = lazyRegexp(`^\s*(user|registry): (\S+)\s*$`)
-	reNuGetPolicy   = lazyRegexp(`No matching trust policy owned by user '([^']+)'`)
-	reLoggingInto   = lazyRegexp(`Logging into (.+?)\.\.\.`)
-	rePushRepo      = lazyRegexp(`The push refers to repository \[([^\]\s]+)\]`)
-	rePushImage     = lazyRegexp(`(?:failed to push|pushing) ([A-Za-z0-9][^\s:]*(?::\d+)?/[^\s:]+)`)
-	reRegistryV2    = lazyRegexp(`https://([^/"\s]+)/v2/`)
-	reLayerUpload   = lazyRegexp(`/blobs/uploads/ in ([^\s:]+):`)
-	reSecretSource  = lazyRegexp(`^\s*Secret source: (\S+)\s*$`)
-	reDenoVersion   = lazyRegexp(`(?:^|\s)[Dd]eno v?(\d+\.\d+\.\d+(?:-[A-Za-z0-9.]+)?)(?:\s|$|\.|,)`)
-	reDenoDownload  = lazyRegexp(`denoland/deno/releases/download/v(\d+\.\d+\.\d+(?:-[A-Za-z0-9.]+)?)/`)
+	reTwineVersion  = lazyre.New(`\btwine(?:/|==| version |-)v?(\d+\.\d+\.\d+(?:\.post\d+)?)\b|Requirement already satisfied: twine in \S+ \((\d+\.\d+\.\d+)\)`)
+	reUVVersion     = lazyre.New(`(?:^|[\s'"(=])uv(?:/| | version )v?(\d+\.\d+\.\d+)\b`)
+	reActionClaim   = lazyre.New("`(sub|repository|workflow_ref|job_workflow_ref|environment)`: `([^`]*)`")
+	reUVClaim       = lazyre.New(`(?:^|[\s{,])(sub|repository|workflow_ref|job_workflow_ref|environment): "([^"]*)"`)
+	reSubRepo       = lazyre.New(`^repo:([^:\s]+/[^:\s]+):(ref|environment|pull_request|job_workflow_ref)\b(?::([^:]+))?`)
+	reWorkflowFile  = lazyre.New(`\.github/workflows/([^@/\s]+)(?:@|$)`)
+	reWorkflowRef   = lazyre.New(`^(\S+/\.github/workflows/[^@\s]+(?:@\S+)?)$`)
+	reUploadTo      = lazyre.New(`Uploading distributions to (https?://\S+)`)
+	rePyPIURL       = lazyre.New(`https://(?:upload\.|test\.|upload\.test\.)?pypi\.org/legacy/?`)
+	reRepoURLInput  = lazyre.New(`^\s*repository[-_]url: (https?://\S+)\s*$`)
+	reCargoVersion  = lazyre.New(`(?:^|\s)cargo (\d+\.\d+\.\d+(?:-[A-Za-z0-9.]+)?) \(`)
+	reCratesAgent   = lazyre.New(`crates-io-auth-action/(\d+\.\d+\.\d+)`)
+	reGemEnv        = lazyre.New(`RUBYGEMS VERSION: (\d+\.\d+\.\d+)`)
+	reGemVersionCmd = lazyre.New(`(?:^|[\s$>+])gem (?:-v|--version)\s*$`)
+	reInput         = lazyre.New(`^\s*(user|registry): (\S+)\s*$`)
+	reNuGetPolicy   = lazyre.New(`No matching trust policy owned by user '([^']+)'`)
+	reLoggingInto   = lazyre.New(`Logging into (.+?)\.\.\.`)
+	rePushRepo      = lazyre.New(`The push refers to repository \[([^\]\s]+)\]`)
+	rePushImage     = lazyre.New(`(?:failed to push|pushing) ([A-Za-z0-9][^\s:]*(?::\d+)?/[^\s:]+)`)
+	reRegistryV2    = lazyre.New(`https://([^/"\s]+)/v2/`)
+	reLayerUpload   = lazyre.New(`/blobs/uploads/ in ([^\s:]+):`)
+	reSecretSource  = lazyre.New(`^\s*Secret source: (\S+)\s*$`)
+	reDenoVersion   = lazyre.New(`(?:^|\s)[Dd]eno v?(\d+\.\d+\.\d+(?:-[A-Za-z0-9.]+)?)(?:\s|$|\.|,)`)
+	reDenoDownload  = lazyre.New(`denoland/deno/releases/download/v(\d+\.\d+\.\d+(?:-[A-Za-z0-9.]+)?)/`)
 )
 
 // ecosystemLine reads the facts of registries other than npm (PyPI, crates.io, RubyGems,

@@ -3,6 +3,7 @@ package diagnose
 import (
 	"strings"
 
+	"github.com/pubdoc/pubdoc/internal/lazyre"
 	"github.com/pubdoc/pubdoc/knowledge"
 )
 
@@ -20,7 +21,7 @@ type factSpec struct {
 	// group is, with the fact named by the group named "tool" when the pattern has one.
 	fact  string
 	hints []string
-	re    *lazyRE
+	re    *lazyre.Regexp
 	kind  factKind
 	// value is what the fact is set to for kind flagFact; for other kinds the first
 	// submatch is the value.
@@ -52,37 +53,37 @@ const (
 // first to match a line wins for that line.
 var factSpecs = []factSpec{
 	{fact: "npm", hints: []string{"using npm@", "npm v", "npm  v"}, kind: toolVersionFact,
-		re:      lazyRegexp(`npm (?:info|verb|verbose) (?:using (npm)@|(npm) +v)(\d+\.\d+\.\d+\S*)`),
+		re:      lazyre.New(`npm (?:info|verb|verbose) (?:using (npm)@|(npm) +v)(\d+\.\d+\.\d+\S*)`),
 		example: "npm info using npm@10.9.2", want: "10.9.2"},
 	{fact: "node", hints: []string{"using node@", "node v", "node  v"}, kind: toolVersionFact,
-		re:      lazyRegexp(`npm (?:info|verb|verbose) (?:using (node)@|(node) +)v(\d+\.\d+\.\d+)`),
+		re:      lazyre.New(`npm (?:info|verb|verbose) (?:using (node)@|(node) +)v(\d+\.\d+\.\d+)`),
 		example: "npm info using node@v22.14.0", want: "22.14.0"},
 	{fact: "tool", hints: []string{"node: ", "npm: ", "yarn: ", "pnpm: "}, kind: toolVersionFact,
-		re:      lazyRegexp(`(?:^|\s)(node|npm|yarn|pnpm): v?(\d+\.\d+\.\d+)\s*$`),
+		re:      lazyre.New(`(?:^|\s)(node|npm|yarn|pnpm): v?(\d+\.\d+\.\d+)\s*$`),
 		example: "pnpm: 9.15.4", want: "9.15.4"},
 	{fact: "node", hints: []string{"hostedtoolcache/node/", "_tool/node/"}, kind: toolVersionFact, once: true,
-		re:      lazyRegexp(`(?:hostedtoolcache|_tool)/(node)/(\d+\.\d+\.\d+)/`),
+		re:      lazyre.New(`(?:hostedtoolcache|_tool)/(node)/(\d+\.\d+\.\d+)/`),
 		example: "/opt/hostedtoolcache/node/20.19.5/x64/bin/npm publish", want: "20.19.5"},
 	{fact: "lerna_version", hints: []string{"lerna notice cli", "lerna info cli"}, kind: versionFact,
-		re:      lazyRegexp(`lerna (?:notice|info) cli v(\d+\.\d+\.\d+)`),
+		re:      lazyre.New(`lerna (?:notice|info) cli v(\d+\.\d+\.\d+)`),
 		example: "lerna notice cli v8.1.9", want: "8.1.9"},
 	{fact: "semantic_release_version", hints: []string{"semantic-release version"}, kind: versionFact,
-		re:      lazyRegexp(`Running semantic-release version (\d+\.\d+\.\d+)`),
+		re:      lazyre.New(`Running semantic-release version (\d+\.\d+\.\d+)`),
 		example: "[3:04:05 PM] [semantic-release] › ℹ  Running semantic-release version 24.2.3", want: "24.2.3"},
 	{fact: "yarn_version", hints: []string{"Yarn "}, kind: versionFact,
-		re:      lazyRegexp(`YN0000: .{0,4}Yarn (\d+\.\d+\.\d+)`),
+		re:      lazyre.New(`YN0000: .{0,4}Yarn (\d+\.\d+\.\d+)`),
 		example: "➤ YN0000: · Yarn 4.6.0", want: "4.6.0"},
 	{fact: "yarn_version", hints: []string{"yarn publish v", "yarn install v", "yarn run v"}, kind: versionFact,
-		re:      lazyRegexp(`yarn (?:publish|install|run) v(\d+\.\d+\.\d+)`),
+		re:      lazyre.New(`yarn (?:publish|install|run) v(\d+\.\d+\.\d+)`),
 		example: "yarn publish v1.22.22", want: "1.22.22"},
 	{fact: "changesets_version", hints: []string{"@changesets/cli@"}, kind: versionFact,
-		re:      lazyRegexp(`@changesets/cli@(\d+\.\d+\.\d+)`),
+		re:      lazyre.New(`@changesets/cli@(\d+\.\d+\.\d+)`),
 		example: "+ @changesets/cli@2.27.12", want: "2.27.12"},
 	{fact: "pnpm_version", hints: []string{"pnpm@", "pnpm v", "pnpm version "}, kind: versionFact,
-		re:      lazyRegexp(`pnpm(?:@| v| version )(\d+\.\d+\.\d+)`),
+		re:      lazyre.New(`pnpm(?:@| v| version )(\d+\.\d+\.\d+)`),
 		example: "pnpm version 8.6.0", want: "8.6.0"},
 	{fact: "runner", hints: []string{`runner environment: "self-hosted"`}, kind: flagFact, value: "self-hosted",
-		re:      lazyRegexp(`runner environment: "self-hosted"`),
+		re:      lazyre.New(`runner environment: "self-hosted"`),
 		example: `npm error provenance generation in GitHub Actions requires "public" runners, but runner environment: "self-hosted"`, want: "self-hosted"},
 }
 

@@ -3,6 +3,8 @@ package diagnose
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/pubdoc/pubdoc/internal/lazyre"
 )
 
 // Line is one normalized line of the input. N is its line number in the input as given, so
@@ -31,25 +33,25 @@ type docStyle struct {
 }
 
 var (
-	reGHRunView   = lazyRegexp(`^([^\t]+)\t([^\t]*)\t\x{FEFF}?\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z ?`)
-	reMarker      = lazyRegexp(`^##\[(group|endgroup|error|warning|notice|debug|command|section)\]`)
-	reWorkflowCmd = lazyRegexp(`^::(group|endgroup|error|warning|notice|debug)(?: [^:]*)?::`)
-	reANSI        = lazyRegexp(`\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[\]_][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[=>]`)
+	reGHRunView   = lazyre.New(`^([^\t]+)\t([^\t]*)\t\x{FEFF}?\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z ?`)
+	reMarker      = lazyre.New(`^##\[(group|endgroup|error|warning|notice|debug|command|section)\]`)
+	reWorkflowCmd = lazyre.New(`^::(group|endgroup|error|warning|notice|debug)(?: [^:]*)?::`)
+	reANSI        = lazyre.New(`\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[\]_][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[=>]`)
 	// A colour or erase code whose ESC byte a copy lost: "[31m", "[0;1m", "[0K".
 	// Digits are required: "[m" and "[K" are too often text ("error[missing-license]", "[main]").
-	reLostESC = lazyRegexp(`\[\d{1,3}(?:;\d{1,3})*m|\[[012]K`)
+	reLostESC = lazyre.New(`\[\d{1,3}(?:;\d{1,3})*m|\[[012]K`)
 	// Line prefixes of other CIs: Jenkins' timestamper ("[2024-05-01T10:00:01.123Z] ",
 	// "10:00:01  "), GitLab's timestamps with stream tag ("2024-05-01T10:00:01.123456Z 01O "; the timestamp is GitHub's form),
 	// what is left of GitLab's once its timestamp is gone ("01O "), Buildkite's timestamp escape once its ESC is gone ("_bk;t=1714557601000"), Travis's
 	// fold and timer markers.
-	reCIPrefix = lazyRegexp(`^(?:\[\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?\] ?|\d\d[OE]\+? |\[?\d\d:\d\d:\d\d(?:[.,]\d{1,6})?\]?(?: +|$)|_bk;t=\d{13}\x07?|travis_(?:fold|time):[a-z]+:[^\s\r]*\r?)`)
+	reCIPrefix = lazyre.New(`^(?:\[\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?\] ?|\d\d[OE]\+? |\[?\d\d:\d\d:\d\d(?:[.,]\d{1,6})?\]?(?: +|$)|_bk;t=\d{13}\x07?|travis_(?:fold|time):[a-z]+:[^\s\r]*\r?)`)
 	// A tool's or CI's level word in front of the message, for matching only: Maven's
 	// "[ERROR]", AppVeyor's and buildx's "ERROR:", changesets' "🦋  error".
-	reLevelPrefix = lazyRegexp(`^(?:\[(?:INFO|ERROR|WARNING|WARN|DEBUG|FATAL|error|info|warn|warning)\] ?|ERROR:? |🦋 +(?:error|info|warn|success) +)`)
-	reGitLabSect  = lazyRegexp(`^(?:\x1b\[0K)?section_(start|end):\d+:[A-Za-z0-9_.\-]+(?:\[[^\]]*\])?\r?(?:\x1b\[0K)?`)
-	reBuildKit    = lazyRegexp(`^#\d+ \d+\.\d+ `)
-	reDebugLog    = lazyRegexp(`^(\d+) (verbose|silly|timing|error|warn|notice|http|info) `)
-	reSlackLink   = lazyRegexp(`<(https?://[^|>\s]+)(?:\|[^>]*)?>`)
+	reLevelPrefix = lazyre.New(`^(?:\[(?:INFO|ERROR|WARNING|WARN|DEBUG|FATAL|error|info|warn|warning)\] ?|ERROR:? |🦋 +(?:error|info|warn|success) +)`)
+	reGitLabSect  = lazyre.New(`^(?:\x1b\[0K)?section_(start|end):\d+:[A-Za-z0-9_.\-]+(?:\[[^\]]*\])?\r?(?:\x1b\[0K)?`)
+	reBuildKit    = lazyre.New(`^#\d+ \d+\.\d+ `)
+	reDebugLog    = lazyre.New(`^(\d+) (verbose|silly|timing|error|warn|notice|http|info) `)
+	reSlackLink   = lazyre.New(`<(https?://[^|>\s]+)(?:\|[^>]*)?>`)
 )
 
 // detectStyle looks at the kept lines before they are normalized.

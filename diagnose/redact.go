@@ -2,6 +2,8 @@ package diagnose
 
 import (
 	"strings"
+
+	"github.com/pubdoc/pubdoc/internal/lazyre"
 )
 
 // secretKinds are the token shapes Pubdoc redacts before anything is shown, stored or
@@ -9,23 +11,23 @@ import (
 var secretKinds = []struct {
 	name string
 	hint string // a literal every match contains: lines without any hint skip the regexes
-	re   *lazyRE
+	re   *lazyre.Regexp
 }{
-	{"npm token", "npm_", lazyRegexp(`\bnpm_[A-Za-z0-9]{36}\b`)},
-	{"GitHub token", "_", lazyRegexp(`\bgh[pousr]_[A-Za-z0-9]{36,}\b`)},
-	{"GitHub token", "github_pat_", lazyRegexp(`\bgithub_pat_[A-Za-z0-9_]{22,}\b`)},
-	{"Slack token", "xox", lazyRegexp(`\bxox[abposre]-[A-Za-z0-9-]{10,}`)},
-	{"Slack token", "xapp-", lazyRegexp(`\bxapp-[A-Za-z0-9-]{10,}`)},
-	{"JWT", "eyJ", lazyRegexp(`\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`)},
-	{"AWS key id", "A", lazyRegexp(`\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b`)},
-	{"AWS secret", "ws_secret", lazyRegexp(`(?i)(aws_secret_access_key\s*[=:]\s*)[A-Za-z0-9/+=]{40}`)},
-	{"PyPI token", "pypi-", lazyRegexp(`\bpypi-[A-Za-z0-9_-]{50,}`)},
-	{"RubyGems key", "rubygems_", lazyRegexp(`\brubygems_[a-f0-9]{48}\b`)},
-	{"NuGet key", "oy2", lazyRegexp(`\boy2[a-z0-9]{43}\b`)},
-	{"crates.io token", "cio", lazyRegexp(`\bcio[A-Za-z0-9]{32}\b`)},
-	{"Docker token", "dckr_", lazyRegexp(`\bdckr_pat_[A-Za-z0-9_-]{20,}`)},
-	{"npmrc secret", "_auth", lazyRegexp(`(_authToken|_auth|_password)(\s*=\s*)([^\s$"'][^\s"']{7,})`)},
-	{"bearer token", "earer ", lazyRegexp(`(?i)(\bbearer\s+)([A-Za-z0-9._~+/-]{16,}=*)`)},
+	{"npm token", "npm_", lazyre.New(`\bnpm_[A-Za-z0-9]{36}\b`)},
+	{"GitHub token", "_", lazyre.New(`\bgh[pousr]_[A-Za-z0-9]{36,}\b`)},
+	{"GitHub token", "github_pat_", lazyre.New(`\bgithub_pat_[A-Za-z0-9_]{22,}\b`)},
+	{"Slack token", "xox", lazyre.New(`\bxox[abposre]-[A-Za-z0-9-]{10,}`)},
+	{"Slack token", "xapp-", lazyre.New(`\bxapp-[A-Za-z0-9-]{10,}`)},
+	{"JWT", "eyJ", lazyre.New(`\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`)},
+	{"AWS key id", "A", lazyre.New(`\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b`)},
+	{"AWS secret", "ws_secret", lazyre.New(`(?i)(aws_secret_access_key\s*[=:]\s*)[A-Za-z0-9/+=]{40}`)},
+	{"PyPI token", "pypi-", lazyre.New(`\bpypi-[A-Za-z0-9_-]{50,}`)},
+	{"RubyGems key", "rubygems_", lazyre.New(`\brubygems_[a-f0-9]{48}\b`)},
+	{"NuGet key", "oy2", lazyre.New(`\boy2[a-z0-9]{43}\b`)},
+	{"crates.io token", "cio", lazyre.New(`\bcio[A-Za-z0-9]{32}\b`)},
+	{"Docker token", "dckr_", lazyre.New(`\bdckr_pat_[A-Za-z0-9_-]{20,}`)},
+	{"npmrc secret", "_auth", lazyre.New(`(_authToken|_auth|_password)(\s*=\s*)([^\s$"'][^\s"']{7,})`)},
+	{"bearer token", "earer ", lazyre.New(`(?i)(\bbearer\s+)([A-Za-z0-9._~+/-]{16,}=*)`)},
 }
 
 const (
