@@ -129,6 +129,54 @@ func migrations() []migration {
 			`UPDATE pubdoc_thread_members SET batch = -1`,
 			`CREATE INDEX pubdoc_thread_members_batch ON pubdoc_thread_members (thread_id, batch)`,
 		},
+	}, {
+		// Learning from answers (learn.go): the log each stored answer was given, kept a
+		// while so that feedback can make it a case; the cases; and the unknown failures
+		// grouped by fingerprint, with a count per UTC day.
+		version: 3,
+		statements: []string{
+			`CREATE TABLE pubdoc_answer_logs (
+			diagnosis_id BIGINT NOT NULL PRIMARY KEY REFERENCES pubdoc_diagnoses (id) ON DELETE CASCADE,
+			fingerprint  TEXT   NOT NULL DEFAULT '',
+			log          TEXT   NOT NULL,
+			created_at   BIGINT NOT NULL
+		)`,
+			`CREATE INDEX pubdoc_answer_logs_created_at ON pubdoc_answer_logs (created_at)`,
+			`CREATE TABLE pubdoc_cases (
+			id           {{ID}},
+			diagnosis_id BIGINT           NOT NULL UNIQUE,
+			log          TEXT             NOT NULL,
+			verdict      TEXT             NOT NULL DEFAULT '',
+			top_rule_id  TEXT             NOT NULL DEFAULT '',
+			confidence   DOUBLE PRECISION NOT NULL DEFAULT 0,
+			label        TEXT             NOT NULL DEFAULT '',
+			source       TEXT             NOT NULL,
+			user_id      TEXT             NOT NULL DEFAULT '',
+			thread_id    BIGINT           NOT NULL DEFAULT 0,
+			fingerprint  TEXT             NOT NULL DEFAULT '',
+			created_at   BIGINT           NOT NULL
+		)`,
+			`CREATE INDEX pubdoc_cases_created_at ON pubdoc_cases (created_at)`,
+			`CREATE TABLE pubdoc_unknown_groups (
+			fingerprint TEXT   NOT NULL PRIMARY KEY,
+			lines       TEXT   NOT NULL,
+			example     TEXT   NOT NULL DEFAULT '',
+			excerpt     TEXT   NOT NULL DEFAULT '',
+			verdict     TEXT   NOT NULL DEFAULT '',
+			rule_id     TEXT   NOT NULL DEFAULT '',
+			total       BIGINT NOT NULL DEFAULT 0,
+			first_at    BIGINT NOT NULL,
+			last_at     BIGINT NOT NULL
+		)`,
+			`CREATE INDEX pubdoc_unknown_groups_last_at ON pubdoc_unknown_groups (last_at)`,
+			`CREATE TABLE pubdoc_unknown_days (
+			fingerprint TEXT   NOT NULL REFERENCES pubdoc_unknown_groups (fingerprint) ON DELETE CASCADE,
+			day         BIGINT NOT NULL,
+			answers     BIGINT NOT NULL DEFAULT 0,
+			PRIMARY KEY (fingerprint, day)
+		)`,
+			`CREATE INDEX pubdoc_unknown_days_day ON pubdoc_unknown_days (day)`,
+		},
 	}}
 }
 

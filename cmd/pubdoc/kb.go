@@ -35,7 +35,7 @@ rules, and regenerate the generated files.`,
 			return nil
 		},
 		RunE: func(*cobra.Command, []string) error {
-			return usagef("kb: want one of lint, test, eval DIR..., search WORDS, show ID, docs, compile")
+			return usagef("kb: want one of lint, test, eval DIR..., search WORDS, show ID, docs, compile, cases export DIR, unknown, new --from GROUP")
 		},
 	}
 	kb.AddCommand(&cobra.Command{
@@ -122,6 +122,7 @@ table (confidence band -> share right).`,
 	compile.Flags().StringVarP(&gobOut, "output", "o", filepath.Join("knowledge", "rules.gob"), "where to write")
 
 	kb.AddCommand(test, eval, search, show, docs, compile)
+	kb.AddCommand(newKBLearnCmds(stdout)...)
 	return kb
 }
 

@@ -11,6 +11,8 @@
 //	GitHub, Slack, registry   APIError (rate_limited | transient | permanent)
 //	job worker                JobFinished; a periodic count of the queue: SetJobCounts
 //	Slack replies             Posted
+//	feedback in the store     a periodic count of it: SetRuleFeedback (per-rule right,
+//	                          wrong and precision gauges)
 //
 // and Handler serves the registry in Prometheus' exposition format.
 //

@@ -44,11 +44,15 @@ type Metrics struct {
 	jobsFinished       *prometheus.CounterVec
 	jobs               *prometheus.GaugeVec
 	slackPosts         *prometheus.CounterVec
+	ruleFeedback       *prometheus.GaugeVec
+	rulePrecision      *prometheus.GaugeVec
 
 	mu sync.Mutex
 	// states are the job states SetJobCounts has exposed, so that a state missing from
 	// a later count is set back to zero rather than left at its last value.
 	states map[string]struct{}
+	// rules are the rule ids SetRuleFeedback has exposed, for the same reason.
+	rules map[string]struct{}
 }
 
 // New returns Metrics registered on a new registry, together with the Go runtime and
@@ -93,13 +97,22 @@ func New() *Metrics {
 			Name: "pubdoc_slack_posts_total",
 			Help: "Messages sent to Slack, by kind (post, thread_reply, update, upload, ephemeral).",
 		}, []string{"kind"}),
+		ruleFeedback: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "pubdoc_rule_feedback",
+			Help: "Feedback on answers whose most likely cause was this rule, by rule id and verdict (right: Fixed it; wrong: Wrong cause), as last counted from the store.",
+		}, []string{"rule", "verdict"}),
+		rulePrecision: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "pubdoc_rule_precision",
+			Help: "Share of the feedback on a rule's answers that says it was right, by rule id (rules with feedback only), as last counted from the store.",
+		}, []string{"rule"}),
 		states: make(map[string]struct{}, len(jobStates)),
+		rules:  map[string]struct{}{},
 	}
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.eventsReceived, m.eventsDeduplicated, m.eventsRejected, m.diagnosisSeconds, m.ruleHits,
-		m.apiErrors, m.jobsFinished, m.jobs, m.slackPosts,
+		m.apiErrors, m.jobsFinished, m.jobs, m.slackPosts, m.ruleFeedback, m.rulePrecision,
 	)
 	for _, s := range sources {
 		for _, r := range rejectReason {
@@ -207,6 +220,53 @@ func (m *Metrics) SetJobCounts(counts map[string]int) {
 	for s, n := range fresh {
 		m.jobs.WithLabelValues(s).Set(n)
 		m.states[s] = struct{}{}
+	}
+}
+
+// RuleFeedback is the feedback one rule's answers got: Right ("Fixed it") and Wrong
+// ("Wrong cause").
+type RuleFeedback struct {
+	Rule         string
+	Right, Wrong int
+}
+
+// SetRuleFeedback sets the gauges pubdoc_rule_feedback{rule,verdict} (verdict right or
+// wrong) and pubdoc_rule_precision{rule} (right over right+wrong) to a fresh count of
+// the feedback in the store. A rule exposed before but missing from fb is set to zero
+// feedback and loses its precision; ids that fail the label guard add up under other.
+func (m *Metrics) SetRuleFeedback(fb []RuleFeedback) {
+	if m == nil {
+		return
+	}
+	fresh := map[string]*RuleFeedback{}
+	for _, f := range fb {
+		id := ruleLabel(f.Rule)
+		r := fresh[id]
+		if r == nil {
+			r = &RuleFeedback{Rule: id}
+			fresh[id] = r
+		}
+		r.Right += f.Right
+		r.Wrong += f.Wrong
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for id := range m.rules {
+		if _, ok := fresh[id]; !ok {
+			m.ruleFeedback.WithLabelValues(id, "right").Set(0)
+			m.ruleFeedback.WithLabelValues(id, "wrong").Set(0)
+			m.rulePrecision.DeleteLabelValues(id)
+		}
+	}
+	for id, r := range fresh {
+		m.ruleFeedback.WithLabelValues(id, "right").Set(float64(r.Right))
+		m.ruleFeedback.WithLabelValues(id, "wrong").Set(float64(r.Wrong))
+		if n := r.Right + r.Wrong; n > 0 {
+			m.rulePrecision.WithLabelValues(id).Set(float64(r.Right) / float64(n))
+		} else {
+			m.rulePrecision.DeleteLabelValues(id)
+		}
+		m.rules[id] = struct{}{}
 	}
 }
 

@@ -280,3 +280,46 @@ func TestConcurrent(t *testing.T) {
 		t.Errorf("events = %v, want 1600", got)
 	}
 }
+
+func TestRuleFeedback(t *testing.T) {
+	m := New()
+	m.SetRuleFeedback([]RuleFeedback{{Rule: "oidc-npm-too-old", Right: 3, Wrong: 1}, {Rule: "e413-package-too-large", Wrong: 2}, {Rule: "Bad Id", Right: 1}})
+	body, _ := scrape(t, m)
+	for _, line := range []string{
+		`pubdoc_rule_feedback{rule="oidc-npm-too-old",verdict="right"} 3`,
+		`pubdoc_rule_feedback{rule="oidc-npm-too-old",verdict="wrong"} 1`,
+		`pubdoc_rule_feedback{rule="e413-package-too-large",verdict="right"} 0`,
+		`pubdoc_rule_feedback{rule="e413-package-too-large",verdict="wrong"} 2`,
+		`pubdoc_rule_feedback{rule="other",verdict="right"} 1`,
+		`pubdoc_rule_precision{rule="oidc-npm-too-old"} 0.75`,
+		`pubdoc_rule_precision{rule="e413-package-too-large"} 0`,
+		`# TYPE pubdoc_rule_precision gauge`,
+	} {
+		if !strings.Contains(body, "\n"+line+"\n") {
+			t.Errorf("the exposition lacks %s", line)
+		}
+	}
+	// A later count without a rule zeroes it and drops its precision.
+	m.SetRuleFeedback([]RuleFeedback{{Rule: "oidc-npm-too-old", Right: 4, Wrong: 1}})
+	body, _ = scrape(t, m)
+	for _, line := range []string{
+		`pubdoc_rule_feedback{rule="e413-package-too-large",verdict="wrong"} 0`,
+		`pubdoc_rule_precision{rule="oidc-npm-too-old"} 0.8`,
+	} {
+		if !strings.Contains(body, "\n"+line+"\n") {
+			t.Errorf("after the second count the exposition lacks %s", line)
+		}
+	}
+	if strings.Contains(body, `pubdoc_rule_precision{rule="e413-package-too-large"}`) {
+		t.Error("a rule without feedback keeps a precision")
+	}
+	problems, err := testutil.GatherAndLint(m.reg, "pubdoc_rule_feedback", "pubdoc_rule_precision")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("promlint: %s: %s", p.Metric, p.Text)
+	}
+	var nilM *Metrics
+	nilM.SetRuleFeedback([]RuleFeedback{{Rule: "x", Right: 1}})
+}
