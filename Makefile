@@ -40,6 +40,10 @@ fuzz:
 	$(GO) test ./diagnose -run '^$$' -fuzz '^FuzzNormalize$$' $(FUZZ)
 	$(GO) test ./diagnose -run '^$$' -fuzz '^FuzzRunZip$$' $(FUZZ)
 	$(GO) test ./diagnose/workflow -run '^$$' -fuzz '^FuzzParse$$' $(FUZZ)
+	$(GO) test ./diagnose/learn -run '^$$' -fuzz '^FuzzNormalize$$' $(FUZZ)
+	$(GO) test ./diagnose/patch -run '^$$' -fuzz '^FuzzYAMLEdits$$' $(FUZZ)
+	$(GO) test ./diagnose/patch -run '^$$' -fuzz '^FuzzJSONSet$$' $(FUZZ)
+	$(GO) test ./diagnose/patch -run '^$$' -fuzz '^FuzzFix$$' $(FUZZ)
 	$(GO) test ./bot/gha -run '^$$' -fuzz '^FuzzParseRunURL$$' $(FUZZ)
 	$(GO) test ./bot/gha -run '^$$' -fuzz '^FuzzReadWebhook$$' $(FUZZ)
 

@@ -7,11 +7,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"strings"
 	"time"
 
-	"github.com/pubdoc/pubdoc/bot/gha"
 	"github.com/pubdoc/pubdoc/diagnose"
 )
 
@@ -28,14 +28,28 @@ func tell(format string, args ...any) error { return &userError{fmt.Sprintf(form
 
 var reRunURL = regexp.MustCompile(`https?://[^\s<>|]+/(?:actions/runs/\d+|runs/\d+)[^\s<>|]*`)
 
+// DefaultChatTimeout is Config.ChatTimeout's default: under the store's job timeout
+// (store.DefaultJobTimeout, 2 minutes), with time left to post the answer.
+const DefaultChatTimeout = 90 * time.Second
+
+// errChatTimeout is the cause of a chat request's context when its time is up.
+var errChatTimeout = errors.New("the chat request's time is up")
+
 // handleRequest answers one chat request: gather the log (text, files or a run), diagnose,
 // store, reply in the thread. Failures the person can act on are told to them ephemerally;
-// transient ones are retried, and told on the last attempt.
+// transient ones are retried, and told on the last attempt. Gathering gets ChatTimeout:
+// past it the person is answered with what was read by then, and the job ends.
 func (s *Service) handleRequest(ctx context.Context, req Request, attempt, maxAttempts int) error {
 	start := time.Now()
-	results, runURL, jobURL, note, err := s.gather(ctx, req)
+	gctx, cancel := context.WithTimeoutCause(ctx, s.cfg.ChatTimeout, errChatTimeout)
+	answers, runURL, jobURL, note, err := s.gather(gctx, req)
+	timedOut := err != nil && ctx.Err() == nil && errors.Is(context.Cause(gctx), errChatTimeout)
+	cancel()
+	if timedOut {
+		return s.answerTimeout(ctx, req, answers, runURL, jobURL, note, time.Since(start))
+	}
 	if err == nil {
-		err = s.replyResults(ctx, req, results, runURL, jobURL, note, time.Since(start).Seconds())
+		err = s.replyResults(ctx, req, answers, runURL, jobURL, note, time.Since(start).Seconds())
 	}
 	if err == nil {
 		return nil
@@ -55,7 +69,7 @@ func (s *Service) handleRequest(ctx context.Context, req Request, attempt, maxAt
 		// Not logged here: the store logs the job's outcome (given up) once, with err.
 		msg = "Sorry — I could not finish this: " + diagnose.Redact(msg) + ". Try again in a few minutes."
 	}
-	if req.Kind == "file" && !strings.HasPrefix(req.Channel, "D") && ue != nil {
+	if req.Kind == "file" && !req.Direct && ue != nil {
 		return nil // a file shared in a channel was not a question: stay quiet
 	}
 	if terr := s.tellOnce(ctx, req, msg); terr != nil {
@@ -65,6 +79,32 @@ func (s *Service) handleRequest(ctx context.Context, req Request, attempt, maxAt
 		return nil
 	}
 	return permanent(err)
+}
+
+// answerTimeout answers a request whose time ran out: the results gathered by then, with
+// a word on what was left, or that word alone (to the person who asked; not for a file
+// shared in a channel, which was not a question). The job then ends, given up, so that
+// its one log line says why: a retry would take as long again.
+func (s *Service) answerTimeout(ctx context.Context, req Request, results []answer, runURL, jobURL, note string, took time.Duration) error {
+	limit := s.cfg.ChatTimeout.String()
+	if s.cfg.ChatTimeout >= time.Second {
+		limit = fmt.Sprintf("%d s", int(s.cfg.ChatTimeout.Round(time.Second)/time.Second))
+	}
+	if len(results) > 0 {
+		msg := fmt.Sprintf("This took longer than %s, so I stopped: here is what I had. Share the rest in smaller files, or the failing job's log alone.", limit)
+		if note != "" {
+			msg = note + "\n" + msg
+		}
+		if err := s.replyResults(ctx, req, results, runURL, jobURL, msg, took.Seconds()); err != nil {
+			return err
+		}
+	} else if req.Kind != "file" || req.Direct {
+		msg := fmt.Sprintf("This took longer than %s, so I stopped before I had an answer. Try a smaller file, or share the failing job's log alone.", limit)
+		if err := s.tellOnce(ctx, req, msg); err != nil {
+			return err
+		}
+	}
+	return permanent(fmt.Errorf("the request took longer than %s; answered with what was read (%d results)", s.cfg.ChatTimeout, len(results)))
 }
 
 func isRetryAfter(err error) bool {
@@ -98,10 +138,17 @@ const (
 	MaxMessageJobs      = 8
 )
 
+// answer is one result of a chat request with the text it was diagnosed from (the paste,
+// a file's decoded text, a job's log), which the store learns from (RecordAnswer).
+type answer struct {
+	res *diagnose.Result
+	log string
+}
+
 // gather turns a request into results: a run URL is read from GitHub (when this channel
 // may ask about the repository), files are fetched, text is diagnosed as it is. note says
 // what the message's budget (MaxMessageTextBytes, MaxMessageJobs) left out, if anything.
-func (s *Service) gather(ctx context.Context, req Request) (results []*diagnose.Result, runURL, jobURL, note string, err error) {
+func (s *Service) gather(ctx context.Context, req Request) (results []answer, runURL, jobURL, note string, err error) {
 	text := strings.TrimSpace(req.Text)
 	if u := reRunURL.FindString(text); u != "" && len(text) < len(u)+200 && len(req.Files) == 0 {
 		results, jobURL, err = s.askRun(ctx, req, u)
@@ -109,7 +156,7 @@ func (s *Service) gather(ctx context.Context, req Request) (results []*diagnose.
 	}
 	results, note, err = s.gatherFiles(ctx, req)
 	if err != nil {
-		return nil, "", "", "", err
+		return results, "", "", note, err // with what was read, when the time ran out
 	}
 	if len(results) > 0 {
 		return results, "", "", note, nil
@@ -124,12 +171,12 @@ func (s *Service) gather(ctx context.Context, req Request) (results []*diagnose.
 		}
 		return nil, "", "", "", tell("I could not read that as a log: %v.", err)
 	}
-	return []*diagnose.Result{res}, "", "", "", nil
+	return []answer{{res: res, log: text}}, "", "", "", nil
 }
 
 // gatherFiles diagnoses the files of a request within the message's budget; note says
 // what the budget left out.
-func (s *Service) gatherFiles(ctx context.Context, req Request) (results []*diagnose.Result, note string, err error) {
+func (s *Service) gatherFiles(ctx context.Context, req Request) (results []answer, note string, err error) {
 	budget := &diagnose.Budget{MaxBytes: MaxMessageTextBytes, MaxJobs: MaxMessageJobs}
 	var notes, skipped []string
 	for _, f := range req.Files {
@@ -142,16 +189,19 @@ func (s *Service) gatherFiles(ctx context.Context, req Request) (results []*diag
 			continue // not even downloaded
 		}
 		data, err := s.cfg.Messenger.Download(ctx, f, s.cfg.MaxFileBytes)
-		if err != nil {
-			if errors.Is(err, ErrTooLarge) {
-				return nil, "", tell("%s is too large for me (the limit is %d MB): share the failing job's log alone, or give me the run URL.", f.Name, s.cfg.MaxFileBytes>>20)
-			}
+		switch {
+		case ctx.Err() != nil:
+			// Out of time: what was read so far goes back with the error.
+			return results, strings.Join(notes, "\n"), fmt.Errorf("downloading %s: %w", f.Name, context.Cause(ctx))
+		case errors.Is(err, ErrTooLarge):
+			return nil, "", tell("%s is too large for me (the limit is %d MB): share the failing job's log alone, or give me the run URL.", f.Name, s.cfg.MaxFileBytes>>20)
+		case err != nil:
 			return nil, "", fmt.Errorf("downloading %s: %w", f.Name, err)
 		}
 		rs, fnote, err := s.diagnoseBytes(ctx, f.Name, data, budget)
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil, "", fmt.Errorf("diagnosing %s: %w", f.Name, err)
+				return results, strings.Join(notes, "\n"), fmt.Errorf("diagnosing %s: %w", f.Name, err)
 			}
 			return nil, "", tell("I could not read %s: %v.", f.Name, err)
 		}
@@ -159,8 +209,8 @@ func (s *Service) gatherFiles(ctx context.Context, req Request) (results []*diag
 			notes = append(notes, fnote)
 		}
 		for _, r := range rs {
-			if r.Job == "" && len(req.Files) > 1 {
-				r.Job = f.Name
+			if r.res.Job == "" && len(req.Files) > 1 {
+				r.res.Job = f.Name
 			}
 		}
 		results = append(results, rs...)
@@ -179,20 +229,20 @@ func slackText(s string) string {
 }
 
 // askRun is auto mode for a run URL named in chat.
-func (s *Service) askRun(ctx context.Context, req Request, u string) ([]*diagnose.Result, string, error) {
-	ref, err := gha.ParseRunURL(u)
+func (s *Service) askRun(ctx context.Context, req Request, u string) ([]answer, string, error) {
+	if s.cfg.GitHub == nil {
+		return nil, "", tell("I have no GitHub access configured (GITHUB_TOKEN, or a GitHub App), so I cannot read runs. Paste the failing job's log instead.")
+	}
+	ref, host, err := s.cfg.GitHub.ParseRunURL(u)
 	if err != nil {
 		return nil, "", tell("That does not look like a GitHub Actions run or job link: %v", err)
 	}
-	if host, want := gha.RunURLHost(u), s.githubHost(); host != want {
+	if want := s.githubHost(); host != want {
 		return nil, "", tell("That run is on %s, but I read runs only from %s (GITHUB_API_URL): give me a link to a run there, or paste the failing job's log.", host, want)
 	}
 	repo := ref.Owner + "/" + ref.Repo
 	if !s.cfg.Routes.Allowed(req.Channel, repo) {
 		return nil, "", tell("This channel may not ask about %s. An admin can allow it in the routes file (PUBDOC_ROUTES: a route naming %s with this channel in allow_channels).", repo, repo)
-	}
-	if s.cfg.GitHub == nil {
-		return nil, "", tell("I have no GitHub access configured (GITHUB_TOKEN, or a GitHub App), so I cannot read runs. Paste the failing job's log instead.")
 	}
 	run, err := s.cfg.GitHub.FetchRun(ctx, ref)
 	if err != nil {
@@ -203,19 +253,31 @@ func (s *Service) askRun(ctx context.Context, req Request, u string) ([]*diagnos
 	}
 	results, err := DiagnoseRun(ctx, s.cfg.Engine, run, s.cfg.Registry, s.logger)
 	if err != nil {
-		return nil, "", permanent(err)
+		return nil, "", s.diagnoseRunError(ctx, err)
 	}
-	return results, run.FailedJobs[0].HTMLURL, nil
+	answers := make([]answer, len(results))
+	for i, res := range results {
+		// DiagnoseRun gives one result per failed job, in order.
+		answers[i] = answer{res: res, log: string(run.FailedJobs[i].Log)}
+	}
+	return answers, run.FailedJobs[0].HTMLURL, nil
 }
 
-// githubHost is the host whose run URLs may be read: the GitHub client's (github.com,
-// or the Enterprise Server host of GITHUB_API_URL), github.com for a RunFetcher that
-// does not say.
+// diagnoseRunError sorts a failed DiagnoseRun: cut short by the context, it is passed on
+// as it is (a stopped job runs again; a chat request past its time is answered);
+// otherwise retrying cannot help.
+func (s *Service) diagnoseRunError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return err
+	}
+	return permanent(err)
+}
+
+// githubHost is the host whose run URLs may be read: the GitHub adapter's (github.com,
+// or the Enterprise Server host of GITHUB_API_URL), github.com when it does not say.
 func (s *Service) githubHost() string {
-	if wh, ok := s.cfg.GitHub.(interface{ WebHost() string }); ok {
-		if h := wh.WebHost(); h != "" {
-			return h
-		}
+	if h := s.cfg.GitHub.WebHost(); h != "" {
+		return h
 	}
 	return "github.com"
 }
@@ -223,16 +285,16 @@ func (s *Service) githubHost() string {
 // githubError sorts a GitHub failure: rate limits wait, what retrying cannot mend is told,
 // the rest is retried.
 func (s *Service) githubError(err error, repo string) error {
-	var rl *gha.RateLimitError
+	var rl RateLimited
 	switch {
 	case errors.As(err, &rl):
 		s.cfg.Metrics.APIError("github", "rate_limited")
-		wait := timeUntil(rl.Reset, s.cfg.Now())
+		wait := timeUntil(rl.RateLimitReset(), s.cfg.Now())
 		return retryAfter(wait, err)
-	case errors.Is(err, gha.ErrLogsExpired):
+	case errors.Is(err, ErrLogsExpired):
 		s.cfg.Metrics.APIError("github", "permanent")
 		return tell("GitHub no longer has the logs of that run (it keeps them 90 days by default). Paste the log if you still have it.")
-	case errors.Is(err, gha.ErrNotFound), errors.Is(err, gha.ErrForbidden), errors.Is(err, gha.ErrUnauthorized):
+	case errors.Is(err, ErrRunNotFound), errors.Is(err, ErrGitHubForbidden), errors.Is(err, ErrGitHubUnauthorized):
 		s.cfg.Metrics.APIError("github", "permanent")
 		return tell("GitHub would not show me that run of %s: %v", repo, err)
 	}
@@ -243,17 +305,18 @@ func (s *Service) githubError(err error, repo string) error {
 // diagnoseBytes reads a shared file within the message's budget: a run-log zip (one
 // result per failed job), gzip, UTF-16 or plain text. note says what the budget left out
 // of it ("read the first 64 MB of x.gz").
-func (s *Service) diagnoseBytes(ctx context.Context, name string, data []byte, budget *diagnose.Budget) (results []*diagnose.Result, note string, err error) {
+func (s *Service) diagnoseBytes(ctx context.Context, name string, data []byte, budget *diagnose.Budget) (results []answer, note string, err error) {
 	name = slackText(name)
 	if diagnose.Sniff(data[:min(len(data), 4)]) == diagnose.KindZip {
 		zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 		if err != nil {
 			return nil, "", fmt.Errorf("not a readable zip: %w", err)
 		}
-		results, rep, err := s.cfg.Engine.DiagnoseZipBudget(ctx, zr, budget)
+		rs, rep, err := s.cfg.Engine.DiagnoseZipBudget(ctx, zr, budget)
 		if err != nil {
 			return nil, "", err
 		}
+		results = zipAnswers(zr, rs)
 		switch {
 		case rep.JobCapped:
 			note = fmt.Sprintf("I diagnosed %d of the %d job logs in %s, the first that failed (at most %d per message); the others were not read.", rep.Returned, rep.Jobs, name, MaxMessageJobs)
@@ -268,7 +331,8 @@ func (s *Service) diagnoseBytes(ctx context.Context, name string, data []byte, b
 	}
 	before := budget.Read()
 	br := budget.Reader(text)
-	res, err := s.cfg.Engine.DiagnoseContext(ctx, br, nil)
+	var read strings.Builder // the text diagnosed, for the store to learn from
+	res, err := s.cfg.Engine.DiagnoseContext(ctx, io.TeeReader(br, &read), nil)
 	if err != nil {
 		return nil, "", err
 	}
@@ -280,7 +344,32 @@ func (s *Service) diagnoseBytes(ctx context.Context, name string, data []byte, b
 		note = fmt.Sprintf("I read the first %s %s %s (at most %d MB of text per message); the diagnosis is of that part.",
 			mb(budget.Read()-before), what, name, MaxMessageTextBytes>>20)
 	}
-	return []*diagnose.Result{res}, note, nil
+	return []answer{{res: res, log: read.String()}}, note, nil
+}
+
+// zipAnswers pairs the results of a run-log zip with their jobs' logs, read again (at
+// most MaxMessageTextBytes of them in all, as the message's budget read; a job whose log
+// cannot be read again gets none).
+func zipAnswers(zr *zip.Reader, results []*diagnose.Result) []answer {
+	jobs, _ := diagnose.Jobs(zr) // read once already by DiagnoseZipBudget
+	out := make([]answer, len(results))
+	left := int64(MaxMessageTextBytes)
+	for i, res := range results {
+		out[i].res = res
+		for _, j := range jobs {
+			if j.Name != res.Job {
+				continue
+			}
+			if rc, err := j.Open(); err == nil {
+				b, _ := io.ReadAll(io.LimitReader(rc, left))
+				_ = rc.Close() // read-only
+				out[i].log = string(b)
+				left -= int64(len(b))
+			}
+			break
+		}
+	}
+	return out
 }
 
 // mb writes a byte count in MB, one decimal below 10.
@@ -292,18 +381,20 @@ func mb(n int64) string {
 }
 
 // replyResults stores each result and posts it in the asker's thread.
-func (s *Service) replyResults(ctx context.Context, req Request, results []*diagnose.Result, runURL, jobURL, note string, secs float64) error {
-	quiet := req.Kind == "file" && !strings.HasPrefix(req.Channel, "D")
-	for i, res := range results {
+func (s *Service) replyResults(ctx context.Context, req Request, results []answer, runURL, jobURL, note string, secs float64) error {
+	quiet := req.Kind == "file" && !req.Direct
+	for i, a := range results {
+		res := a.res
 		if quiet && res.Verdict == diagnose.NoKnownCause {
 			continue // a file shared in a channel, with nothing Pubdoc knows: not a question
 		}
 		s.cfg.Metrics.DiagnosisDone(res.Verdict, topRule(res), secs)
 		key := fmt.Sprintf("slack:%s:%d", req.DeliveryID, i)
-		id, err := s.saveResult(ctx, key, "slack", res, diagnosisMeta{})
+		id, err := s.saveResult(ctx, key, "slack", res, s.runMeta(runURL))
 		if err != nil {
 			return err
 		}
+		s.recordAnswer(ctx, id, res, a.log)
 		t := Target{Channel: req.Channel, ThreadTS: req.ThreadTS, User: req.User, ResponseURL: req.ResponseURL}
 		ts, err := s.postOnce(ctx, key, t, Reply{Result: res, DiagnosisID: id, RunURL: runURL, JobURL: jobURL, Text: note})
 		note = "" // said once, on the first reply

@@ -29,7 +29,7 @@ func (u unreadBody) Read([]byte) (int, error) {
 func TestWebhookUnhandledEventIsNotRead(t *testing.T) {
 	h := newHarness(t)
 	h.svc.cfg.Metrics = metrics.New()
-	hook := h.svc.WebhookHandler("s3cret")
+	hook := h.svc.WebhookHandler(fakeWebhook{"s3cret"})
 	for _, ev := range []string{"push", "issues", "pull_request"} {
 		r := httptest.NewRequest(http.MethodPost, "/github/webhook", unreadBody{t})
 		r.ContentLength = 25 << 20
@@ -67,7 +67,7 @@ func errorCode(t *testing.T, body string) string {
 func TestWebhookOverOneMBIs413(t *testing.T) {
 	h := newHarness(t)
 	h.svc.cfg.Metrics = metrics.New()
-	srv := httptest.NewServer(h.svc.WebhookHandler("s3cret"))
+	srv := httptest.NewServer(h.svc.WebhookHandler(fakeWebhook{"s3cret"}))
 	defer srv.Close()
 	body := []byte(`{"action":"completed","pad":"` + strings.Repeat("x", 2<<20) + `"}`)
 	for _, chunked := range []bool{false, true} {
@@ -102,7 +102,7 @@ func TestWebhookBodiesInFlightAreBudgeted(t *testing.T) {
 	h := newHarness(t)
 	h.svc.cfg.Metrics = metrics.New()
 	h.svc.bodies.limit = 3 << 20
-	srv := httptest.NewServer(h.svc.WebhookHandler("s3cret"))
+	srv := httptest.NewServer(h.svc.WebhookHandler(fakeWebhook{"s3cret"}))
 	defer srv.Close()
 	client := &http.Client{Timeout: 10 * time.Second}
 
@@ -205,7 +205,7 @@ func TestMessageBudgetIsSaid(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.msg.files["https://files.example/runs.zip"] = zbuf.Bytes()
-	if err := h.ask(t, Request{Kind: "dm", DeliveryID: "EvZip", Channel: "D1", User: "U1", ThreadTS: "1.1",
+	if err := h.ask(t, Request{Kind: "dm", DeliveryID: "EvZip", Channel: "D1", Direct: true, User: "U1", ThreadTS: "1.1",
 		Files: []File{{Name: "runs.zip", URL: "https://files.example/runs.zip"}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +234,7 @@ func TestMessageBudgetIsSaid(t *testing.T) {
 	_ = w.Close()
 	h.msg.files["https://files.example/big.log.gz"] = gz.Bytes()
 	start := time.Now()
-	if err := h.ask(t, Request{Kind: "dm", DeliveryID: "EvGz", Channel: "D1", User: "U1", ThreadTS: "1.2",
+	if err := h.ask(t, Request{Kind: "dm", DeliveryID: "EvGz", Channel: "D1", Direct: true, User: "U1", ThreadTS: "1.2",
 		Files: []File{
 			{Name: "big.log.gz", URL: "https://files.example/big.log.gz"},
 			{Name: "a<!channel>.log", URL: "https://files.example/a.log"},

@@ -10,9 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pubdoc/pubdoc/bot/gha"
 	"github.com/pubdoc/pubdoc/diagnose"
-	"github.com/pubdoc/pubdoc/store"
 )
 
 // TaskFlush is the durable job that posts a thread's pending failures once its
@@ -40,7 +38,7 @@ type ownReply struct {
 // at once, in full, when the thread's window is open; else with the failures that
 // follow it, in one reply posted by a flush job when the window opens. Either way the
 // failure is in the record (the thread's members) before this returns.
-func (s *Service) reply(ctx context.Context, th store.Thread, member string, r Reply) error {
+func (s *Service) reply(ctx context.Context, th Thread, member string, r Reply) error {
 	done, th, err := s.tryBatch(ctx, th, member, &ownReply{member, r})
 	if err != nil || done {
 		return err
@@ -50,7 +48,7 @@ func (s *Service) reply(ctx context.Context, th store.Thread, member string, r R
 	if err != nil {
 		return fmt.Errorf("encoding a flush: %w", err)
 	}
-	if _, err := s.cfg.Store.Accept(ctx, "pubdoc", flushKey(th.ID, b), store.Task{Kind: TaskFlush, Payload: payload}); err != nil {
+	if _, err := s.cfg.Store.Accept(ctx, "pubdoc", flushKey(th.ID, b), Task{Kind: TaskFlush, Payload: payload}); err != nil {
 		return fmt.Errorf("scheduling thread %d's next reply: %w", th.ID, err)
 	}
 	return nil
@@ -61,7 +59,7 @@ func flushKey(thread, batch int64) string { return fmt.Sprintf("replies:%d:%d", 
 // tryBatch posts th's pending failures as the next reply batch when the window allows,
 // or finishes posting the batch owner took earlier (its job died before it was posted).
 // It reports whether it posted, and returns the thread as it last read it.
-func (s *Service) tryBatch(ctx context.Context, th store.Thread, owner string, own *ownReply) (bool, store.Thread, error) {
+func (s *Service) tryBatch(ctx context.Context, th Thread, owner string, own *ownReply) (bool, Thread, error) {
 	if th.Replies > th.RepliesPosted {
 		if th.ReplyOwner != owner {
 			return false, th, nil // its owner's job posts it
@@ -94,7 +92,7 @@ func (s *Service) tryBatch(ctx context.Context, th store.Thread, owner string, o
 // job's own failure alone, else one line naming them all), refreshes the parent's count
 // and records the batch posted. A retry after a crash anywhere in between completes it
 // without posting twice.
-func (s *Service) postBatch(ctx context.Context, th store.Thread, b int64, members []store.Member, own *ownReply) error {
+func (s *Service) postBatch(ctx context.Context, th Thread, b int64, members []Member, own *ownReply) error {
 	r := Reply{Text: digestText(members)}
 	if own != nil && len(members) == 1 && members[0].Key == own.member {
 		r = own.reply
@@ -131,7 +129,7 @@ func (s *Service) postBatch(ctx context.Context, th store.Thread, b int64, membe
 // failures pending by then.
 func (s *Service) flush(ctx context.Context, ft flushTask) error {
 	th, err := s.cfg.Store.Thread(ctx, ft.Thread)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		return nil
 	}
 	if err != nil {
@@ -175,7 +173,7 @@ func (s *Service) flush(ctx context.Context, ft flushTask) error {
 }
 
 // runLabel is how a digest names a run: its number and link.
-func runLabel(ev *gha.WebhookEvent) string {
+func runLabel(ev *Event) string {
 	return diagnose.Redact(strconv.Itoa(ev.Run.Number) + " " + ev.Run.HTMLURL)
 }
 
@@ -188,7 +186,7 @@ const (
 
 // digestText is the reply for several failures: how many runs, and which, with
 // consecutive run numbers folded into ranges ("<url|#1001>–1037, #1040").
-func digestText(members []store.Member) string {
+func digestText(members []Member) string {
 	type run struct {
 		n   int
 		url string

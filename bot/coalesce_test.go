@@ -8,14 +8,12 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/pubdoc/pubdoc/store"
 )
 
 func TestDigestTextFoldsRuns(t *testing.T) {
-	var members []store.Member
+	var members []Member
 	for _, n := range []int{1005, 1001, 1002, 1003, 1009, 1003} {
-		members = append(members, store.Member{Key: fmt.Sprint(n), Label: fmt.Sprintf("%d https://github.com/acme/w/actions/runs/%d", n, n)})
+		members = append(members, Member{Key: fmt.Sprint(n), Label: fmt.Sprintf("%d https://github.com/acme/w/actions/runs/%d", n, n)})
 	}
 	got := digestText(members)
 	want := "*5 more runs failed the same way*: <https://github.com/acme/w/actions/runs/1001|#1001>–1003, " +
@@ -29,7 +27,7 @@ func TestDigestTextFoldsRuns(t *testing.T) {
 	// Thousands of scattered runs stay within one Slack section, and say how many are left.
 	members = nil
 	for n := 0; n < 3000; n += 2 {
-		members = append(members, store.Member{Key: fmt.Sprint(n), Label: fmt.Sprintf("%d https://github.com/acme/w/actions/runs/%d", n, n)})
+		members = append(members, Member{Key: fmt.Sprint(n), Label: fmt.Sprintf("%d https://github.com/acme/w/actions/runs/%d", n, n)})
 	}
 	got = digestText(members)
 	if len(got) > 3000 || !strings.HasPrefix(got, "*1500 more runs failed the same way*") || !strings.Contains(got, "more.") {
@@ -116,7 +114,7 @@ func TestRepeatsWithinTheWindowCoalesce(t *testing.T) {
 	}
 	flush := func() error {
 		payload, _ := json.Marshal(flushTask{Thread: 1, Batch: 2})
-		return h.svc.Handle(context.Background(), store.Task{Kind: TaskFlush, Payload: payload, Attempt: 1, MaxAttempts: 10})
+		return h.svc.Handle(context.Background(), Task{Kind: TaskFlush, Payload: payload, Attempt: 1, MaxAttempts: 10})
 	}
 	var ra RetryAfterError
 	if err := flush(); !errors.As(err, &ra) || ra.RetryAfter() != DefaultReplyEvery {
@@ -171,7 +169,7 @@ func TestAbandonedBatchIsTakenOver(t *testing.T) {
 	}
 	flush := func(b int64) error {
 		payload, _ := json.Marshal(flushTask{Thread: 1, Batch: b})
-		return h.svc.Handle(ctx, store.Task{Kind: TaskFlush, Payload: payload, Attempt: 1, MaxAttempts: 10})
+		return h.svc.Handle(ctx, Task{Kind: TaskFlush, Payload: payload, Attempt: 1, MaxAttempts: 10})
 	}
 	var ra RetryAfterError
 	if err := flush(3); !errors.As(err, &ra) {

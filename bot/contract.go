@@ -19,7 +19,11 @@ type Request struct {
 	DeliveryID string `json:"delivery_id"`
 	TeamID     string `json:"team_id,omitempty"`
 	Channel    string `json:"channel"`
-	User       string `json:"user"`
+	// Direct is true for a message to the bot alone (a DM): a file shared there is a
+	// question, while one shared in a channel is answered only when it names a known
+	// cause. The adapter decides it; the bot reads nothing into a channel's id.
+	Direct bool   `json:"direct,omitempty"`
+	User   string `json:"user"`
 	// ThreadTS is the message the reply goes under: the message's thread_ts when it is
 	// in a thread, else its own ts. Empty for a slash command (replies go to the channel).
 	ThreadTS string `json:"thread_ts,omitempty"`
@@ -110,7 +114,8 @@ type Messenger interface {
 	Download(ctx context.Context, f File, max int64) ([]byte, error)
 }
 
-// ErrTooLarge is wrapped by Messenger.Download's error when a file is over the cap.
+// ErrTooLarge is wrapped by an adapter's error when what it reads is over its cap: a
+// shared file (Messenger.Download), a webhook body (WebhookReader.Read).
 var ErrTooLarge = errors.New("file too large")
 
 // RetryAfterError is implemented by errors that say when to try again (Slack 429 with
@@ -133,25 +138,6 @@ type RuleOption struct {
 	ID    string
 	Title string
 }
-
-// Feedback is a person's verdict on a stored diagnosis.
-type Feedback struct {
-	DiagnosisID int64
-	User        string
-	// Kind is "fixed" (the fix worked: the diagnosis was right) or "wrong".
-	Kind string
-	// RuleID is the cause the person picked instead, for "wrong"; "other" when none
-	// of the rules fits, empty when they did not say.
-	RuleID string
-	// Note is their free text, for "wrong".
-	Note string
-}
-
-// Feedback kinds.
-const (
-	FeedbackFixed = "fixed"
-	FeedbackWrong = "wrong"
-)
 
 // Backend is what a chat adapter's HTTP handlers need of the bot while Slack waits for
 // its ack: persisting a request, and the few answers that must be synchronous (the

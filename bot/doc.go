@@ -18,6 +18,29 @@
 // /api/diagnose (APIHandler) stores nothing; it is off without a bearer token and takes a
 // few requests at a time.
 //
-// The package imports neither slack-go nor the store's drivers: the Slack adapter
-// (bot/slackbot) implements Messenger and calls Backend; the store (store/) runs the jobs.
+// A chat request gets Config.ChatTimeout (DefaultChatTimeout, 90 s, under the store's job
+// timeout): past it the person is answered with what was read by then, or told the
+// request took too long, and the job is given up rather than retried. The engine gets the
+// job's context throughout (DiagnoseRun, files, text), so a cancelled or timed-out job
+// stops scanning.
+//
+// "Open a fix PR" (fixpr.go): a click on a diagnosis with a patch is a durable job
+// (TaskFixPR, FixPRBackend.RequestFixPR) that reads the run's files again, makes the
+// rule's patch again (diagnose/patch) and has the GitHub App push it on
+// pubdoc/fix-<rule>-<sha7> and open a pull request into the run's branch (FixPROpener,
+// bot/gha's Client), then replies in the thread with the link; without the App's write
+// permissions it replies with the patch and the permissions to grant. The branch name, the
+// post records (fixpr:…) and postOnce make retries and double clicks open one pull request
+// and say it once.
+//
+// The package links no adapter. It declares what it needs of each as its own small
+// interface, in its own types (Run, Job, Event, Task, Thread, Diagnosis, Feedback, …):
+// Store (the store package implements it; its record types are these), GitHub and
+// WebhookReader (bot/gha's Client and Webhook), Registry (bot/registry's Client.ForBot)
+// and Messenger (bot/slackbot, which also calls Backend). Each has an in-memory fake
+// beside its tests (fake_test.go, fake_store_test.go); TestBotImportsNoAdapters fails if
+// go-github, pgx, River, SQLite or slack-go is linked again, and depguard refuses an
+// import of an adapter package. The adapters import bot, so the tests that drive the real
+// ones are in package bot_test (adapters_test.go, flood_test.go). Slack's channel ids
+// mean nothing here: the adapter says whether a request is a DM (Request.Direct).
 package bot

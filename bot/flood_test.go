@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/pubdoc/pubdoc/bot"
-	"github.com/pubdoc/pubdoc/bot/gha"
 	"github.com/pubdoc/pubdoc/bot/slackbot"
 	"github.com/pubdoc/pubdoc/diagnose"
 	"github.com/pubdoc/pubdoc/knowledge"
@@ -129,19 +128,25 @@ func (f *rateSlack) arm(channel string, secs int) {
 // ids from 900000).
 type stormRuns struct{ log, workflow []byte }
 
-func (f stormRuns) FetchRun(_ context.Context, ref gha.RunRef) (*gha.Run, error) {
+func (stormRuns) WebHost() string { return "github.com" }
+
+func (stormRuns) ParseRunURL(u string) (bot.RunRef, string, error) {
+	return bot.RunRef{}, "", fmt.Errorf("%q: the storm reads no run links", u)
+}
+
+func (f stormRuns) FetchRun(_ context.Context, ref bot.RunRef) (*bot.Run, error) {
 	id := ref.RunID
-	return &gha.Run{
+	return &bot.Run{
 		Ref: ref, WorkflowPath: ".github/workflows/release.yml", WorkflowName: "Release", Event: "push", HeadBranch: "main",
 		Conclusion: "failure", HTMLURL: fmt.Sprintf("https://github.com/%s/%s/actions/runs/%d", ref.Owner, ref.Repo, id), Attempt: 1, Workflow: f.workflow,
-		FailedJobs: []gha.Job{{ID: id * 10, Name: "publish", Conclusion: "failure", Log: f.log,
+		FailedJobs: []bot.Job{{ID: id * 10, Name: "publish", Conclusion: "failure", Log: f.log,
 			HTMLURL: fmt.Sprintf("https://github.com/%s/%s/actions/runs/%d/job/%d", ref.Owner, ref.Repo, id, id*10)}},
 	}, nil
 }
 
-func stormEvent(repo string, id int64) *gha.WebhookEvent {
-	return &gha.WebhookEvent{Delivery: fmt.Sprintf("storm-%s-%d", repo, id), Event: "workflow_run", Action: "completed", Repo: repo,
-		Run: &gha.WebhookRun{ID: id, Attempt: 1, Number: int(id), Name: "Release", Path: ".github/workflows/release.yml", Event: "push",
+func stormEvent(repo string, id int64) *bot.Event {
+	return &bot.Event{Delivery: fmt.Sprintf("storm-%s-%d", repo, id), Event: "workflow_run", Action: "completed", Repo: repo,
+		Run: &bot.EventRun{ID: id, Attempt: 1, Number: int(id), Name: "Release", Path: ".github/workflows/release.yml", Event: "push",
 			Status: "completed", Conclusion: "failure", HeadBranch: "main", HTMLURL: fmt.Sprintf("https://github.com/%s/actions/runs/%d", repo, id)}}
 }
 

@@ -15,7 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pubdoc/pubdoc/bot/gha"
 	"github.com/pubdoc/pubdoc/diagnose"
 	"github.com/pubdoc/pubdoc/internal/secret"
 )
@@ -31,11 +30,11 @@ const (
 // that matter (completed workflow runs, failed jobs), persist them as jobs, answer 202.
 // It answers only after the job is persisted, so an acknowledged delivery is never lost.
 //
-// The body is read last: a delivery of an event Pubdoc does not handle (gha.HandledEvent)
+// The body is read last: a delivery of an event Pubdoc does not handle (WebhookReader.Handles)
 // is answered 204 unread; one announcing more than MaxWebhookBytes gets 413 unread; one
 // that would take the bodies in flight over their budget (AdmitBody) gets 503 with
 // Retry-After. Refusals answer with the JSON error envelope (docs/schema/error.v1.json).
-func (s *Service) WebhookHandler(secret gha.Secret) http.Handler {
+func (s *Service) WebhookHandler(hooks WebhookReader) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
@@ -47,7 +46,7 @@ func (s *Service) WebhookHandler(secret gha.Secret) http.Handler {
 			s.refuseWebhook(r, "malformed", errors.New("X-GitHub-Event is missing"))
 			apiError(w, http.StatusBadRequest, diagnose.ErrCodeUnreadable, "X-GitHub-Event is missing")
 			return
-		case !gha.HandledEvent(event):
+		case !hooks.Handles(event):
 			// Acknowledged, so that GitHub does not list it as failed; never read.
 			s.logger.Debug("ignored a GitHub delivery of an unhandled event", "event", headerValue(r, "X-GitHub-Event"),
 				"delivery", headerValue(r, "X-GitHub-Delivery"))
@@ -65,14 +64,14 @@ func (s *Service) WebhookHandler(secret gha.Secret) http.Handler {
 			apiError(w, http.StatusServiceUnavailable, ErrCodeBusy, "too many deliveries in flight: try again in a few seconds")
 			return
 		}
-		ev, err := gha.ReadWebhook(w, r, secret, MaxWebhookBytes)
+		ev, err := hooks.Read(w, r, MaxWebhookBytes)
 		release()
 		switch {
-		case errors.Is(err, gha.ErrBadSignature), errors.Is(err, gha.ErrNoWebhookSecret):
+		case errors.Is(err, ErrBadSignature):
 			s.refuseWebhook(r, "bad_signature", err)
 			apiError(w, http.StatusUnauthorized, diagnose.ErrCodeUnauthorized, "signature missing or wrong")
 			return
-		case errors.Is(err, gha.ErrTooLarge):
+		case errors.Is(err, ErrTooLarge):
 			s.webhookTooLarge(w, r, err)
 			return
 		case err != nil:
@@ -133,7 +132,7 @@ func headerValue(r *http.Request, name string) string {
 
 // wanted keeps completed workflow runs (failures to diagnose, successes that fix) and
 // completed failed jobs.
-func wanted(ev *gha.WebhookEvent) bool {
+func wanted(ev *Event) bool {
 	switch {
 	case ev.Event == "workflow_run" && ev.Run != nil:
 		return ev.Action == "completed" && (failed[ev.Run.Conclusion] || ev.Run.Conclusion == "success")

@@ -14,9 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pubdoc/pubdoc/bot/gha"
-	"github.com/pubdoc/pubdoc/store"
-
 	"github.com/pubdoc/pubdoc/internal/secret"
 )
 
@@ -74,23 +71,33 @@ func grepDir(t *testing.T, dir string, canaries []string) (leaked []string, miss
 	return leaked, missing
 }
 
-// Secrets planted through every way of asking — a mention, a DM, /pubdoc, a shared file
-// (its text, its content, its name), a webhook (branch, job name and job log), the API
-// and a feedback note — are in none of the data directory's files after a graceful stop:
-// not in the jobs' arguments, the diagnoses, the posts, the feedback or the WAL.
-func TestNoSecretReachesTheDataDirectory(t *testing.T) {
+// DurableStore is the store as CheckNoSecretReachesTheDataDirectory drives it: the
+// bot's Store, with its workers and its data directory's life cycle.
+type DurableStore interface {
+	Store
+	Start(ctx context.Context, h func(context.Context, Task) error) error
+	JobCounts(ctx context.Context) (map[string]int, error)
+	Stop(ctx context.Context) error
+	Close() error
+}
+
+// CheckNoSecretReachesTheDataDirectory checks that secrets planted through every way of
+// asking — a mention, a DM, /pubdoc, a shared file (its text, its content, its name), a
+// webhook (branch, job name and job log), the API and a feedback note — are in none of
+// the data directory's files after a graceful stop: not in the jobs' arguments, the
+// diagnoses, the posts, the feedback or the WAL. open opens the real store in dir (the
+// store package imports this one, so the test that calls this lives in bot_test), and
+// hooks reads the webhook deliveries, signed with "s3cret".
+func CheckNoSecretReachesTheDataDirectory(t *testing.T, open func(t *testing.T, dir string) DurableStore, hooks WebhookReader) {
 	dir := t.TempDir()
-	st, err := store.Open(context.Background(), store.Config{DataDir: dir, PollInterval: 20 * time.Millisecond}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := open(t, dir)
 	defer func() { _ = st.Close() }()
 	routes, err := ParseRoutes([]byte(testRoutes))
 	if err != nil {
 		t.Fatal(err)
 	}
 	msg := &fakeMessenger{files: map[string][]byte{}}
-	runs := &fakeRuns{runs: map[int64]*gha.Run{}}
+	runs := &fakeRuns{runs: map[int64]*Run{}}
 	svc, err := New(Config{Engine: testEngine(t), Store: st, Messenger: msg, GitHub: runs, Routes: routes}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -118,16 +125,16 @@ func TestNoSecretReachesTheDataDirectory(t *testing.T) {
 		accepted++
 	}
 	accept(Request{Kind: "mention", DeliveryID: "EvMention", Channel: "C1", User: "U1", ThreadTS: "1700000000.000100", Text: secretLog(t, canary("mention"))})
-	accept(Request{Kind: "dm", DeliveryID: "EvDM", Channel: "D1", User: "U1", ThreadTS: "1700000000.000200", Text: secretLog(t, canary("dm"))})
+	accept(Request{Kind: "dm", DeliveryID: "EvDM", Channel: "D1", Direct: true, User: "U1", ThreadTS: "1700000000.000200", Text: secretLog(t, canary("dm"))})
 	accept(Request{Kind: "command", DeliveryID: "cmd-1", Channel: "C1", User: "U1", ResponseURL: "https://hooks.slack.com/commands/T1/1/x", Text: secretLog(t, canary("command"))})
 	fileURL := "https://files.slack.com/files-pri/T1-F1/download/build.log"
 	msg.files[fileURL] = []byte(secretLog(t, "file-content"))
-	accept(Request{Kind: "file", DeliveryID: "EvFile", Channel: "D1", User: "U1", ThreadTS: "1700000000.000300",
+	accept(Request{Kind: "file", DeliveryID: "EvFile", Channel: "D1", Direct: true, User: "U1", ThreadTS: "1700000000.000300",
 		Text:  "this failed " + canary("file-text") + " " + secrets["ghp"].value,
 		Files: []File{{ID: "F1", Name: "build.log", Size: 100, URL: fileURL}}})
 	namedURL := "https://files.slack.com/files-pri/T1-F2/download/" + npm + ".log"
 	msg.files[namedURL] = []byte(secretLog(t, "unread"))
-	accept(Request{Kind: "file", DeliveryID: "EvFileName", Channel: "D1", User: "U1", ThreadTS: "1700000000.000400",
+	accept(Request{Kind: "file", DeliveryID: "EvFileName", Channel: "D1", Direct: true, User: "U1", ThreadTS: "1700000000.000400",
 		Files: []File{{ID: "F2", Name: npm + ".log", Size: 100, URL: namedURL}}})
 
 	// A webhook: the run's branch and job name carry secrets, and so does its log.
@@ -141,7 +148,7 @@ func TestNoSecretReachesTheDataDirectory(t *testing.T) {
 			"head_sha": "9f2c4e1d7a3b5c6e8f0a1b2c3d4e5f60718293a4", "html_url": "https://github.com/acme/widgets/actions/runs/101"},
 		"repository": map[string]any{"full_name": "acme/widgets", "name": "widgets", "owner": map[string]any{"login": "acme"}},
 	})
-	hook := httptest.NewServer(svc.WebhookHandler("s3cret"))
+	hook := httptest.NewServer(svc.WebhookHandler(hooks))
 	defer hook.Close()
 	req, _ := http.NewRequest(http.MethodPost, hook.URL, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")

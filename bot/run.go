@@ -12,8 +12,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/pubdoc/pubdoc/bot/gha"
-	"github.com/pubdoc/pubdoc/bot/registry"
 	"github.com/pubdoc/pubdoc/diagnose"
 	"github.com/pubdoc/pubdoc/diagnose/workflow"
 )
@@ -23,8 +21,8 @@ import (
 // holding the publish job) and, when reg is not nil and the log's publish went to the
 // registry reg reaches, what the registry says of the package and its trusted publishers.
 // Every diagnosis whose fix is a change to a file cites the file and line to change.
-// One result per failed job.
-func DiagnoseRun(ctx context.Context, eng *diagnose.Engine, run *gha.Run, reg *registry.Client, logger *slog.Logger) ([]*diagnose.Result, error) {
+// One result per failed job. The scan stops when ctx ends: the error then wraps ctx's.
+func DiagnoseRun(ctx context.Context, eng *diagnose.Engine, run *Run, reg Registry, logger *slog.Logger) ([]*diagnose.Result, error) {
 	files := parseRunFiles(run, logger)
 	sites := packageSites(run.PackageJSON)
 	var results []*diagnose.Result
@@ -35,14 +33,14 @@ func DiagnoseRun(ctx context.Context, eng *diagnose.Engine, run *gha.Run, reg *r
 		for _, f := range files.facts(job.Name) {
 			out.Add(f)
 		}
-		first, err := eng.DiagnoseWith(bytes.NewReader(job.Log), out)
+		first, err := eng.DiagnoseContext(ctx, bytes.NewReader(job.Log), out)
 		if err != nil {
 			return nil, fmt.Errorf("job %s: %w", job.Name, err)
 		}
 		res, note := first, ""
 		if name := first.Facts["package_name"]; reg != nil && name != "" && askable(first.Facts["registry"], reg.BaseURL()) {
 			note = registryFacts(ctx, reg, name, run.Ref, run, first, out, logger)
-			if res, err = eng.DiagnoseWith(bytes.NewReader(job.Log), out); err != nil {
+			if res, err = eng.DiagnoseContext(ctx, bytes.NewReader(job.Log), out); err != nil {
 				return nil, fmt.Errorf("job %s: %w", job.Name, err)
 			}
 		}
@@ -50,6 +48,7 @@ func DiagnoseRun(ctx context.Context, eng *diagnose.Engine, run *gha.Run, reg *r
 			res.Summary += " " + note
 		}
 		res.Job = job.Name
+		attachPatches(res, run, logger)
 		if job.LogTruncated {
 			res.Summary += " (the job log was longer than the size cap; its start was read)"
 		}
@@ -60,7 +59,7 @@ func DiagnoseRun(ctx context.Context, eng *diagnose.Engine, run *gha.Run, reg *r
 
 // Publishes reports whether the run's workflow (or a reusable workflow it calls from its
 // own repository) has a publish job: the runs Pubdoc watches by default.
-func Publishes(run *gha.Run) bool {
+func Publishes(run *Run) bool {
 	files := map[string][]byte{run.WorkflowPath: run.Workflow}
 	for p, src := range run.Callees {
 		files[p] = src
@@ -94,54 +93,60 @@ func resolveNode(v string) string {
 // registryFacts asks the registry whether the package exists and, with NPM_TOKEN, whether its
 // trusted publishers match this run. When it cannot be asked, the diagnosis stands on the log
 // and the workflow, and the returned note says so.
-func registryFacts(ctx context.Context, reg *registry.Client, name string, ref gha.RunRef, run *gha.Run, first *diagnose.Result, out *diagnose.Outside, logger *slog.Logger) string {
-	info, err := reg.Package(ctx, name)
+func registryFacts(ctx context.Context, reg Registry, name string, ref RunRef, run *Run, first *diagnose.Result, out *diagnose.Outside, logger *slog.Logger) string {
+	version := first.Facts["package_version"]
+	info, err := reg.Package(ctx, name, version)
 	if err != nil {
 		logger.Warn("the registry could not be asked; diagnosing from the log", "package", name, "err", err)
 		return "(The registry could not be asked about " + name + "; this rests on the log and the workflow.)"
 	}
 	out.Add(diagnose.OutsideFact{Name: "package_exists", Value: fmt.Sprint(info.Exists), Source: "registry", Text: fmt.Sprintf("registry: %s exists: %v", name, info.Exists)})
-	if v := first.Facts["package_version"]; v != "" && info.HasVersion(v) {
-		out.Add(diagnose.OutsideFact{Name: "published", Value: "true", Source: "registry", Text: fmt.Sprintf("registry: %s@%s is published", name, v)})
+	if version != "" && info.Published {
+		out.Add(diagnose.OutsideFact{Name: "published", Value: "true", Source: "registry", Text: fmt.Sprintf("registry: %s@%s is published", name, version)})
 	}
 	if !info.Exists {
 		return ""
 	}
-	tps, err := reg.TrustedPublishers(ctx, name)
-	if errors.Is(err, registry.ErrNoToken) {
+	identity := RunIdentity{Repository: ref.Owner + "/" + ref.Repo, WorkflowFile: path.Base(run.WorkflowPath), Environment: first.Facts["environment"]}
+	cmp, err := reg.CheckPublishers(ctx, name, identity)
+	if errors.Is(err, ErrNoRegistryToken) {
 		return "(Set NPM_TOKEN to compare the package's trusted publishers with this run.)"
 	}
 	if err != nil {
 		logger.Warn("trusted publishers could not be read", "package", name, "err", err)
 		return "(The package's trusted publishers could not be read: " + err.Error() + ")"
 	}
-	if len(tps) == 0 {
+	publisherFacts(name, cmp, identity, out)
+	return ""
+}
+
+// publisherFacts adds what the trusted-publisher check found to out.
+func publisherFacts(name string, cmp PublisherCheck, identity RunIdentity, out *diagnose.Outside) {
+	switch {
+	case !cmp.Configured:
 		out.Add(diagnose.OutsideFact{Name: "trusted_publisher", Value: "none", Source: "registry", Text: "registry: no trusted publisher is configured for " + name})
-		return ""
-	}
-	identity := registry.RunIdentity{Repository: ref.Owner + "/" + ref.Repo, WorkflowFile: path.Base(run.WorkflowPath), Environment: first.Facts["environment"]}
-	cmp := registry.Compare(tps, identity)
-	if cmp.Match {
+		return
+	case cmp.Match:
 		out.Add(diagnose.OutsideFact{Name: "trusted_publisher", Value: "match", Source: "registry", Text: "registry: a trusted publisher matches this run"})
-		return ""
+		return
 	}
 	out.Add(diagnose.OutsideFact{Name: "trusted_publisher", Value: "mismatch", Source: "registry", Text: "registry: " + strings.Join(cmp.Mismatches, "; ")})
-	if cmp.Closest != nil {
-		var fields []string
-		if cmp.Closest.Repository != identity.Repository {
-			fields = append(fields, "repository")
-		}
-		if cmp.Closest.WorkflowFile != identity.WorkflowFile {
-			fields = append(fields, "workflow")
-		}
-		if cmp.Closest.Environment != "" && cmp.Closest.Environment != identity.Environment {
-			fields = append(fields, "environment")
-		}
-		if len(fields) > 0 {
-			out.Add(diagnose.OutsideFact{Name: "tp_mismatch", Value: strings.Join(fields, ","), Source: "registry", Text: "registry: " + strings.Join(cmp.Mismatches, "; ")})
-		}
+	if cmp.Closest == nil {
+		return
 	}
-	return ""
+	var fields []string
+	if cmp.Closest.Repository != identity.Repository {
+		fields = append(fields, "repository")
+	}
+	if cmp.Closest.WorkflowFile != identity.WorkflowFile {
+		fields = append(fields, "workflow")
+	}
+	if cmp.Closest.Environment != "" && cmp.Closest.Environment != identity.Environment {
+		fields = append(fields, "environment")
+	}
+	if len(fields) > 0 {
+		out.Add(diagnose.OutsideFact{Name: "tp_mismatch", Value: strings.Join(fields, ","), Source: "registry", Text: "registry: " + strings.Join(cmp.Mismatches, "; ")})
+	}
 }
 
 // publicRegistries are the hosts of the public npm registry (yarn's is an alias of it).

@@ -10,53 +10,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pubdoc/pubdoc/bot/gha"
-	"github.com/pubdoc/pubdoc/bot/registry"
 	"github.com/pubdoc/pubdoc/diagnose"
 	"github.com/pubdoc/pubdoc/internal/metrics"
-	"github.com/pubdoc/pubdoc/store"
 )
 
 // Task kinds: what a durable job carries.
 const (
 	TaskSlack  = "slack_request"
 	TaskGitHub = "github_event"
-)
-
-// Store is what the bot needs of persistence and the job queue; *store.Store has it.
-type Store interface {
-	Accept(ctx context.Context, source, deliveryID string, t store.Task) (bool, error)
-	SaveDiagnosis(ctx context.Context, d *store.Diagnosis) (int64, error)
-	Diagnosis(ctx context.Context, id int64) (*store.Diagnosis, error)
-	SetDiagnosisMessage(ctx context.Context, id int64, channel, ts string, threadID int64) error
-	SaveFeedback(ctx context.Context, f store.Feedback) error
-	ClaimPost(ctx context.Context, key string, now time.Time) (store.Post, error)
-	FinishPost(ctx context.Context, key, channel, ts string) error
-	LookupPost(ctx context.Context, key string) (store.Post, error)
-	OpenThread(ctx context.Context, fingerprint, repo, workflow, branch, ruleID, channel string, since, now time.Time) (store.Thread, bool, error)
-	ReclaimThread(ctx context.Context, id int64, olderThan, now time.Time) (bool, error)
-	SetThreadParent(ctx context.Context, id int64, ts string, diagnosisID int64) error
-	AddToThread(ctx context.Context, id int64, memberKey string, now time.Time) (store.Thread, bool, error)
-	AddMember(ctx context.Context, id int64, m store.Member, now time.Time) (store.Thread, bool, error)
-	TakeBatch(ctx context.Context, id, expect int64, owner string, now time.Time) (int64, []store.Member, error)
-	BatchMembers(ctx context.Context, id, batch int64) ([]store.Member, error)
-	FinishBatch(ctx context.Context, id, batch int64, channel, ts string) error
-	ReclaimBatch(ctx context.Context, id, batch int64, owner string, olderThan, now time.Time) (bool, error)
-	Thread(ctx context.Context, id int64) (store.Thread, error)
-	OpenThreadsFor(ctx context.Context, repo, workflow, branch string) ([]store.Thread, error)
-	ResolveThread(ctx context.Context, id, run int64, at time.Time) (bool, error)
-	AckThread(ctx context.Context, id int64, user string, at time.Time) (store.Thread, error)
-	Stats(ctx context.Context, now time.Time) (store.Stats, error)
-}
-
-// RunFetcher reads a run from GitHub; *gha.Client has it.
-type RunFetcher interface {
-	FetchRun(ctx context.Context, ref gha.RunRef) (*gha.Run, error)
-}
-
-var (
-	_ Store      = (*store.Store)(nil)
-	_ RunFetcher = (*gha.Client)(nil)
 )
 
 // Config wires a Service.
@@ -66,15 +27,20 @@ type Config struct {
 	Messenger Messenger
 	// GitHub reads runs; nil when no GitHub credentials are configured (run URLs and
 	// webhooks then get a message saying so).
-	GitHub RunFetcher
+	GitHub GitHub
 	// Registry answers package and trusted-publisher questions; nil to skip them.
-	Registry *registry.Client
+	Registry Registry
 	Routes   *Routes
 	Metrics  *metrics.Metrics
 	// ThreadWindow: failures with one fingerprint within it share a triage thread.
 	ThreadWindow time.Duration
 	// MaxFileBytes caps a shared file.
 	MaxFileBytes int64
+	// ChatTimeout is how long a chat request may take to gather and diagnose; past it
+	// the person is answered with what was read by then (or told it took too long), and
+	// the job ends: a retry would take as long again. Default DefaultChatTimeout; keep it
+	// under the store's job timeout, which would otherwise cut the job first and retry it.
+	ChatTimeout time.Duration
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
 	// Flood paces the messages to a channel and coalesces a thread's replies; zero
@@ -109,6 +75,9 @@ func New(cfg Config, logger *slog.Logger) (*Service, error) {
 	if cfg.MaxFileBytes <= 0 {
 		cfg.MaxFileBytes = 32 << 20
 	}
+	if cfg.ChatTimeout <= 0 {
+		cfg.ChatTimeout = DefaultChatTimeout
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -133,7 +102,7 @@ func (s *Service) Accept(ctx context.Context, req Request) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	ok, err := s.cfg.Store.Accept(ctx, "slack", req.DeliveryID, store.Task{Kind: TaskSlack, Payload: payload})
+	ok, err := s.cfg.Store.Accept(ctx, "slack", req.DeliveryID, Task{Kind: TaskSlack, Payload: payload})
 	if err != nil {
 		return false, fmt.Errorf("persisting a request: %w", err)
 	}
@@ -145,7 +114,7 @@ func (s *Service) Accept(ctx context.Context, req Request) (bool, error) {
 
 // AcceptWebhook persists a verified GitHub delivery as a job; false for a delivery seen
 // before.
-func (s *Service) AcceptWebhook(ctx context.Context, ev *gha.WebhookEvent) (bool, error) {
+func (s *Service) AcceptWebhook(ctx context.Context, ev *Event) (bool, error) {
 	s.cfg.Metrics.EventReceived("github", ev.Event)
 	raw, err := json.Marshal(ev)
 	if err != nil {
@@ -155,7 +124,7 @@ func (s *Service) AcceptWebhook(ctx context.Context, ev *gha.WebhookEvent) (bool
 	if err != nil {
 		return false, err
 	}
-	ok, err := s.cfg.Store.Accept(ctx, "github", ev.Delivery, store.Task{Kind: TaskGitHub, Payload: payload})
+	ok, err := s.cfg.Store.Accept(ctx, "github", ev.Delivery, Task{Kind: TaskGitHub, Payload: payload})
 	if err != nil {
 		return false, fmt.Errorf("persisting a delivery: %w", err)
 	}
@@ -171,7 +140,7 @@ func (s *Service) AcceptWebhook(ctx context.Context, ev *gha.WebhookEvent) (bool
 //
 // The store logs each attempt's outcome once (job_id, outcome, duration, err); Handle
 // counts it in pubdoc_jobs_finished_total{kind,outcome}.
-func (s *Service) Handle(ctx context.Context, t store.Task) error {
+func (s *Service) Handle(ctx context.Context, t Task) error {
 	err := s.handle(ctx, t)
 	s.cfg.Metrics.JobFinished(t.Kind, jobOutcome(ctx, t, err))
 	return redactErr(err)
@@ -185,7 +154,7 @@ func (s *Service) Rejected(source, reason string) { s.cfg.Metrics.EventRejected(
 // jobOutcome names how an attempt ended the way the store will act on it: completed,
 // snoozed, given_up (a PermanentError, or a plain error on the last attempt) or retried
 // (a plain error before the last attempt, or an attempt its context cut short).
-func jobOutcome(ctx context.Context, t store.Task, err error) string {
+func jobOutcome(ctx context.Context, t Task, err error) string {
 	var ra RetryAfterError
 	switch {
 	case err == nil:
@@ -202,7 +171,7 @@ func jobOutcome(ctx context.Context, t store.Task, err error) string {
 	return "retried"
 }
 
-func (s *Service) handle(ctx context.Context, t store.Task) error {
+func (s *Service) handle(ctx context.Context, t Task) error {
 	switch t.Kind {
 	case TaskSlack:
 		var req Request
@@ -211,7 +180,7 @@ func (s *Service) handle(ctx context.Context, t store.Task) error {
 		}
 		return s.handleRequest(ctx, req, t.Attempt, t.MaxAttempts)
 	case TaskGitHub:
-		var ev gha.WebhookEvent
+		var ev Event
 		if err := json.Unmarshal(t.Payload, &ev); err != nil {
 			return permanent(fmt.Errorf("decoding a delivery: %w", err))
 		}
@@ -222,6 +191,12 @@ func (s *Service) handle(ctx context.Context, t store.Task) error {
 			return permanent(fmt.Errorf("decoding a flush: %w", err))
 		}
 		return s.flush(ctx, ft)
+	case TaskFixPR:
+		var r FixPRRequest
+		if err := json.Unmarshal(t.Payload, &r); err != nil {
+			return permanent(fmt.Errorf("decoding a fix PR request: %w", err))
+		}
+		return s.handleFixPR(ctx, r, t.Attempt, t.MaxAttempts)
 	}
 	return permanent(fmt.Errorf("unknown job kind %q", t.Kind))
 }
@@ -235,7 +210,7 @@ func (s *Service) Help() string {
 		"• message shortcut *Diagnose this log* on anyone's message",
 		"• `/pubdoc <log text | run or job URL>` — diagnose",
 		"• `/pubdoc kb <words>` — search what I know (e.g. `/pubdoc kb token expired`)",
-		"• `/pubdoc stats` — causes over 7 and 30 days, time to fix, how often I was right",
+		"• `/pubdoc stats` — causes over 7 and 30 days, time to fix, how often I was right, the failures I could not explain",
 		"Run URLs are read only for repositories this channel is allowed to ask about (PUBDOC_ROUTES).",
 	}, "\n")
 }
@@ -266,13 +241,15 @@ func (s *Service) Feedback(ctx context.Context, f Feedback) (string, error) {
 	if f.RuleID != "" && f.RuleID != "other" && s.cfg.Engine.Knowledge().Rule(f.RuleID) == nil {
 		return "", fmt.Errorf("feedback names rule %q, which does not exist", f.RuleID)
 	}
-	err := s.cfg.Store.SaveFeedback(ctx, store.Feedback{DiagnosisID: f.DiagnosisID, User: f.User, Kind: f.Kind, RuleID: f.RuleID, Note: diagnose.Redact(f.Note), CreatedAt: s.cfg.Now()})
-	if errors.Is(err, store.ErrNotFound) {
+	f.Note, f.CreatedAt = diagnose.Redact(f.Note), s.cfg.Now()
+	err := s.cfg.Store.SaveFeedback(ctx, f)
+	if errors.Is(err, ErrNotFound) {
 		return "That diagnosis is no longer on record, so the feedback could not be kept.", nil
 	}
 	if err != nil {
 		return "", fmt.Errorf("saving feedback: %w", err)
 	}
+	s.saveCase(ctx, f)
 	if f.Kind == FeedbackFixed {
 		return "Thanks — recorded that the fix worked.", nil
 	}
@@ -307,12 +284,15 @@ func (s *Service) Stats(ctx context.Context) (string, error) {
 	b.WriteString("\n")
 	if len(st.Rules) == 0 {
 		b.WriteString("Nothing diagnosed yet.")
+		if learned := s.learnedStats(ctx); learned != "" {
+			b.WriteString("\n" + learned)
+		}
 		return b.String(), nil
 	}
 	b.WriteString("*Causes* (7d / 30d · feedback precision · median time to fix)\n")
 	for i, r := range st.Rules {
 		if i == 15 {
-			fmt.Fprintf(&b, "… and %d more", len(st.Rules)-i)
+			fmt.Fprintf(&b, "… and %d more\n", len(st.Rules)-i)
 			break
 		}
 		prec := "no feedback"
@@ -325,6 +305,7 @@ func (s *Service) Stats(ctx context.Context) (string, error) {
 		}
 		fmt.Fprintf(&b, "• `%s` %d / %d · %s%s\n", r.RuleID, r.Count7, r.Count30, prec, ttf)
 	}
+	b.WriteString(s.learnedStats(ctx))
 	return b.String(), nil
 }
 

@@ -19,11 +19,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pubdoc/pubdoc/bot/gha"
 	"github.com/pubdoc/pubdoc/diagnose"
 	"github.com/pubdoc/pubdoc/internal/metrics"
 	"github.com/pubdoc/pubdoc/knowledge"
-	"github.com/pubdoc/pubdoc/store"
 )
 
 var (
@@ -59,7 +57,7 @@ func example(t *testing.T, name string) string {
 
 type harness struct {
 	svc   *Service
-	store *store.Store
+	store *fakeStore
 	msg   *fakeMessenger
 	runs  *fakeRuns
 	now   time.Time
@@ -88,16 +86,12 @@ default_channel: C0TRIAGE
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	st, err := store.Open(context.Background(), store.Config{DataDir: t.TempDir()}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := newFakeStore()
 	routes, err := ParseRoutes([]byte(testRoutes))
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{store: st, msg: &fakeMessenger{files: map[string][]byte{}}, runs: &fakeRuns{runs: map[int64]*gha.Run{}}, now: time.Date(2026, 11, 25, 9, 12, 0, 0, time.UTC)}
+	h := &harness{store: st, msg: &fakeMessenger{files: map[string][]byte{}}, runs: &fakeRuns{runs: map[int64]*Run{}}, now: time.Date(2026, 11, 25, 9, 12, 0, 0, time.UTC)}
 	h.svc, err = New(Config{Engine: testEngine(t), Store: st, Messenger: h.msg, GitHub: h.runs, Routes: routes, Now: h.clock,
 		Flood: Flood{PostEvery: time.Millisecond}}, slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -114,7 +108,7 @@ func (h *harness) ask(t *testing.T, req Request) error {
 		t.Fatalf("Accept = %v, %v", ok, err)
 	}
 	payload, _ := json.Marshal(req)
-	return h.svc.Handle(context.Background(), store.Task{Kind: TaskSlack, Payload: payload, Attempt: 1, MaxAttempts: 10})
+	return h.svc.Handle(context.Background(), Task{Kind: TaskSlack, Payload: payload, Attempt: 1, MaxAttempts: 10})
 }
 
 func TestMentionWithLogRepliesInThread(t *testing.T) {
@@ -147,7 +141,7 @@ func TestMentionWithLogRepliesInThread(t *testing.T) {
 
 	// The same job again (a retry after a crash before completion) posts nothing new.
 	payload, _ := json.Marshal(req)
-	if err := h.svc.Handle(context.Background(), store.Task{Kind: TaskSlack, Payload: payload, Attempt: 2, MaxAttempts: 10}); err != nil {
+	if err := h.svc.Handle(context.Background(), Task{Kind: TaskSlack, Payload: payload, Attempt: 2, MaxAttempts: 10}); err != nil {
 		t.Fatal(err)
 	}
 	if posts, _, _ := h.msg.snapshot(); len(posts) != 1 {
@@ -283,7 +277,7 @@ func TestSlackRateLimitWaits(t *testing.T) {
 	}
 	h.svc.pacer.next = map[string]time.Time{} // the store snoozed the job for the Retry-After
 	payload, _ := json.Marshal(req)
-	if err := h.svc.Handle(context.Background(), store.Task{Kind: TaskSlack, Payload: payload, Attempt: 2, MaxAttempts: 10}); err != nil {
+	if err := h.svc.Handle(context.Background(), Task{Kind: TaskSlack, Payload: payload, Attempt: 2, MaxAttempts: 10}); err != nil {
 		t.Fatal(err)
 	}
 	if posts, _, _ := h.msg.snapshot(); len(posts) != 1 {
@@ -311,28 +305,28 @@ jobs:
       - run: npm publish
 `
 
-func publishRun(t *testing.T, id int64, log string) *gha.Run {
+func publishRun(t *testing.T, id int64, log string) *Run {
 	t.Helper()
-	return &gha.Run{
+	return &Run{
 		WorkflowPath: ".github/workflows/release.yml", WorkflowName: "Release", Event: "push", HeadBranch: "main", Conclusion: "failure",
 		HTMLURL: fmt.Sprintf("https://github.com/acme/widgets/actions/runs/%d", id), Attempt: 1, Workflow: []byte(publishingWorkflow),
-		FailedJobs: []gha.Job{{ID: id * 10, Name: "publish", Conclusion: "failure", HTMLURL: fmt.Sprintf("https://github.com/acme/widgets/actions/runs/%d/job/%d", id, id*10), Log: []byte(log)}},
+		FailedJobs: []Job{{ID: id * 10, Name: "publish", Conclusion: "failure", HTMLURL: fmt.Sprintf("https://github.com/acme/widgets/actions/runs/%d/job/%d", id, id*10), Log: []byte(log)}},
 	}
 }
 
-func runEvent(id int64, number int, conclusion string) *gha.WebhookEvent {
-	return &gha.WebhookEvent{Delivery: fmt.Sprintf("d-%d-%s", id, conclusion), Event: "workflow_run", Action: "completed", Repo: "acme/widgets",
-		Run: &gha.WebhookRun{ID: id, Attempt: 1, Number: number, Name: "Release", Path: ".github/workflows/release.yml", Event: "push",
+func runEvent(id int64, number int, conclusion string) *Event {
+	return &Event{Delivery: fmt.Sprintf("d-%d-%s", id, conclusion), Event: "workflow_run", Action: "completed", Repo: "acme/widgets",
+		Run: &EventRun{ID: id, Attempt: 1, Number: number, Name: "Release", Path: ".github/workflows/release.yml", Event: "push",
 			Status: "completed", Conclusion: conclusion, HeadBranch: "main", HTMLURL: fmt.Sprintf("https://github.com/acme/widgets/actions/runs/%d", id)}}
 }
 
-func (h *harness) deliver(t *testing.T, ev *gha.WebhookEvent) error {
+func (h *harness) deliver(t *testing.T, ev *Event) error {
 	t.Helper()
 	if _, err := h.svc.AcceptWebhook(context.Background(), ev); err != nil {
 		t.Fatal(err)
 	}
 	payload, _ := json.Marshal(ev)
-	return h.svc.Handle(context.Background(), store.Task{Kind: TaskGitHub, Payload: payload, Attempt: 1, MaxAttempts: 10})
+	return h.svc.Handle(context.Background(), Task{Kind: TaskGitHub, Payload: payload, Attempt: 1, MaxAttempts: 10})
 }
 
 func TestFailedRunsShareOneThreadUntilFixed(t *testing.T) {
@@ -351,7 +345,7 @@ func TestFailedRunsShareOneThreadUntilFixed(t *testing.T) {
 	// The job run again (rescued after a crash past its post): the parent is not posted twice
 	// and no reply to itself appears.
 	payload, _ := json.Marshal(runEvent(101, 11, "failure"))
-	if err := h.svc.Handle(context.Background(), store.Task{Kind: TaskGitHub, Payload: payload, Attempt: 2, MaxAttempts: 10}); err != nil {
+	if err := h.svc.Handle(context.Background(), Task{Kind: TaskGitHub, Payload: payload, Attempt: 2, MaxAttempts: 10}); err != nil {
 		t.Fatal(err)
 	}
 	if posts, _, _ := h.msg.snapshot(); len(posts) != 1 {
@@ -432,9 +426,9 @@ func TestNonPublishingWorkflowIsNotPosted(t *testing.T) {
 
 func TestExpiredLogsAreSaidOnce(t *testing.T) {
 	h := newHarness(t)
-	h.runs.err = fmt.Errorf("fetching logs: %w", gha.ErrLogsExpired)
+	h.runs.err = fmt.Errorf("fetching logs: %w", ErrLogsExpired)
 	for range 2 {
-		if err := h.deliver(t, &gha.WebhookEvent{Delivery: "same", Event: "workflow_run", Action: "completed", Repo: "acme/widgets", Run: &gha.WebhookRun{ID: 9, Attempt: 1, Number: 3, Path: ".github/workflows/release.yml", Conclusion: "failure", HeadBranch: "main"}}); err != nil {
+		if err := h.deliver(t, &Event{Delivery: "same", Event: "workflow_run", Action: "completed", Repo: "acme/widgets", Run: &EventRun{ID: 9, Attempt: 1, Number: 3, Path: ".github/workflows/release.yml", Conclusion: "failure", HeadBranch: "main"}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -502,7 +496,7 @@ func TestWebhookHandler(t *testing.T) {
 	logs := &logSink{}
 	h.svc.logger = slog.New(slog.NewJSONHandler(logs, nil))
 	h.svc.cfg.Metrics = metrics.New()
-	srv := httptest.NewServer(h.svc.WebhookHandler("s3cret"))
+	srv := httptest.NewServer(h.svc.WebhookHandler(fakeWebhook{"s3cret"}))
 	defer srv.Close()
 	// A real delivery (pytorch/test-infra's recorded fixture), unwrapped from its envelope.
 	env, err := os.ReadFile(filepath.Join("gha", "testdata", "webhook", "workflow_run.completed.failure.probot-envelope.json"))
@@ -563,10 +557,7 @@ func TestWebhookHandler(t *testing.T) {
 	if code, text := post(sign("s3cret", body), "d1"); code != http.StatusAccepted || !strings.Contains(text, "already accepted") {
 		t.Errorf("redelivery: %d %q, want 202 already accepted", code, text)
 	}
-	counts, err := h.store.JobCounts(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	counts := h.store.jobCounts()
 	total := 0
 	for _, n := range counts {
 		total += n
@@ -580,7 +571,7 @@ func TestTooLargeFileIsSaid(t *testing.T) {
 	h := newHarness(t)
 	h.svc.cfg.MaxFileBytes = 1 << 20
 	h.msg.files["https://files.example/huge.log"] = make([]byte, 2<<20)
-	if err := h.ask(t, Request{Kind: "dm", DeliveryID: "EvBig", Channel: "D1", User: "U1", ThreadTS: "1.6", Files: []File{{Name: "huge.log", URL: "https://files.example/huge.log"}}}); err != nil {
+	if err := h.ask(t, Request{Kind: "dm", DeliveryID: "EvBig", Channel: "D1", Direct: true, User: "U1", ThreadTS: "1.6", Files: []File{{Name: "huge.log", URL: "https://files.example/huge.log"}}}); err != nil {
 		t.Fatal(err)
 	}
 	posts, _, eph := h.msg.snapshot()

@@ -9,9 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pubdoc/pubdoc/bot/gha"
 	"github.com/pubdoc/pubdoc/diagnose"
-	"github.com/pubdoc/pubdoc/store"
 )
 
 // parentWait is how long a thread's parent may stay unposted before another job takes
@@ -23,7 +21,7 @@ var failed = map[string]bool{"failure": true, "timed_out": true}
 
 // handleWebhook runs a GitHub delivery: a failed run is diagnosed and posted into its
 // triage thread; a green run marks the threads of its workflow and branch fixed.
-func (s *Service) handleWebhook(ctx context.Context, ev *gha.WebhookEvent, attempt, maxAttempts int) error {
+func (s *Service) handleWebhook(ctx context.Context, ev *Event, attempt, maxAttempts int) error {
 	if ev.Event != "workflow_run" || ev.Run == nil || ev.Action != "completed" {
 		return nil // workflow_job deliveries are acknowledged; the run's delivery carries the work
 	}
@@ -38,7 +36,7 @@ func (s *Service) handleWebhook(ctx context.Context, ev *gha.WebhookEvent, attem
 }
 
 // runFailed fetches, diagnoses and posts one failed run.
-func (s *Service) runFailed(ctx context.Context, ev *gha.WebhookEvent) error {
+func (s *Service) runFailed(ctx context.Context, ev *Event) error {
 	channel := s.cfg.Routes.ChannelFor(ev.Repo)
 	if channel == "" {
 		s.logger.Info("no channel for this repository; not posted", "repo", ev.Repo, "run", ev.Run.ID)
@@ -69,7 +67,7 @@ func (s *Service) runFailed(ctx context.Context, ev *gha.WebhookEvent) error {
 	start := time.Now()
 	results, err := DiagnoseRun(ctx, s.cfg.Engine, run, s.cfg.Registry, s.logger)
 	if err != nil {
-		return permanent(err)
+		return s.diagnoseRunError(ctx, err) // a job stopped mid-scan runs again
 	}
 	secs := time.Since(start).Seconds()
 	for i, res := range results {
@@ -84,7 +82,7 @@ func (s *Service) runFailed(ctx context.Context, ev *gha.WebhookEvent) error {
 	return nil
 }
 
-func workflowName(ev *gha.WebhookEvent) string {
+func workflowName(ev *Event) string {
 	if ev.Run.Name != "" {
 		return ev.Run.Name
 	}
@@ -123,7 +121,7 @@ func (s *Service) saveResult(ctx context.Context, key, source string, res *diagn
 			return 0, fmt.Errorf("encoding a diagnosis: %w", err)
 		}
 	}
-	d := &store.Diagnosis{
+	d := &Diagnosis{
 		Key: key, Source: source, Repo: diagnose.Redact(m.repo), RunID: m.run, Attempt: m.attempt,
 		Workflow: diagnose.Redact(m.workflow), Branch: diagnose.Redact(m.branch), Job: diagnose.Redact(m.job),
 		RuleID: topRule(res), Verdict: res.Verdict,
@@ -157,7 +155,7 @@ func excerpt(res *diagnose.Result) string {
 // triage posts one failed job: the first failure of a fingerprint in the window opens a
 // thread (its parent is the diagnosis); repeats reply in that thread and refresh the
 // parent's count. Every step is idempotent, so a retried or rescued job posts nothing twice.
-func (s *Service) triage(ctx context.Context, ev *gha.WebhookEvent, run *gha.Run, job gha.Job, res *diagnose.Result, channel string) error {
+func (s *Service) triage(ctx context.Context, ev *Event, run *Run, job Job, res *diagnose.Result, channel string) error {
 	now := s.cfg.Now()
 	rule := topRule(res)
 	member := fmt.Sprintf("gh:%s:%d:%d:%d", ev.Repo, ev.Run.ID, ev.Run.Attempt, job.ID)
@@ -165,68 +163,88 @@ func (s *Service) triage(ctx context.Context, ev *gha.WebhookEvent, run *gha.Run
 	if err != nil {
 		return err
 	}
+	s.recordAnswer(ctx, id, res, string(job.Log))
 	fp := strings.Join([]string{ev.Repo, ev.Run.Path, rule}, "|")
 	th, created, err := s.cfg.Store.OpenThread(ctx, fp, ev.Repo, ev.Run.Path, ev.Run.HeadBranch, rule, channel, now.Add(-s.cfg.ThreadWindow), now)
 	if err != nil {
 		return fmt.Errorf("opening a triage thread: %w", err)
 	}
-	if !created && th.ParentDiagnosisID == id {
-		// This job is the parent's poster, run again after a crash or a stop.
-		if th.ParentTS != "" {
-			return s.cfg.Store.SetDiagnosisMessage(ctx, id, channel, th.ParentTS, th.ID)
-		}
-		created = true
-	}
-	if !created && th.ParentTS == "" {
-		// The parent's poster may have died between Slack's answer and recording it in the
-		// thread: its post record then has the ts, and the thread can be completed now.
-		if p, err := s.cfg.Store.LookupPost(ctx, fmt.Sprintf("parent:%d", th.ID)); err == nil && p.Done && p.TS != "" {
-			if err := s.cfg.Store.SetThreadParent(ctx, th.ID, p.TS, th.ParentDiagnosisID); err != nil {
-				return fmt.Errorf("recording a thread's parent: %w", err)
-			}
-			th.ParentTS = p.TS
-		}
-	}
-	if !created && th.ParentTS == "" {
-		took, err := s.cfg.Store.ReclaimThread(ctx, th.ID, now.Add(-parentWait), now)
-		if err != nil {
-			return fmt.Errorf("reclaiming a triage thread: %w", err)
-		}
-		if !took {
-			// Another job is posting this thread's parent: come back when it has.
-			return retryAfter(time.Second, fmt.Errorf("thread %d's parent is being posted", th.ID))
-		}
-		created = true
+	post, done, err := s.takeParent(ctx, &th, created, id, channel, now)
+	if err != nil || done {
+		return err
 	}
 	reply := Reply{Result: res, DiagnosisID: id, RunURL: ev.Run.HTMLURL, JobURL: job.HTMLURL, Title: title(ev, job)}
-	if created {
-		th, _, err = s.cfg.Store.AddToThread(ctx, th.ID, member, now)
-		if err != nil {
-			return fmt.Errorf("adding to a thread: %w", err)
-		}
-		// The parent's diagnosis is recorded before the post, so that a job finding the
-		// post done but the thread unfinished can complete it.
-		if err := s.cfg.Store.SetThreadParent(ctx, th.ID, "", id); err != nil {
-			return fmt.Errorf("recording a thread's parent: %w", err)
-		}
-		reply.Thread = &ThreadStatus{ThreadID: th.ID, Count: max(th.Count, 1), Since: th.FirstAt}
-		ts, err := s.postOnce(ctx, fmt.Sprintf("parent:%d", th.ID), Target{Channel: channel}, reply)
-		if err != nil {
-			return err
-		}
-		if err := s.cfg.Store.SetThreadParent(ctx, th.ID, ts, id); err != nil {
-			return fmt.Errorf("recording a thread's parent: %w", err)
-		}
-		return s.cfg.Store.SetDiagnosisMessage(ctx, id, channel, ts, th.ID)
+	if post {
+		return s.postParent(ctx, th, member, id, channel, reply, now)
 	}
-	th, _, err = s.cfg.Store.AddMember(ctx, th.ID, store.Member{Key: member, Label: runLabel(ev)}, now)
+	th, _, err = s.cfg.Store.AddMember(ctx, th.ID, Member{Key: member, Label: runLabel(ev)}, now)
 	if err != nil {
 		return fmt.Errorf("adding to a thread: %w", err)
 	}
 	return s.reply(ctx, th, member, reply)
 }
 
-func title(ev *gha.WebhookEvent, job gha.Job) string {
+// takeParent decides whether this job posts th's parent (diagnosis id): it does when it
+// opened the thread, when it is the parent's poster run again before the post was
+// recorded, or when it takes over from a poster that seems gone. done says nothing is
+// left to do (the parent's poster run again after it posted). A parent an earlier
+// poster posted without recording it in the thread is recorded in th.
+func (s *Service) takeParent(ctx context.Context, th *Thread, created bool, id int64, channel string, now time.Time) (post, done bool, err error) {
+	switch {
+	case created:
+		return true, false, nil
+	case th.ParentDiagnosisID == id && th.ParentTS != "":
+		// This job is the parent's poster, run again after a crash or a stop.
+		return false, true, s.cfg.Store.SetDiagnosisMessage(ctx, id, channel, th.ParentTS, th.ID)
+	case th.ParentDiagnosisID == id:
+		return true, false, nil
+	case th.ParentTS != "":
+		return false, false, nil
+	}
+	// The parent's poster may have died between Slack's answer and recording it in the
+	// thread: its post record then has the ts, and the thread can be completed now.
+	if p, err := s.cfg.Store.LookupPost(ctx, fmt.Sprintf("parent:%d", th.ID)); err == nil && p.Done && p.TS != "" {
+		if err := s.cfg.Store.SetThreadParent(ctx, th.ID, p.TS, th.ParentDiagnosisID); err != nil {
+			return false, false, fmt.Errorf("recording a thread's parent: %w", err)
+		}
+		th.ParentTS = p.TS
+		return false, false, nil
+	}
+	took, err := s.cfg.Store.ReclaimThread(ctx, th.ID, now.Add(-parentWait), now)
+	if err != nil {
+		return false, false, fmt.Errorf("reclaiming a triage thread: %w", err)
+	}
+	if !took {
+		// Another job is posting this thread's parent: come back when it has.
+		return false, false, retryAfter(time.Second, fmt.Errorf("thread %d's parent is being posted", th.ID))
+	}
+	return true, false, nil
+}
+
+// postParent posts the thread's parent (diagnosis id, the thread's first member) once
+// and records it.
+func (s *Service) postParent(ctx context.Context, th Thread, member string, id int64, channel string, reply Reply, now time.Time) error {
+	th, _, err := s.cfg.Store.AddToThread(ctx, th.ID, member, now)
+	if err != nil {
+		return fmt.Errorf("adding to a thread: %w", err)
+	}
+	// The parent's diagnosis is recorded before the post, so that a job finding the
+	// post done but the thread unfinished can complete it.
+	if err := s.cfg.Store.SetThreadParent(ctx, th.ID, "", id); err != nil {
+		return fmt.Errorf("recording a thread's parent: %w", err)
+	}
+	reply.Thread = &ThreadStatus{ThreadID: th.ID, Count: max(th.Count, 1), Since: th.FirstAt}
+	ts, err := s.postOnce(ctx, fmt.Sprintf("parent:%d", th.ID), Target{Channel: channel}, reply)
+	if err != nil {
+		return err
+	}
+	if err := s.cfg.Store.SetThreadParent(ctx, th.ID, ts, id); err != nil {
+		return fmt.Errorf("recording a thread's parent: %w", err)
+	}
+	return s.cfg.Store.SetDiagnosisMessage(ctx, id, channel, ts, th.ID)
+}
+
+func title(ev *Event, job Job) string {
 	t := fmt.Sprintf("%s · %s failed on %s (run #%d)", ev.Repo, workflowName(ev), ev.Run.HeadBranch, ev.Run.Number)
 	if job.Name != "" {
 		t += " · job " + job.Name
@@ -235,7 +253,7 @@ func title(ev *gha.WebhookEvent, job gha.Job) string {
 }
 
 // markFixed closes the open threads of a workflow and branch when a later run passes.
-func (s *Service) markFixed(ctx context.Context, ev *gha.WebhookEvent) error {
+func (s *Service) markFixed(ctx context.Context, ev *Event) error {
 	threads, err := s.cfg.Store.OpenThreadsFor(ctx, ev.Repo, ev.Run.Path, ev.Run.HeadBranch)
 	if err != nil {
 		return fmt.Errorf("finding open threads: %w", err)
@@ -257,7 +275,7 @@ func (s *Service) markFixed(ctx context.Context, ev *gha.WebhookEvent) error {
 
 // announceFixed says "fixed in run #N" in the thread and refreshes its parent; both are
 // idempotent, so a retry after a crash completes what the first attempt began.
-func (s *Service) announceFixed(ctx context.Context, id int64, ev *gha.WebhookEvent) error {
+func (s *Service) announceFixed(ctx context.Context, id int64, ev *Event) error {
 	th, err := s.cfg.Store.Thread(ctx, id)
 	if err != nil {
 		return fmt.Errorf("reading thread %d: %w", id, err)
@@ -273,7 +291,7 @@ func (s *Service) announceFixed(ctx context.Context, id int64, ev *gha.WebhookEv
 }
 
 // refreshParent re-renders a thread's parent with its current count, owner and state.
-func (s *Service) refreshParent(ctx context.Context, th store.Thread) error {
+func (s *Service) refreshParent(ctx context.Context, th Thread) error {
 	if th.ParentTS == "" || th.ParentDiagnosisID == 0 {
 		return nil
 	}
@@ -300,7 +318,7 @@ func (s *Service) refreshParent(ctx context.Context, th store.Thread) error {
 	return nil
 }
 
-func parentTitle(d *store.Diagnosis) string {
+func parentTitle(d *Diagnosis) string {
 	t := fmt.Sprintf("%s · %s failed", d.Repo, path.Base(d.Workflow))
 	if d.Branch != "" {
 		t += " on " + d.Branch

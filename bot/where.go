@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/pubdoc/pubdoc/bot/gha"
 	"github.com/pubdoc/pubdoc/diagnose"
 	"github.com/pubdoc/pubdoc/diagnose/workflow"
 )
@@ -17,12 +16,12 @@ import (
 // runFiles are a run's workflow and the reusable workflows it calls, parsed.
 type runFiles struct {
 	top     *workflow.Workflow
-	callees map[string]*workflow.Workflow // by repository path, as gha.Run.Callees
+	callees map[string]*workflow.Workflow // by repository path, as Run.Callees
 	paths   []string                      // callee paths, sorted: a stable search order
 }
 
 // parseRunFiles parses what the run fetched; a file that does not parse is left out.
-func parseRunFiles(run *gha.Run, logger *slog.Logger) *runFiles {
+func parseRunFiles(run *Run, logger *slog.Logger) *runFiles {
 	rf := &runFiles{callees: map[string]*workflow.Workflow{}}
 	if len(run.Workflow) > 0 {
 		wf, err := workflow.Parse(run.WorkflowPath, run.Workflow)
@@ -199,54 +198,79 @@ func packageSites(src []byte) []diagnose.OutsideFact {
 // directly in it ("repository.url"), to the byte offset where each key starts. A document
 // that does not decode yields what was read before the error.
 func jsonKeyOffsets(src []byte) map[string]int {
-	out := map[string]int{}
+	k := &keyScanner{src: src, out: map[string]int{}}
 	dec := json.NewDecoder(bytes.NewReader(src))
-	type frame struct {
-		object bool
-		key    string // the key of this container in its parent object
-		expect bool   // an object expecting a key next
-	}
-	var stack []frame
-	var pendingKey string
 	for {
 		before := dec.InputOffset()
 		tok, err := dec.Token()
 		if err != nil { // io.EOF, or where the document stops decoding
-			return out
+			return k.out
 		}
-		top := len(stack) - 1
-		if top >= 0 && stack[top].object && stack[top].expect {
-			if k, ok := tok.(string); ok {
-				stack[top].expect = false
-				pendingKey = k
-				var prefix string
-				if top == 1 {
-					prefix = stack[1].key + "."
-				}
-				if top <= 1 {
-					// InputOffset is after the previous token; the key starts at its quote.
-					off := int(before)
-					if i := bytes.IndexByte(src[off:], '"'); i >= 0 {
-						off += i
-					}
-					if _, seen := out[prefix+k]; !seen {
-						out[prefix+k] = off
-					}
-				}
-				continue
-			}
+		if !k.key(tok, before) {
+			k.nest(tok)
 		}
-		switch tok {
-		case json.Delim('{'), json.Delim('['):
-			stack = append(stack, frame{object: tok == json.Delim('{'), key: pendingKey, expect: tok == json.Delim('{')})
-			pendingKey = ""
-			continue
-		case json.Delim('}'), json.Delim(']'):
-			stack = stack[:len(stack)-1]
-		}
-		if n := len(stack) - 1; n >= 0 && stack[n].object {
-			stack[n].expect = true
-		}
-		pendingKey = ""
 	}
+}
+
+// keyScanner follows a JSON document's tokens for jsonKeyOffsets.
+type keyScanner struct {
+	src   []byte
+	out   map[string]int
+	stack []keyFrame
+	// pending is the key whose value comes next.
+	pending string
+}
+
+// keyFrame is one open object or array.
+type keyFrame struct {
+	object bool
+	key    string // the key of this container in its parent object
+	expect bool   // an object expecting a key next
+}
+
+// key takes tok as a key when an object expects one, recording where it starts when the
+// object is the document's or directly in it; it reports whether tok was a key.
+func (k *keyScanner) key(tok json.Token, before int64) bool {
+	top := len(k.stack) - 1
+	if top < 0 || !k.stack[top].object || !k.stack[top].expect {
+		return false
+	}
+	name, ok := tok.(string)
+	if !ok {
+		return false
+	}
+	k.stack[top].expect = false
+	k.pending = name
+	if top > 1 {
+		return true
+	}
+	if top == 1 {
+		name = k.stack[1].key + "." + name
+	}
+	// InputOffset is after the previous token; the key starts at its quote.
+	off := int(before)
+	if i := bytes.IndexByte(k.src[off:], '"'); i >= 0 {
+		off += i
+	}
+	if _, seen := k.out[name]; !seen {
+		k.out[name] = off
+	}
+	return true
+}
+
+// nest follows a value token: an opening delimiter starts a container (named by the
+// pending key), a closing one ends it, and after a value its object expects a key again.
+func (k *keyScanner) nest(tok json.Token) {
+	switch tok {
+	case json.Delim('{'), json.Delim('['):
+		k.stack = append(k.stack, keyFrame{object: tok == json.Delim('{'), key: k.pending, expect: tok == json.Delim('{')})
+		k.pending = ""
+		return
+	case json.Delim('}'), json.Delim(']'):
+		k.stack = k.stack[:len(k.stack)-1]
+	}
+	if n := len(k.stack) - 1; n >= 0 && k.stack[n].object {
+		k.stack[n].expect = true
+	}
+	k.pending = ""
 }

@@ -800,7 +800,7 @@ func newResult(ctx *evalContext, cands []*candidate) *Result {
 		}
 		res.Diagnoses = append(res.Diagnoses, Diagnosis{
 			ID: r.ID, Title: r.Title, Registry: r.Registry, Confidence: round2(c.conf),
-			Evidence: c.ev, Fix: fix, Refs: r.Refs, Cause: strings.TrimSpace(r.Cause), Reasons: c.reasons, Family: r.Family,
+			Evidence: c.ev, Fix: AnswerFix{Fix: fix}, Refs: r.Refs, Cause: strings.TrimSpace(r.Cause), Reasons: c.reasons, Family: r.Family,
 		})
 	}
 	if ctx.fail != nil {

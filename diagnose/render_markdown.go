@@ -84,6 +84,18 @@ func markdownBrief(b *strings.Builder, d Diagnosis) {
 		markdownSteps(b, d.Fix.Steps)
 	}
 	markdownSnippet(b, d.Fix.Snippet)
+	markdownPatch(b, d)
+}
+
+// markdownPatch writes the fix as the answer made it for this run: the patch of its files
+// and the commands of a fix outside the repository.
+func markdownPatch(b *strings.Builder, d Diagnosis) {
+	if strings.TrimSpace(d.Fix.Patch) != "" {
+		fmt.Fprintf(b, "\n**Patch** (`git apply`, or `pubdoc check --fix`):\n\n```diff\n%s\n```\n", strings.TrimRight(fence(d.Fix.Patch), "\n"))
+	}
+	if strings.TrimSpace(d.Fix.Command) != "" {
+		fmt.Fprintf(b, "\n**Run** (outside the repository):\n\n```sh\n%s\n```\n", strings.TrimRight(fence(d.Fix.Command), "\n"))
+	}
 }
 
 func markdownEvidence(b *strings.Builder, title string, ev []Evidence, total int) {
@@ -210,6 +222,7 @@ func markdownCandidate(b *strings.Builder, n int, d Diagnosis, shown bool) {
 	markdownSteps(b, d.Fix.Steps)
 	if !shown {
 		markdownSnippet(b, d.Fix.Snippet)
+		markdownPatch(b, d)
 	}
 	if len(d.Refs) > 0 {
 		b.WriteString("\nRefs: ")

@@ -294,6 +294,7 @@ func (t *textWriter) fix(d Diagnosis, full bool) {
 			t.para(s, num, strings.Repeat(" ", len(num)), "")
 		}
 	}
+	defer t.patch(d, full)
 	if strings.TrimSpace(f.Snippet) == "" {
 		return
 	}
@@ -310,6 +311,47 @@ func (t *textWriter) fix(d Diagnosis, full bool) {
 	}
 	if more > 0 {
 		t.line("    " + fmt.Sprintf("… %d more %s (--explain)", more, plural(more, "line", "lines")))
+	}
+}
+
+// briefPatchLines bounds the patch on the first screen.
+const briefPatchLines = 30
+
+// patch writes the fix as made for this run: the diff of the files it changes (added
+// lines green, removed red) and the commands of a fix outside the repository.
+func (t *textWriter) patch(d Diagnosis, full bool) {
+	if p := strings.TrimRight(d.Fix.Patch, "\n"); p != "" {
+		t.blank()
+		t.heading("Patch:", "git apply, or pubdoc check --fix", "  ")
+		lines := strings.Split(p, "\n")
+		more := 0
+		if !full && len(lines) > briefPatchLines {
+			lines, more = lines[:briefPatchLines-1], len(lines)-briefPatchLines+1
+		}
+		for _, l := range lines {
+			col := t.c.dim
+			switch {
+			case strings.HasPrefix(l, "+++"), strings.HasPrefix(l, "---"):
+				col = t.c.bold
+			case strings.HasPrefix(l, "+"):
+				col = t.c.green
+			case strings.HasPrefix(l, "-"):
+				col = t.c.red
+			case strings.HasPrefix(l, "@@"):
+				col = t.c.cyan
+			}
+			t.line("    " + paint(col, l, t.c.reset))
+		}
+		if more > 0 {
+			t.line("    " + fmt.Sprintf("… %d more %s (--explain)", more, plural(more, "line", "lines")))
+		}
+	}
+	if c := strings.TrimRight(d.Fix.Command, "\n"); c != "" {
+		t.blank()
+		t.heading("Run:", "outside the repository", "  ")
+		for l := range strings.SplitSeq(c, "\n") {
+			t.line("    " + l)
+		}
 	}
 }
 

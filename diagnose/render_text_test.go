@@ -187,10 +187,10 @@ func twoFailures() *Result {
 		Failures: []string{"a-first", "b-second"},
 		Diagnoses: []Diagnosis{
 			{ID: "a-first", Title: "The first failure", Confidence: 0.9, Cause: "First cause. It has a second sentence. A third one. A fourth is never shown.",
-				Evidence: []Evidence{{Line: 3, Text: "error one", Source: "log"}}, Fix: knowledge.Fix{Summary: "Fix the first.", Snippet: "- run: first"}},
+				Evidence: []Evidence{{Line: 3, Text: "error one", Source: "log"}}, Fix: AnswerFix{Fix: knowledge.Fix{Summary: "Fix the first.", Snippet: "- run: first"}}},
 			{ID: "b-second", Title: "The second failure", Confidence: 0.85, Cause: "Second cause.",
 				Evidence: []Evidence{{Line: 9, Text: "error two", Source: "log"}, {Line: 14, Text: "node-version: 20", Source: "workflow", File: ".github/workflows/release.yml"}},
-				Fix:      knowledge.Fix{Summary: "Fix the second.", Steps: []string{"Do this."}}},
+				Fix:      AnswerFix{Fix: knowledge.Fix{Summary: "Fix the second.", Steps: []string{"Do this."}}}},
 			{ID: "c-other", Title: "Another candidate", Confidence: 0.3},
 		},
 	}

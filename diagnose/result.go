@@ -49,17 +49,30 @@ type Result struct {
 
 // Diagnosis is one candidate cause.
 type Diagnosis struct {
-	ID         string        `json:"id"`
-	Title      string        `json:"title"`
-	Registry   string        `json:"registry"`
-	Confidence float64       `json:"confidence"`
-	Evidence   []Evidence    `json:"evidence"`
-	Fix        knowledge.Fix `json:"fix"`
-	Refs       []string      `json:"refs"`
-	Cause      string        `json:"cause,omitempty"`
+	ID         string     `json:"id"`
+	Title      string     `json:"title"`
+	Registry   string     `json:"registry"`
+	Confidence float64    `json:"confidence"`
+	Evidence   []Evidence `json:"evidence"`
+	Fix        AnswerFix  `json:"fix"`
+	Refs       []string   `json:"refs"`
+	Cause      string     `json:"cause,omitempty"`
 	// Reasons are the facts and lines that raised or lowered the confidence.
 	Reasons []Reason `json:"reasons,omitempty"`
 	Family  string   `json:"family,omitempty"`
+}
+
+// AnswerFix is a diagnosis' fix: the rule's (summary, steps, snippet) and what only this
+// answer knows of the run or workflow it read.
+type AnswerFix struct {
+	knowledge.Fix
+	// Patch is the fix as a unified diff of the files it changes (the workflow at the
+	// failing commit, package.json), when the fix is an edit of a file the run or check
+	// holds.
+	Patch string `json:"patch,omitempty"`
+	// Command is the commands of a fix outside the repository (the package's trusted
+	// publisher on npmjs.com).
+	Command string `json:"command,omitempty"`
 }
 
 // FailureDiagnoses are the diagnoses of the independent failures, in Failures' order, when

@@ -5,22 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/pubdoc/pubdoc/bot"
 )
 
-// Member is one failure of a triage thread.
-type Member struct {
-	Key string
-	// Label names the failure in a reply that lists several (the bot decides its form).
-	Label string
-	// Batch is the reply batch that named it: BatchPending until TakeBatch assigns one,
-	// BatchNone for a member that is never batched (the failure the parent shows).
-	Batch int64
-}
+// Member is one failure of a triage thread (the bot's record type).
+type Member = bot.Member
 
 // Batch values of a Member that are not a batch number.
 const (
-	BatchPending int64 = 0
-	BatchNone    int64 = -1
+	BatchPending = bot.BatchPending
+	BatchNone    = bot.BatchNone
 )
 
 // errNothingPending rolls back a TakeBatch that found no pending member.

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/pubdoc/pubdoc/bot"
 )
 
 // Size limits on what a diagnosis keeps.
@@ -17,55 +19,8 @@ const (
 	MaxResultBytes = 512 << 10
 )
 
-// Feedback kinds.
-const (
-	FeedbackFixed = "fixed"
-	FeedbackWrong = "wrong"
-)
-
-// Diagnosis is one diagnosed failure as posted or answered.
-type Diagnosis struct {
-	// ID is the store's id, set by SaveDiagnosis.
-	ID int64
-	// Key makes saving idempotent: a second save with the same Key keeps the first row.
-	Key string
-	// Source is "slack" or "github".
-	Source string
-	// Repo, RunID, Attempt, Workflow, Branch and Job say which run failed (GitHub).
-	Repo     string
-	RunID    int64
-	Attempt  int
-	Workflow string
-	Branch   string
-	Job      string
-	// RuleID, Verdict and Confidence summarize the result.
-	RuleID     string
-	Verdict    string
-	Confidence float64
-	// Evidence is a redacted excerpt (the caller redacts); kept up to 4 KiB.
-	Evidence string
-	// Result is the redacted Result JSON for re-rendering; at most 512 KiB.
-	Result []byte
-	// Channel and TS locate the Slack message showing it; ThreadID its triage thread.
-	Channel  string
-	TS       string
-	ThreadID int64
-	// CreatedAt is when it was diagnosed (now when zero at save).
-	CreatedAt time.Time
-}
-
-// Feedback is one person's verdict on a diagnosis.
-type Feedback struct {
-	DiagnosisID int64
-	User        string
-	// Kind is "fixed" (the fix worked) or "wrong" (another cause).
-	Kind string
-	// RuleID is the rule the person says was the real cause, when Kind is "wrong".
-	RuleID string
-	Note   string
-	// CreatedAt is when it was given (now when zero).
-	CreatedAt time.Time
-}
+// Diagnosis is one diagnosed failure as posted or answered (the bot's record type).
+type Diagnosis = bot.Diagnosis
 
 // SaveDiagnosis stores d and returns its id, also set in d.ID. When a diagnosis with
 // d.Key exists, it is left unchanged and its id returned. Evidence is cut to 4 KiB; a
@@ -142,9 +97,9 @@ func (s *Store) SetDiagnosisMessage(ctx context.Context, id int64, channel, ts s
 
 // SaveFeedback records f; a person's later feedback on the same diagnosis replaces
 // their earlier one. ErrNotFound when the diagnosis does not exist.
-func (s *Store) SaveFeedback(ctx context.Context, f Feedback) error {
-	if f.Kind != FeedbackFixed && f.Kind != FeedbackWrong {
-		return fmt.Errorf("saving feedback on diagnosis %d: kind %q is neither %q nor %q", f.DiagnosisID, f.Kind, FeedbackFixed, FeedbackWrong)
+func (s *Store) SaveFeedback(ctx context.Context, f bot.Feedback) error {
+	if f.Kind != bot.FeedbackFixed && f.Kind != bot.FeedbackWrong {
+		return fmt.Errorf("saving feedback on diagnosis %d: kind %q is neither %q nor %q", f.DiagnosisID, f.Kind, bot.FeedbackFixed, bot.FeedbackWrong)
 	}
 	if f.User == "" {
 		return fmt.Errorf("saving feedback on diagnosis %d: no user", f.DiagnosisID)

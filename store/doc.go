@@ -2,6 +2,10 @@
 // accepts becomes a job here before it is acknowledged, and the bot's own records
 // (diagnoses, feedback, posts already made, triage threads) live beside the jobs.
 //
+// It is the bot's Store (bot.Store): the record types (Task, Thread, Member, Post,
+// Diagnosis, Stats, and bot.Feedback) are the bot's, which the bot declares so that it
+// links no database driver; the names here are aliases of them.
+//
 // # Where data lives
 //
 // By default a SQLite file, DataDir/pubdoc.db (pure Go, no cgo), used by one process at
@@ -33,6 +37,16 @@
 //     'running': with SQLite, Open (which holds the directory lock, so no one else can be
 //     running them) makes them available again at once; with PostgreSQL, River's rescuer
 //     retries them once they have been running longer than Config.RescueAfter.
+//
+// # Learning from answers
+//
+// Schema 3 adds what feedback and unknown failures teach (learn.go, with the pure part in
+// diagnose/learn): RecordAnswer keeps each stored answer's log (learn.Keep, redacted) for
+// AnswerLogRetention and counts an answer with no known cause, or a top cause under 0.5,
+// in the unknown group of its fingerprint, per UTC day; SaveCase makes an answer with
+// feedback a case (its log and the right cause); Cases, UnknownGroups, UnknownGroup and
+// RulePrecision read them back. Reader (OpenReader) reads the same without taking the
+// data directory, for the CLI's kb commands beside a running server.
 //
 // # Secrets
 //

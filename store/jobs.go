@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/pubdoc/pubdoc/bot"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivermigrate"
@@ -28,27 +29,15 @@ const (
 	maxSnooze = 10 * time.Minute
 )
 
-// Task is one unit of durable work: the bot decides what Kind and Payload mean.
-type Task struct {
-	// ID is River's job id (filled when handed to a Handler).
-	ID int64
-	// Kind names the work, e.g. "slack_request" or "github_run".
-	Kind string
-	// Payload is the work's input as JSON. The Handler gets back exactly the bytes that
-	// were accepted (an empty payload becomes null).
-	Payload json.RawMessage
-	// Attempt is 1 on the first run (filled when handed to a Handler). A snooze does not
-	// use up an attempt.
-	Attempt int
-	// MaxAttempts is how many attempts the job has in all (filled when handed to a Handler).
-	MaxAttempts int
-}
+// Task is one unit of durable work: the bot decides what Kind and Payload mean (the
+// bot's type; ID, Attempt and MaxAttempts are filled when it is handed to a Handler).
+type Task = bot.Task
 
 // Handler runs a Task. Its error decides the job's fate: nil completes it; an error with
 // Permanent() true gives it up; an error with RetryAfter() runs it again after that long
 // (clamped to [100ms, 10m]) without using an attempt; any other error retries it with
 // backoff until MaxAttempts, after which it is discarded. A panic counts as an error.
-type Handler func(ctx context.Context, t Task) error
+type Handler = func(ctx context.Context, t Task) error
 
 // taskArgs is the River job's args. (A field cannot be named Kind beside the Kind method
 // River requires.) The payload travels as a string: both databases keep job args as

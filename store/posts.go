@@ -5,23 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/pubdoc/pubdoc/bot"
 )
 
-// Post makes a side effect (a Slack message) happen once across retries and crashes:
-// a job claims the post's key before posting and finishes it after.
-type Post struct {
-	Key string
-	// Channel and TS locate the message once Done.
-	Channel string
-	TS      string
-	// Done is set by FinishPost: the message exists.
-	Done bool
-	// Claims counts ClaimPost calls before Done; above 1, an earlier attempt may have
-	// posted without recording it, so the caller looks before posting again.
-	Claims int
-	// ClaimedAt is when the post was first claimed.
-	ClaimedAt time.Time
-}
+// Post makes a side effect (a Slack message) happen once across retries and crashes
+// (the bot's record type).
+type Post = bot.Post
 
 // ClaimPost claims key: the first call creates the post with Claims 1 and ClaimedAt now;
 // later calls count another claim while it is not Done; a Done post is returned unchanged.

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/pubdoc/pubdoc/bot"
 )
 
 // t0 is a fixed clock for records; stored times have millisecond precision.
@@ -201,13 +203,13 @@ func TestFeedback(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := s.SaveFeedback(ctx, Feedback{DiagnosisID: id, User: "U1", Kind: FeedbackWrong, RuleID: "x", CreatedAt: t0}); err != nil {
+		if err := s.SaveFeedback(ctx, bot.Feedback{DiagnosisID: id, User: "U1", Kind: bot.FeedbackWrong, RuleID: "x", CreatedAt: t0}); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.SaveFeedback(ctx, Feedback{DiagnosisID: id, User: "U1", Kind: FeedbackFixed, Note: "worked", CreatedAt: t0.Add(time.Minute)}); err != nil {
+		if err := s.SaveFeedback(ctx, bot.Feedback{DiagnosisID: id, User: "U1", Kind: bot.FeedbackFixed, Note: "worked", CreatedAt: t0.Add(time.Minute)}); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.SaveFeedback(ctx, Feedback{DiagnosisID: id, User: "U2", Kind: FeedbackWrong, CreatedAt: t0}); err != nil {
+		if err := s.SaveFeedback(ctx, bot.Feedback{DiagnosisID: id, User: "U2", Kind: bot.FeedbackWrong, CreatedAt: t0}); err != nil {
 			t.Fatal(err)
 		}
 		var kind, note, rule string
@@ -216,16 +218,16 @@ func TestFeedback(t *testing.T) {
 		if err := q.queryRow(ctx, `SELECT kind, note, rule_id FROM pubdoc_feedback WHERE diagnosis_id = $1 AND user_id = $2`, id, "U1").Scan(&kind, &note, &rule); err != nil {
 			t.Fatal(err)
 		}
-		if kind != FeedbackFixed || note != "worked" || rule != "" {
+		if kind != bot.FeedbackFixed || note != "worked" || rule != "" {
 			t.Errorf("U1's feedback is %q %q %q; want the later one (fixed, worked)", kind, note, rule)
 		}
 		if err := q.queryRow(ctx, `SELECT COUNT(*) FROM pubdoc_feedback`).Scan(&n); err != nil || n != 2 {
 			t.Errorf("%d feedback rows (%v), want 2: one per person", n, err)
 		}
-		if err := s.SaveFeedback(ctx, Feedback{DiagnosisID: id + 100, User: "U1", Kind: FeedbackFixed}); !errors.Is(err, ErrNotFound) {
+		if err := s.SaveFeedback(ctx, bot.Feedback{DiagnosisID: id + 100, User: "U1", Kind: bot.FeedbackFixed}); !errors.Is(err, ErrNotFound) {
 			t.Errorf("feedback on a missing diagnosis: %v, want ErrNotFound", err)
 		}
-		if err := s.SaveFeedback(ctx, Feedback{DiagnosisID: id, User: "U1", Kind: "meh"}); err == nil {
+		if err := s.SaveFeedback(ctx, bot.Feedback{DiagnosisID: id, User: "U1", Kind: "meh"}); err == nil {
 			t.Error("SaveFeedback took kind \"meh\"")
 		}
 	})
@@ -468,15 +470,15 @@ func TestStats(t *testing.T) {
 		// Feedback: on a1 two fixed and one wrong; on b1 one wrong; one old on b1.
 		fb := func(id int64, user, kind string, age time.Duration) {
 			t.Helper()
-			if err := s.SaveFeedback(ctx, Feedback{DiagnosisID: id, User: user, Kind: kind, CreatedAt: now.Add(-age)}); err != nil {
+			if err := s.SaveFeedback(ctx, bot.Feedback{DiagnosisID: id, User: user, Kind: kind, CreatedAt: now.Add(-age)}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		fb(a1, "U1", FeedbackFixed, time.Hour)
-		fb(a1, "U2", FeedbackFixed, time.Hour)
-		fb(a1, "U3", FeedbackWrong, time.Hour)
-		fb(b1, "U1", FeedbackWrong, day)
-		fb(b1, "U2", FeedbackFixed, 31*day)
+		fb(a1, "U1", bot.FeedbackFixed, time.Hour)
+		fb(a1, "U2", bot.FeedbackFixed, time.Hour)
+		fb(a1, "U3", bot.FeedbackWrong, time.Hour)
+		fb(b1, "U1", bot.FeedbackWrong, day)
+		fb(b1, "U2", bot.FeedbackFixed, 31*day)
 		// Threads: rule a fixed in 1h and 3h, rule b in 2h (but resolved 40 days ago), one open.
 		thread := func(fp, rule string, first time.Time, fix time.Duration) {
 			t.Helper()

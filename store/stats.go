@@ -6,34 +6,15 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/pubdoc/pubdoc/bot"
 )
 
-// RuleStats is one rule's figures over the last 30 days.
-type RuleStats struct {
-	RuleID string
-	// Count7 and Count30 count diagnoses naming the rule in the last 7 and 30 days.
-	Count7, Count30 int
-	// Fixed and Wrong count feedback given in the last 30 days on diagnoses naming the rule.
-	Fixed, Wrong int
-	// Resolved counts the rule's threads resolved in the last 30 days, and
-	// MedianTimeToFix is their median ResolvedAt-FirstAt.
-	Resolved        int
-	MedianTimeToFix time.Duration
-}
+// RuleStats is one rule's figures over the last 30 days (the bot's type).
+type RuleStats = bot.RuleStats
 
-// Stats are the figures behind `/pubdoc stats`.
-type Stats struct {
-	// Rules lists every rule with a diagnosis, feedback or resolved thread in the last
-	// 30 days, by Count30 descending, then rule id. Diagnoses without a rule are counted
-	// in the totals only.
-	Rules []RuleStats
-	// Total7 and Total30 count diagnoses in the last 7 and 30 days.
-	Total7, Total30 int
-	// Threads30 counts threads opened in the last 30 days; Resolved30 threads resolved in
-	// them, with MedianTimeToFix their median ResolvedAt-FirstAt.
-	Threads30, Resolved30 int
-	MedianTimeToFix       time.Duration
-}
+// Stats are the figures behind `/pubdoc stats` (the bot's type).
+type Stats = bot.Stats
 
 // Stats computes the figures as of now.
 func (s *Store) Stats(ctx context.Context, now time.Time) (Stats, error) {
@@ -93,9 +74,9 @@ func (s *Store) Stats(ctx context.Context, now time.Time) (Stats, error) {
 				return nil
 			}
 			switch kind {
-			case FeedbackFixed:
+			case bot.FeedbackFixed:
 				rule(id).Fixed += int(n)
-			case FeedbackWrong:
+			case bot.FeedbackWrong:
 				rule(id).Wrong += int(n)
 			}
 			return nil

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/pubdoc/pubdoc/bot"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 
@@ -43,8 +44,12 @@ const (
 	lockFileName = "pubdoc.lock"
 )
 
-// ErrNotFound is returned when the row asked for does not exist.
-var ErrNotFound = errors.New("store: not found")
+// ErrNotFound is returned when the row asked for does not exist; it is the bot's
+// bot.ErrNotFound, which the bot tests for.
+var ErrNotFound = bot.ErrNotFound
+
+// The store is the bot's persistence and job queue.
+var _ bot.Store = (*Store)(nil)
 
 // ErrDataDirInUse is returned by Open (wrapped) when another process holds DataDir.
 var ErrDataDirInUse = errors.New("data directory in use")

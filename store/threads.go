@@ -5,40 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/pubdoc/pubdoc/bot"
 )
 
-// Thread is a triage thread: one Slack thread per failure fingerprint per channel, for
-// failures within a window, until a passing run resolves it.
-type Thread struct {
-	ID          int64
-	Fingerprint string
-	Repo        string
-	Workflow    string
-	Branch      string
-	RuleID      string
-	Channel     string
-	// ParentTS is the thread's parent message, empty until it is posted.
-	ParentTS          string
-	ParentDiagnosisID int64
-	// Count is how many distinct members (failures) AddToThread has added.
-	Count   int
-	FirstAt time.Time
-	LastAt  time.Time
-	// ClaimedAt is when a job last took on posting the parent (see ReclaimThread).
-	ClaimedAt time.Time
-	AckedBy   string
-	AckedAt   time.Time
-	// ResolvedRun and ResolvedAt say which run fixed it; zero while open.
-	ResolvedRun int64
-	ResolvedAt  time.Time
-	// Replies is the number of the last reply batch taken (TakeBatch), RepliesPosted the
-	// last one posted (FinishBatch); ReplyAt is when the last batch was taken and
-	// ReplyOwner who took it and must post it.
-	Replies       int64
-	RepliesPosted int64
-	ReplyAt       time.Time
-	ReplyOwner    string
-}
+// Thread is a triage thread (the bot's record type, which the store keeps).
+type Thread = bot.Thread
 
 const threadColumns = `id, fingerprint, repo, workflow, branch, rule_id, channel, parent_ts, parent_diagnosis_id,
 	members, first_at, last_at, claimed_at, acked_by, acked_at, resolved_run, resolved_at,

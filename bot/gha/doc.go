@@ -1,7 +1,11 @@
 // Package gha reads a failed GitHub Actions run for the doctor: the run's metadata, its
 // failed jobs and steps, each failed job's log, and the workflow files it ran. It is the
 // only package that imports go-github and ghinstallation; everything it returns is plain
-// data (Run, Job, byte slices), so the engine never sees a GitHub type.
+// data (Run, Job, byte slices), so the engine never sees a GitHub type. Run, Job, RunRef
+// and WebhookEvent are the bot's types (aliases of bot.Run, …); the Client is the bot's
+// GitHub and Webhook its WebhookReader, and the sentinel errors are also the bot's kinds
+// (ErrNotFound is bot.ErrRunNotFound, …), so the bot sorts them without importing this
+// package.
 //
 // How a run URL becomes a Run:
 //
@@ -21,6 +25,12 @@
 // PullFailedRuns asks GET /repos/{o}/{r}/pulls/{n} for the head commit, then
 // GET …/actions/runs?head_sha={sha} for its runs that failed or timed out (RunRefs for
 // FetchRun).
+//
+// A fix pull request (OpenFixPR, pulls.go): as the GitHub App only, after
+// GET /repos/{o}/{r}/installation shows contents and pull_requests write (and workflows
+// write for a workflow file), it looks for a pull request or branch pubdoc/fix-… first,
+// and only when neither exists creates the blobs, a tree on the failing commit's tree, one
+// commit, the ref and the pull request. A 403 on a write wraps bot.ErrNoWritePermission.
 //
 // Authentication is a token (GITHUB_TOKEN), or a GitHub App: the App's JWT finds the
 // repository's installation (GET /repos/{o}/{r}/installation), and a ghinstallation

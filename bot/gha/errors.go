@@ -10,32 +10,44 @@ import (
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/google/go-github/v89/github"
+	"github.com/pubdoc/pubdoc/bot"
 )
 
 // Sentinel errors a caller can test with errors.Is and show as they are. FetchRun's errors
 // wrap one of them (when one applies) together with GitHub's own answer, and say what was
-// being fetched.
+// being fetched. Each of the first four is also the bot's kind of it (bot.ErrRunNotFound,
+// bot.ErrLogsExpired, …), which is how the bot tells them apart.
 var (
 	// ErrNotFound: GitHub answered 404. The run or repository does not exist, or this
 	// token (or App installation) cannot see it: GitHub answers 404, not 403, for a
 	// private repository the caller has no access to.
-	ErrNotFound = errors.New("not found on GitHub: the run or repository does not exist, or these credentials cannot see it")
+	ErrNotFound error = &kindError{"not found on GitHub: the run or repository does not exist, or these credentials cannot see it", bot.ErrRunNotFound}
 	// ErrLogsExpired: the logs are gone (410, or 404 from a logs endpoint of a run that
 	// exists). GitHub keeps logs 90 days by default; a repository can set fewer.
-	ErrLogsExpired = errors.New("the logs are no longer available: GitHub keeps logs 90 days by default, and a repository can keep them for less")
+	ErrLogsExpired error = &kindError{"the logs are no longer available: GitHub keeps logs 90 days by default, and a repository can keep them for less", bot.ErrLogsExpired}
 	// ErrUnauthorized: GitHub rejected the credentials (401).
-	ErrUnauthorized = errors.New("GitHub rejected the credentials: the token is invalid, expired or revoked, or the App's key or id is wrong")
+	ErrUnauthorized error = &kindError{"GitHub rejected the credentials: the token is invalid, expired or revoked, or the App's key or id is wrong", bot.ErrGitHubUnauthorized}
 	// ErrForbidden: GitHub refused for a reason other than a rate limit (403), usually a
 	// missing permission: reading runs and logs needs actions: read, the workflow file
 	// contents: read.
-	ErrForbidden = errors.New("GitHub refused the request: the credentials lack a permission (actions: read for runs and logs, contents: read for workflow files)")
+	ErrForbidden error = &kindError{"GitHub refused the request: the credentials lack a permission (actions: read for runs and logs, contents: read for workflow files)", bot.ErrGitHubForbidden}
 	// ErrNoCredentials: New was given neither a token nor an App.
 	ErrNoCredentials = errors.New("no GitHub credentials: set GITHUB_TOKEN, or GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY")
 	// ErrTooLarge: a response was larger than this package is willing to read.
-	ErrTooLarge = errors.New("response too large")
+	ErrTooLarge error = &kindError{"response too large", bot.ErrTooLarge}
 	// ErrInvalidRunURL: ParseRunURL was given something that is not a run or job URL.
 	ErrInvalidRunURL = errors.New("not a GitHub Actions run URL")
 )
+
+// kindError is a sentinel of this package that is also one of the bot's kinds of
+// failure: its own text, and errors.Is finds kind through it.
+type kindError struct {
+	msg  string
+	kind error
+}
+
+func (e *kindError) Error() string { return e.msg }
+func (e *kindError) Unwrap() error { return e.kind }
 
 // RateLimitError says GitHub is rate-limiting these credentials and when to try again.
 // Primary limits are the hourly quota (403 or 429 with X-RateLimit-Remaining: 0);
@@ -84,6 +96,9 @@ func firstSentence(s string) string {
 	}
 	return s
 }
+
+// RateLimitReset is Reset: the bot's view of a rate limit (bot.RateLimited).
+func (e *RateLimitError) RateLimitReset() time.Time { return e.Reset }
 
 // Unwrap returns go-github's error (*github.RateLimitError, *github.AbuseRateLimitError or
 // *github.ErrorResponse).

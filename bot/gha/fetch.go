@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/google/go-github/v89/github"
+	"github.com/pubdoc/pubdoc/bot"
 )
 
 const (
@@ -35,52 +36,12 @@ const (
 	maxRedirects = 3
 )
 
-// Run is what FetchRun learned about a workflow run: its metadata, its failed jobs with
-// their logs, and the workflow files it ran, read at the commit it ran on.
-type Run struct {
-	// Ref is the run asked for, with RunID filled in when only a job was named.
-	Ref RunRef
-	// WorkflowPath is the file that defined the run (workflow_run.path), such as
-	// .github/workflows/publish.yml; a trusted publisher names this file.
-	WorkflowPath string
-	WorkflowName string
-	Event        string
-	HeadSHA      string
-	HeadBranch   string
-	Conclusion   string
-	HTMLURL      string
-	Attempt      int
-	// FailedJobs are the jobs that failed or timed out, in GitHub's order; when Ref.JobID
-	// is set, just that job, whatever its conclusion.
-	FailedJobs []Job
-	// Workflow is the workflow file at HeadSHA; nil when GitHub has none there (a
-	// dynamic workflow, or one deleted since).
-	Workflow []byte
-	// Callees are the reusable workflows the run calls from its own repository
-	// ("uses: ./.github/workflows/x.yml", also from callees in turn), by path, read at
-	// HeadSHA. Files GitHub does not have there are left out.
-	Callees map[string][]byte
-	// PackageJSON is the repository's root package.json at HeadSHA, read when the
-	// workflow was; nil when there is none (or it could not be read: it only locates
-	// fixes, so its absence never fails the fetch).
-	PackageJSON []byte
-}
+// Run is what FetchRun learned about a workflow run (the bot's type: its metadata, its
+// failed jobs with their logs, the workflow files it ran at its commit).
+type Run = bot.Run
 
-// Job is one job of a run.
-type Job struct {
-	ID         int64
-	Name       string
-	Conclusion string
-	HTMLURL    string
-	// FailedSteps are the names of the steps that failed, such as "Run npm publish".
-	FailedSteps []string
-	// Log is the job's log as GitHub serves it (timestamps, ##[group] markers), at most
-	// Config.MaxLogBytes of it from the start.
-	Log []byte
-	// LogTruncated is true when Log stops short of the job's log: it was longer than
-	// MaxLogBytes, or the run's failed jobs together exceeded their shared budget.
-	LogTruncated bool
-}
+// Job is one job of a run (the bot's type); Log is at most Config.MaxLogBytes.
+type Job = bot.Job
 
 // FetchRun reads a run: its metadata, its failed jobs (or the one job ref names), each
 // failed job's log, and the workflow file and same-repository reusable workflows at the

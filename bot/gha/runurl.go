@@ -6,33 +6,13 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/pubdoc/pubdoc/bot"
 )
 
-// RunRef names a workflow run, and optionally one job of it or one attempt.
-type RunRef struct {
-	Owner, Repo string
-	// RunID is the run's id. Zero when only a job was named (a /OWNER/REPO/runs/JOB_ID
-	// URL): FetchRun then learns the run from the job.
-	RunID int64
-	// JobID, when set, narrows FetchRun to that one job, whatever its conclusion.
-	JobID int64
-	// Attempt, when set, is the run attempt to read; zero means the latest.
-	Attempt int
-}
-
-func (r RunRef) String() string {
-	s := fmt.Sprintf("%s/%s run %d", r.Owner, r.Repo, r.RunID)
-	if r.RunID == 0 {
-		s = fmt.Sprintf("%s/%s", r.Owner, r.Repo)
-	}
-	if r.Attempt > 0 {
-		s += fmt.Sprintf(" attempt %d", r.Attempt)
-	}
-	if r.JobID != 0 {
-		s += fmt.Sprintf(" job %d", r.JobID)
-	}
-	return s
-}
+// RunRef names a workflow run, and optionally one job of it or one attempt (the bot's
+// type).
+type RunRef = bot.RunRef
 
 // GitHub's own limits on owner and repository names, loosened only enough to accept what
 // it has accepted in the past (dots and underscores in owners of old accounts).
@@ -196,3 +176,13 @@ func RunURLHost(u string) string {
 // on another host names a run this Client cannot see, and must not be read as if it
 // were one of its own.
 func (c *Client) WebHost() string { return c.webHost }
+
+// ParseRunURL is the function ParseRunURL with the link's host (RunURLHost): the bot's
+// view of the two.
+func (c *Client) ParseRunURL(u string) (RunRef, string, error) {
+	ref, err := ParseRunURL(u)
+	return ref, RunURLHost(u), err
+}
+
+// The Client is the bot's GitHub.
+var _ bot.GitHub = (*Client)(nil)

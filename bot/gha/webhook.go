@@ -14,9 +14,9 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/google/go-github/v89/github"
+	"github.com/pubdoc/pubdoc/bot"
 )
 
 // DefaultWebhookMaxBytes is the body limit ReadWebhook applies when it is given none:
@@ -32,11 +32,11 @@ const (
 )
 
 // HandledEvent reports whether an X-GitHub-Event names an event Pubdoc acts on
-// (workflow_run, workflow_job, ping). A caller checks it before reading the body: a
+// (workflow_run, workflow_job, ping, pull_request). A caller checks it before reading the body: a
 // delivery of any other event is answered without its body being read or held.
 func HandledEvent(event string) bool {
 	switch event {
-	case EventWorkflowRun, EventWorkflowJob, EventPing:
+	case EventWorkflowRun, EventWorkflowJob, EventPing, EventPullRequest:
 		return true
 	}
 	return false
@@ -44,15 +44,16 @@ func HandledEvent(event string) bool {
 
 // Sentinel errors of ReadWebhook. A caller answers ErrBadSignature with 401, ErrTooLarge
 // with 413, ErrMalformedWebhook with 400, and ErrNoWebhookSecret by refusing to serve the
-// endpoint at all.
+// endpoint at all. The first two (and ErrNoWebhookSecret) are also bot.ErrBadSignature,
+// ErrTooLarge bot.ErrTooLarge, for the bot's webhook endpoint.
 var (
 	// ErrBadSignature: the delivery has no X-Hub-Signature-256 header (an X-Hub-Signature
 	// with HMAC-SHA1 alone is not enough), or it is not the HMAC-SHA256 of the body with
 	// the webhook secret. The delivery did not come from GitHub, or the secrets differ.
-	ErrBadSignature = errors.New("webhook signature missing or wrong: want X-Hub-Signature-256 with the HMAC-SHA256 of the body keyed with GITHUB_WEBHOOK_SECRET")
+	ErrBadSignature error = &kindError{"webhook signature missing or wrong: want X-Hub-Signature-256 with the HMAC-SHA256 of the body keyed with GITHUB_WEBHOOK_SECRET", bot.ErrBadSignature}
 	// ErrNoWebhookSecret: ReadWebhook was given an empty secret. Deliveries are never
 	// accepted unverified (go-github's ValidatePayload skips the check in that case).
-	ErrNoWebhookSecret = errors.New("no GitHub webhook secret: set GITHUB_WEBHOOK_SECRET; deliveries cannot be verified without one")
+	ErrNoWebhookSecret error = &kindError{"no GitHub webhook secret: set GITHUB_WEBHOOK_SECRET; deliveries cannot be verified without one", bot.ErrBadSignature}
 	// ErrMalformedWebhook: a correctly signed delivery that cannot be read: an
 	// unsupported Content-Type, missing X-GitHub-Event or X-GitHub-Delivery headers, a
 	// body that is not a JSON object, or a workflow_run/workflow_job event without its run
@@ -60,80 +61,30 @@ var (
 	ErrMalformedWebhook = errors.New("malformed webhook delivery")
 )
 
-// WebhookEvent is a verified GitHub delivery the bot cares about, as plain data (it is
-// persisted as a job payload).
-type WebhookEvent struct {
-	// Delivery is X-GitHub-Delivery, the delivery's GUID; a redelivery gets a new one.
-	Delivery string `json:"delivery"`
-	// Event is X-GitHub-Event: "workflow_run", "workflow_job", "ping", or another event
-	// the caller acknowledges and ignores.
-	Event  string `json:"event"`
-	Action string `json:"action"`
-	// Repo is the repository as owner/name; empty for a ping of an App or organization
-	// hook, which names none.
-	Repo string `json:"repo"`
-	// Installation is the GitHub App installation that sent the delivery; zero for a
-	// repository or organization webhook.
-	Installation int64 `json:"installation,omitempty"`
-	// Run is set for workflow_run events, Job for workflow_job events.
-	Run *WebhookRun `json:"run,omitempty"`
-	Job *WebhookJob `json:"job,omitempty"`
-}
+// WebhookEvent is a verified GitHub delivery the bot cares about, as plain data (the
+// bot's type: it is persisted as a job payload).
+type WebhookEvent = bot.Event
 
 // WebhookRun is the workflow_run of a workflow_run event.
-type WebhookRun struct {
-	ID      int64 `json:"id"`
-	Attempt int   `json:"attempt"`
-	Number  int   `json:"number"`
-	// Name is the workflow's name; Path the file that defined it
-	// (.github/workflows/publish.yml), which is what a trusted publisher names.
-	Name       string    `json:"name"`
-	Path       string    `json:"path"`
-	Event      string    `json:"event"`
-	Status     string    `json:"status"`
-	Conclusion string    `json:"conclusion"`
-	HeadBranch string    `json:"head_branch"`
-	HeadSHA    string    `json:"head_sha"`
-	HTMLURL    string    `json:"html_url"`
-	UpdatedAt  time.Time `json:"updated_at,omitzero"`
-}
+type WebhookRun = bot.EventRun
 
 // WebhookJob is the workflow_job of a workflow_job event.
-type WebhookJob struct {
-	ID           int64  `json:"id"`
-	RunID        int64  `json:"run_id"`
-	RunAttempt   int    `json:"run_attempt"`
-	Name         string `json:"name"`
-	Status       string `json:"status"`
-	Conclusion   string `json:"conclusion"`
-	HTMLURL      string `json:"html_url"`
-	WorkflowName string `json:"workflow_name"`
-	HeadBranch   string `json:"head_branch"`
-	HeadSHA      string `json:"head_sha"`
-	// FailedSteps are the names of the steps whose conclusion is failure, in order.
-	FailedSteps []string `json:"failed_steps,omitempty"`
+type WebhookJob = bot.EventJob
+
+// Webhook is the bot's WebhookReader: the events HandledEvent names, read and verified
+// by ReadWebhook with Secret.
+type Webhook struct {
+	Secret Secret
 }
 
-// Ref returns the RunRef of the event's run (or job's run). For a workflow_job event it
-// also names the job, so that FetchRun reads just that job; set JobID to zero to read
-// every failed job of the run. An event with neither run nor job gives only the
-// repository.
-func (e *WebhookEvent) Ref() RunRef {
-	if e == nil {
-		return RunRef{}
-	}
-	owner, repo, _ := strings.Cut(e.Repo, "/")
-	ref := RunRef{Owner: owner, Repo: repo}
-	switch {
-	case e.Run != nil:
-		ref.RunID = e.Run.ID
-		ref.Attempt = e.Run.Attempt
-	case e.Job != nil:
-		ref.RunID = e.Job.RunID
-		ref.JobID = e.Job.ID
-		ref.Attempt = e.Job.RunAttempt
-	}
-	return ref
+var _ bot.WebhookReader = Webhook{}
+
+// Handles is HandledEvent.
+func (Webhook) Handles(event string) bool { return HandledEvent(event) }
+
+// Read is ReadWebhook with the webhook's secret.
+func (h Webhook) Read(w http.ResponseWriter, r *http.Request, limit int64) (*WebhookEvent, error) {
+	return ReadWebhook(w, r, h.Secret, limit)
 }
 
 // What GitHub puts in its delivery headers; anything else is refused before it reaches a
@@ -301,6 +252,9 @@ func decodeWebhook(event string, payload []byte) (*WebhookEvent, error) {
 		if !ownerRE.MatchString(owner) || !repoRE.MatchString(repo) || repo == "." || repo == ".." {
 			return nil, fmt.Errorf("%w: repository.full_name %q is not owner/name", ErrMalformedWebhook, clip(ev.Repo, 100))
 		}
+	}
+	if event == EventPullRequest {
+		return decodePull(ev, payload)
 	}
 	if event != EventWorkflowRun && event != EventWorkflowJob {
 		return ev, nil

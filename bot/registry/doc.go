@@ -1,6 +1,7 @@
 // Package registry asks the npm registry the two questions a publish failure can turn on:
 // does the package exist (and is this version already published), and which trusted
-// publishers does it list.
+// publishers does it list. Client.ForBot answers them as the bot's Registry, in the bot's
+// types.
 //
 // It is read-only and small on purpose. A Client sends GET requests through the net/http
 // client it is given: the package document (GET <base>/<name>, scoped names escaped as

@@ -206,7 +206,8 @@ func (bd *builder) result(r bot.Reply, res *diagnose.Result) {
 			}
 			bd.add(section(h))
 			bd.evidence("*Evidence*", d.Evidence, r.JobURL)
-			bd.fix(d.Fix)
+			bd.fix(d.Fix.Fix)
+			bd.patch(&d)
 		}
 	case top != nil && res.Verdict == diagnose.Inconclusive:
 		named[top.ID] = true // the verdict line names it
@@ -219,7 +220,8 @@ func (bd *builder) result(r bot.Reply, res *diagnose.Result) {
 	case top != nil:
 		named[top.ID] = true
 		bd.evidence("*Evidence*", top.Evidence, r.JobURL)
-		bd.fix(top.Fix)
+		bd.fix(top.Fix.Fix)
+		bd.patch(top)
 	case res.Failure != nil:
 		bd.evidence("*Where it failed*", []diagnose.Evidence{*res.Failure}, r.JobURL)
 	}
@@ -498,6 +500,9 @@ func actionButtons(r bot.Reply) []slack.BlockElement {
 		fixed := slack.NewButtonBlockElement(actionFixed, id, plain("Fixed it"))
 		fixed.Style = slack.StylePrimary
 		els = append(els, fixed, slack.NewButtonBlockElement(actionWrong, id, plain("Wrong cause")))
+	}
+	if fix := fixPRButton(r); fix != nil {
+		els = append(els, fix)
 	}
 	return els
 }

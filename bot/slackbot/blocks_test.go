@@ -38,11 +38,11 @@ func sampleDiagnosed() *diagnose.Result {
 					{Line: 416, Text: "npm error 404  '@acme/cli@1.2.3' is not in this registry. <pkg> & co", Source: "log"},
 					{Line: 31, Text: "node-version: 22", Source: "workflow", File: ".github/workflows/release.yml"},
 				},
-				Fix: knowledge.Fix{
+				Fix: diagnose.AnswerFix{Fix: knowledge.Fix{
 					Summary: "Install npm 11.5.1 or later before publishing.",
 					Steps:   []string{"Add a step that runs `npm install -g npm@^11.5.1` before `npm publish`.", "Re-run the workflow."},
 					Snippet: "- run: npm install -g npm@^11.5.1\n- run: npm publish --provenance",
-				},
+				}},
 				Refs: []string{"https://docs.npmjs.com/trusted-publishers", "https://github.blog/changelog/2025-07-31-npm-trusted-publishing-with-oidc-is-generally-available/"},
 			},
 			{ID: "oidc-missing-id-token", Title: "The job lacks permissions: id-token: write", Confidence: 0.41},
@@ -59,7 +59,7 @@ func sampleInconclusive() *diagnose.Result {
 		Diagnoses: []diagnose.Diagnosis{
 			{ID: "oidc-missing-id-token", Title: "The job lacks permissions: id-token: write", Confidence: 0.55,
 				Evidence: []diagnose.Evidence{{Line: 88, Text: "npm error code E404", Source: "log"}, {Source: "run", Text: "workflow_run.path = .github/workflows/publish.yml"}},
-				Fix:      knowledge.Fix{Summary: "Give the publish job `permissions: id-token: write`."},
+				Fix:      diagnose.AnswerFix{Fix: knowledge.Fix{Summary: "Give the publish job `permissions: id-token: write`."}},
 				Refs:     []string{"https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/about-security-hardening-with-openid-connect"}},
 			{ID: "oidc-trusted-publisher-workflow-mismatch", Title: "The trusted publisher names another workflow file", Confidence: 0.5},
 			{ID: "oidc-npm-too-old", Title: "npm is too old for trusted publishing", Confidence: 0.31},
@@ -89,7 +89,7 @@ func sampleTwoFailures() *diagnose.Result {
 	res := sampleDiagnosed()
 	res.Diagnoses[0].Cause = "npm older than 11.5.1 has no OIDC token exchange. It sends whatever token .npmrc holds. Node 22 bundles npm 10. A fourth sentence is never shown."
 	res.Diagnoses[1].Evidence = []diagnose.Evidence{{Line: 9, Text: "Error: Resource not accessible by integration", Source: "log"}}
-	res.Diagnoses[1].Fix = knowledge.Fix{Summary: "Grant the job `id-token: write`."}
+	res.Diagnoses[1].Fix.Fix = knowledge.Fix{Summary: "Grant the job `id-token: write`."}
 	res.Failures = []string{res.Diagnoses[0].ID, res.Diagnoses[1].ID}
 	return res
 }

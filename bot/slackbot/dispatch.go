@@ -120,7 +120,7 @@ func (c *Client) requestFromMessage(req bot.Request, ev *slackevents.MessageEven
 	req.ThreadTS = firstNonEmpty(ev.ThreadTimeStamp, ev.TimeStamp)
 	switch ev.ChannelType {
 	case "im":
-		req.Kind = "dm"
+		req.Kind, req.Direct = "dm", true
 		req.Files = files(shared, false)
 		if len(req.Files) > 0 {
 			req.Kind = "file"
@@ -341,6 +341,8 @@ func (c *Client) blockAction(ctx context.Context, b bot.Backend, ic slack.Intera
 			c.logger.Error("could not open the feedback form", "diagnosis", a.Value, "err", err)
 			c.tell(ctx, ic, "Sorry, I could not open the form just now. Try the button again.")
 		}
+	case actionFixPR:
+		c.fixPRClicked(ctx, b, ic, a)
 	case actionAck:
 		id, err := strconv.ParseInt(a.Value, 10, 64)
 		if err != nil {

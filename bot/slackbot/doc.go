@@ -17,6 +17,8 @@
 //	                           picker query (block_suggestion) → Backend.SearchRules
 //	                           modal submitted → Backend.Feedback → empty 200 closes it
 //	                           "I'm on it" → Backend.Acknowledge
+//	                           "Open a fix PR" → bot.FixPRBackend.RequestFixPR (durable job)
+//	                                             → ephemeral "Opening a pull request…"
 //
 // Every HTTP request is bounded (MaxRequestBytes) and must carry Slack's v0 signature
 // (HMAC-SHA256 of "v0:{timestamp}:{body}" with the signing secret, the timestamp within five

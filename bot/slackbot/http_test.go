@@ -172,12 +172,12 @@ func TestEvents(t *testing.T) {
 		{
 			name:  "DM",
 			inner: map[string]any{"type": "message", "channel_type": "im", "user": "U0ALICE", "text": "npm error code E404", "ts": "1764062000.000300", "channel": "D0DM"},
-			want:  &bot.Request{Kind: "dm", Channel: "D0DM", User: "U0ALICE", ThreadTS: "1764062000.000300", Text: "npm error code E404"},
+			want:  &bot.Request{Kind: "dm", Channel: "D0DM", Direct: true, User: "U0ALICE", ThreadTS: "1764062000.000300", Text: "npm error code E404"},
 		},
 		{
 			name:  "DM with a file",
 			inner: map[string]any{"type": "message", "subtype": "file_share", "channel_type": "im", "user": "U0ALICE", "text": "", "ts": "1764062000.000400", "channel": "D0DM", "files": []any{logFile}},
-			want: &bot.Request{Kind: "file", Channel: "D0DM", User: "U0ALICE", ThreadTS: "1764062000.000400",
+			want: &bot.Request{Kind: "file", Channel: "D0DM", Direct: true, User: "U0ALICE", ThreadTS: "1764062000.000400",
 				Files: []bot.File{{ID: "F0LOG", Name: "publish.log", Mimetype: "text/plain", Size: 1234, URL: "https://files.slack.com/files-pri/T0TEAM-F0LOG/download/publish.log"}}},
 		},
 		{

@@ -230,7 +230,7 @@ func actionCheck(env ghaction.Env, stdout io.Writer, logger *slog.Logger) error 
 	if err != nil {
 		return err
 	}
-	args := []string{"check", "--format", "json"}
+	args := []string{"check", "--format", "json", "--diff"}
 	if env.Package != "" {
 		args = append(args, "--package", env.Package)
 	}
@@ -267,7 +267,7 @@ func actionCheck(env ghaction.Env, stdout io.Writer, logger *slog.Logger) error 
 			warns++
 		}
 	}
-	if err := appendSummary(env, io.Discard, checkSummary(ans.Findings, files, pathOf, errs, warns)); err != nil {
+	if err := appendSummary(env, io.Discard, checkSummary(ans.Findings, files, pathOf, errs, warns)+ghaction.PatchSummary(ans.Patch, len(ans.Fixed))); err != nil {
 		return err
 	}
 	if err := setOutputs(env, io.Discard, [][2]string{

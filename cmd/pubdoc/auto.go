@@ -19,7 +19,8 @@ import (
 	"github.com/pubdoc/pubdoc/internal/config"
 )
 
-// autoTimeout bounds one auto-mode diagnosis: every fetch and registry look-up of it.
+// autoTimeout bounds one auto-mode diagnosis: every fetch, registry look-up and log scan
+// of it (bot.DiagnoseRun hands the context to the engine).
 const autoTimeout = 2 * time.Minute
 
 // isRunURL tells a GitHub Actions run or job URL from a file name.
@@ -160,7 +161,7 @@ func diagnoseRef(ctx context.Context, eng *diagnose.Engine, client *gha.Client, 
 	if len(run.FailedJobs) == 0 {
 		return nil, usagef("run %d of %s/%s has no failed job (conclusion %q)", ref.RunID, ref.Owner, ref.Repo, run.Conclusion)
 	}
-	results, err := bot.DiagnoseRun(ctx, eng, run, reg, logger)
+	results, err := bot.DiagnoseRun(ctx, eng, run, reg.ForBot(), logger)
 	if err != nil {
 		return nil, err
 	}

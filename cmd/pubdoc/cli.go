@@ -239,17 +239,23 @@ input. With --format json a failure is JSON too (pubdoc.error/v1).`,
 func newCheckCmd(stdout io.Writer) *cobra.Command {
 	var opt checkOptions
 	cmd := &cobra.Command{
-		Use:   "check [--format FORMAT] [--package FILE] [PATH ...]",
+		Use:   "check [--format FORMAT] [--package FILE] [--fix | --diff] [PATH ...]",
 		Short: "predict publish failures in workflow files before they run",
 		Long: `Check GitHub Actions workflow files, or the directories holding them
 (default .github/workflows), for what will fail the publish: npm too old
 for trusted publishing, a missing id-token: write, and more. Each finding
 names the file as given, the line, the fix and a snippet. Exit 1 on an
 error-level finding, so it can gate CI; 2 when a file cannot be read.
+--fix edits the files for every finding with a mechanical fix (node-version,
+permissions, an npm pin, registry-url, --provenance, publishConfig.access)
+and keeps comments, order and indentation; --diff prints the same edits as
+a unified diff instead. A second --fix changes nothing.
 --format github prints workflow commands (::error file=…,line=…::) that
 annotate the lines in a run; sarif is SARIF 2.1.0 for code scanning.`,
 		Example: `  pubdoc check
   pubdoc check .github/workflows/release.yml --package packages/cli/package.json
+  pubdoc check --diff | git apply --check   # the fixes, as a patch
+  pubdoc check --fix                         # or made in place
   pubdoc check --format sarif > pubdoc.sarif
   pubdoc check --format github .github/workflows`,
 		DisableFlagsInUseLine: true,
@@ -260,6 +266,8 @@ annotate the lines in a run; sarif is SARIF 2.1.0 for code scanning.`,
 	}
 	formatFlag(cmd, &opt.format, "text", "json", "markdown", "sarif", "github")
 	cmd.Flags().StringVar(&opt.pkg, "package", "package.json", "the package.json being published (read when it exists)")
+	cmd.Flags().BoolVar(&opt.fix, "fix", false, "edit the files to fix what has a mechanical fix (comments and layout kept), then report what is left")
+	cmd.Flags().BoolVar(&opt.diff, "diff", false, "print those fixes as a unified diff (git apply), writing nothing")
 	return cmd
 }
 

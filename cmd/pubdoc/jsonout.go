@@ -66,6 +66,10 @@ func writeJSONError(stdout io.Writer, format string, err error) {
 type checkAnswer struct {
 	Schema   string             `json:"schema"`
 	Findings []workflow.Finding `json:"findings"`
+	// Fixed and Patch answer --fix and --diff: the findings the fixes remove and the fixes
+	// as a unified diff.
+	Fixed []workflow.Finding `json:"fixed,omitempty"`
+	Patch string             `json:"patch,omitempty"`
 }
 
 // givenPaths names each finding's file by the path it was given as (the JSON contract:

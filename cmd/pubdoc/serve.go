@@ -128,13 +128,13 @@ func serve(ctx context.Context, getenv func(string) string, readFile func(string
 	}
 	defer func() { _ = st.Close() }() // after Stop: nothing left to flush
 
-	var fetcher bot.RunFetcher
+	var fetcher bot.GitHub
 	if gh != nil {
 		fetcher = gh
 	}
 	svc, err := bot.New(bot.Config{
 		Engine: eng, Store: st, Messenger: slack, GitHub: fetcher, Routes: routes, Metrics: m,
-		Registry: reg, ThreadWindow: cfg.window, MaxFileBytes: slackCfg.MaxFileBytes,
+		Registry: reg.ForBot(), ThreadWindow: cfg.window, MaxFileBytes: slackCfg.MaxFileBytes,
 	}, logger)
 	if err != nil {
 		return err
@@ -145,7 +145,7 @@ func serve(ctx context.Context, getenv func(string) string, readFile func(string
 		slack.Routes(mux, svc)
 	}
 	if cfg.webhookSecret != "" {
-		mux.Handle("POST /github/webhook", svc.WebhookHandler(cfg.webhookSecret))
+		mux.Handle("POST /github/webhook", svc.WebhookHandler(gha.Webhook{Secret: cfg.webhookSecret}))
 	} else {
 		mux.HandleFunc("POST /github/webhook", func(w http.ResponseWriter, _ *http.Request) {
 			http.Error(w, "the GitHub webhook is off: set GITHUB_WEBHOOK_SECRET", http.StatusNotFound)
@@ -182,6 +182,10 @@ func serve(ctx context.Context, getenv func(string) string, readFile func(string
 		return fmt.Errorf("starting the workers: %w", err)
 	}
 	go reportJobs(ctx, st, m)
+	go reportFeedback(ctx, st, m)
+	if err := startDigests(ctx, routes, st, slack, kb, fetcher, logger); err != nil {
+		return err
+	}
 	if slackCfg.AppToken != "" {
 		go func() {
 			if err := slack.RunSocketMode(ctx, svc); err != nil && !errors.Is(err, context.Canceled) {

@@ -97,7 +97,7 @@ func TestFromEnv(t *testing.T) {
 func TestDiagnosisAnnotations(t *testing.T) {
 	d := diagnose.Diagnosis{
 		ID: "oidc-npm-too-old", Title: "npm is too old for trusted publishing", Confidence: 0.93,
-		Fix: knowledge.Fix{Summary: "Use Node 24."},
+		Fix: diagnose.AnswerFix{Fix: knowledge.Fix{Summary: "Use Node 24."}},
 		Evidence: []diagnose.Evidence{
 			{Line: 14, Text: "node-version: 20", Source: "workflow", File: "release.yml"},
 			{Line: 14, Text: "node-version: 20", Source: "workflow", File: "release.yml"},
