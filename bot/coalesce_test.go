@@ -191,3 +191,17 @@ func TestAbandonedBatchIsTakenOver(t *testing.T) {
 		t.Fatalf("posts %+v, want batch 2 (303-304) then batch 3 (305)", posts[2:])
 	}
 }
+
+// A free channel is taken however short the wait allowed: with the wait's timer already
+// expired, select used to pick it over the free channel half the time and refuse.
+func TestPacerTakesAFreeChannelWithoutWaiting(t *testing.T) {
+	p := newPacer(Flood{PostEvery: time.Nanosecond, MaxWait: time.Nanosecond}.withDefaults())
+	p.sleep = func(context.Context, time.Duration) error { return nil }
+	for i := range 200 {
+		done, err := p.wait(context.Background(), "C1")
+		if err != nil {
+			t.Fatalf("wait %d on a free channel: %v", i, err)
+		}
+		done(false, nil)
+	}
+}

@@ -81,14 +81,8 @@ func (p *pacer) wait(ctx context.Context, channel string) (func(sent bool, err e
 		p.busy[channel] = sem
 	}
 	p.mu.Unlock()
-	timer := time.NewTimer(p.maxWait)
-	defer timer.Stop()
-	select {
-	case sem <- struct{}{}:
-	case <-timer.C:
-		return nil, retryAfter(p.every, fmt.Errorf("channel %s: %w (a message is in flight)", channel, errChannelBusy))
-	case <-ctx.Done():
-		return nil, fmt.Errorf("waiting for the channel's turn: %w", ctx.Err())
+	if err := p.take(ctx, channel, sem); err != nil {
+		return nil, err
 	}
 	p.mu.Lock()
 	d := p.next[channel].Sub(p.now())
@@ -120,6 +114,27 @@ func (p *pacer) wait(ctx context.Context, channel string) (func(sent bool, err e
 		p.mu.Unlock()
 		<-sem
 	}, nil
+}
+
+// take takes the channel's semaphore, waiting at most maxWait. A free semaphore is taken
+// first: with both ready, select would pick the expired timer half the time (a short
+// maxWait under load refused free channels).
+func (p *pacer) take(ctx context.Context, channel string, sem chan struct{}) error {
+	select {
+	case sem <- struct{}{}:
+		return nil
+	default:
+	}
+	timer := time.NewTimer(p.maxWait)
+	defer timer.Stop()
+	select {
+	case sem <- struct{}{}:
+		return nil
+	case <-timer.C:
+		return retryAfter(p.every, fmt.Errorf("channel %s: %w (a message is in flight)", channel, errChannelBusy))
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for the channel's turn: %w", ctx.Err())
+	}
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
