@@ -232,13 +232,15 @@ func TestFixPRMergeIsSaidInTheThread(t *testing.T) {
 			Pull: &EventPull{Number: 7, HTMLURL: "https://github.com/acme/widgets/pull/7", HeadRef: branch, BaseRef: "main", State: "closed", Merged: true, MergedBy: "octocat"}}
 	}
 	before, _, _ := h.msg.snapshot()
-	for range 2 { // a redelivery
-		if err := h.svc.fixPRMerged(context.Background(), merged("pubdoc/fix-oidc-npm-too-old-3d1f0c9")); err != nil {
+	for i := range 2 { // a redelivery
+		ev := merged("pubdoc/fix-oidc-npm-too-old-3d1f0c9")
+		ev.Delivery += fmt.Sprint(i)
+		if err := h.deliver(t, ev); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for _, ev := range []*Event{merged("feature/x"), merged("pubdoc/fix-other-0000000")} {
-		if err := h.svc.fixPRMerged(context.Background(), ev); err != nil {
+		if err := h.deliver(t, ev); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -249,5 +251,44 @@ func TestFixPRMergeIsSaidInTheThread(t *testing.T) {
 	last := posts[len(posts)-1]
 	if last.Target.ThreadTS != parent.TS || !strings.Contains(last.Reply.Text, "was merged into `main` by octocat") {
 		t.Errorf("posted %+v", last)
+	}
+}
+
+// An answer to a run link in chat records its run, so its fix can be opened too; the link
+// goes to the asker's thread.
+func TestFixPRFromARunLinkAnswer(t *testing.T) {
+	h := newHarness(t)
+	run := publishRun(t, 301, example(t, "old-npm.log"))
+	run.HeadSHA = fixSHA
+	h.runs.runs[301] = run
+	req := Request{Kind: "mention", DeliveryID: "Ev301", Channel: "C0ONCALL", User: "U1", ThreadTS: "1700000000.000300",
+		Text: "https://github.com/acme/widgets/actions/runs/301"}
+	if err := h.ask(t, req); err != nil {
+		t.Fatal(err)
+	}
+	posts, _, eph := h.msg.snapshot()
+	if len(posts) != 1 || posts[0].Reply.DiagnosisID == 0 || len(eph) != 0 {
+		t.Fatalf("posts %+v ephemerals %+v", posts, eph)
+	}
+	id := posts[0].Reply.DiagnosisID
+	d, err := h.store.Diagnosis(context.Background(), id)
+	if err != nil || d.Repo != "acme/widgets" || d.RunID != 301 {
+		t.Fatalf("stored %+v, %v: want the run recorded", d, err)
+	}
+	msg, err := h.svc.RequestFixPR(context.Background(), FixPRRequest{DeliveryID: "c301", DiagnosisID: id, User: "U1", Channel: "C0ONCALL", ThreadTS: req.ThreadTS})
+	if err != nil || msg == "" {
+		t.Fatal(err)
+	}
+	h.store.mu.Lock()
+	task := h.store.tasks[len(h.store.tasks)-1]
+	h.store.mu.Unlock()
+	task.Attempt, task.MaxAttempts = 1, 10
+	if err := h.svc.Handle(context.Background(), task); err != nil {
+		t.Fatal(err)
+	}
+	posts, _, _ = h.msg.snapshot()
+	last := posts[len(posts)-1]
+	if len(h.runs.prs) != 1 || last.Target.Channel != "C0ONCALL" || last.Target.ThreadTS != req.ThreadTS || !strings.Contains(last.Reply.Text, "/pull/7|pull request #7>") {
+		t.Errorf("prs %v, last post %+v", h.runs.prs, last)
 	}
 }

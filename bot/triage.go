@@ -22,6 +22,9 @@ var failed = map[string]bool{"failure": true, "timed_out": true}
 // handleWebhook runs a GitHub delivery: a failed run is diagnosed and posted into its
 // triage thread; a green run marks the threads of its workflow and branch fixed.
 func (s *Service) handleWebhook(ctx context.Context, ev *Event, attempt, maxAttempts int) error {
+	if ev.Event == "pull_request" {
+		return s.fixPRMerged(ctx, ev) // a fix pull request's merge is said in its thread
+	}
 	if ev.Event != "workflow_run" || ev.Run == nil || ev.Action != "completed" {
 		return nil // workflow_job deliveries are acknowledged; the run's delivery carries the work
 	}
