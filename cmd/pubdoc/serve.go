@@ -140,43 +140,11 @@ func serve(ctx context.Context, getenv func(string) string, readFile func(string
 		return err
 	}
 
-	mux := http.NewServeMux()
-	if slackCfg.SigningSecret != "" {
-		slack.Routes(mux, svc)
-	}
-	if cfg.webhookSecret != "" {
-		mux.Handle("POST /github/webhook", svc.WebhookHandler(gha.Webhook{Secret: cfg.webhookSecret}))
-	} else {
-		mux.HandleFunc("POST /github/webhook", func(w http.ResponseWriter, _ *http.Request) {
-			http.Error(w, "the GitHub webhook is off: set GITHUB_WEBHOOK_SECRET", http.StatusNotFound)
-		})
-	}
-	probes(mux, st, slack.SocketModeReady)
-	// /metrics and the API go on the admin listener when there is one, else here.
-	admin := mux
-	if cfg.adminAddr != "" {
-		admin = http.NewServeMux()
-		probes(admin, st, slack.SocketModeReady)
-	}
-	// Any method: the handler answers a GET with a JSON 405, where the mux would answer text.
-	admin.Handle("/api/diagnose", svc.APIHandler(bot.APIConfig{Token: cfg.apiToken}))
-	admin.Handle("GET /metrics", m.Handler())
-
-	ln, err := net.Listen("tcp", cfg.addr)
+	servers, listeners, err := listen(cfg, serveMuxes(cfg, svc, slack, st, m))
 	if err != nil {
-		return fmt.Errorf("listening on %s: %w", cfg.addr, err)
+		return err
 	}
-	servers := []*http.Server{newHTTPServer(mux)}
-	listeners := []net.Listener{ln}
-	if cfg.adminAddr != "" {
-		aln, err := net.Listen("tcp", cfg.adminAddr)
-		if err != nil {
-			_ = ln.Close()
-			return fmt.Errorf("listening on %s (PUBDOC_ADMIN_ADDR): %w", cfg.adminAddr, err)
-		}
-		servers = append(servers, newHTTPServer(admin))
-		listeners = append(listeners, aln)
-	}
+	ln := listeners[0]
 
 	if err := st.Start(ctx, svc.Handle); err != nil {
 		return fmt.Errorf("starting the workers: %w", err)
@@ -227,6 +195,57 @@ func serve(ctx context.Context, getenv func(string) string, readFile func(string
 	}
 	logger.Info("stopped")
 	return err
+}
+
+// muxes are serve's handlers: the public one and, with PUBDOC_ADMIN_ADDR, the admin one
+// (/metrics and the API); without it admin is public.
+type muxes struct{ public, admin *http.ServeMux }
+
+// serveMuxes routes Slack, the GitHub webhook, the probes, the API and /metrics.
+func serveMuxes(cfg serveConfig, svc *bot.Service, slack *slackbot.Client, st *store.Store, m *metrics.Metrics) muxes {
+	mux := http.NewServeMux()
+	if cfg.slack.SigningSecret != "" {
+		slack.Routes(mux, svc)
+	}
+	if cfg.webhookSecret != "" {
+		mux.Handle("POST /github/webhook", svc.WebhookHandler(gha.Webhook{Secret: cfg.webhookSecret}))
+	} else {
+		mux.HandleFunc("POST /github/webhook", func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, "the GitHub webhook is off: set GITHUB_WEBHOOK_SECRET", http.StatusNotFound)
+		})
+	}
+	probes(mux, st, slack.SocketModeReady)
+	// /metrics and the API go on the admin listener when there is one, else here.
+	admin := mux
+	if cfg.adminAddr != "" {
+		admin = http.NewServeMux()
+		probes(admin, st, slack.SocketModeReady)
+	}
+	// Any method: the handler answers a GET with a JSON 405, where the mux would answer text.
+	admin.Handle("/api/diagnose", svc.APIHandler(bot.APIConfig{Token: cfg.apiToken}))
+	admin.Handle("GET /metrics", m.Handler())
+	return muxes{public: mux, admin: admin}
+}
+
+// listen opens the public listener and, with PUBDOC_ADMIN_ADDR, the admin one, each with
+// its server; the public one is first.
+func listen(cfg serveConfig, mx muxes) ([]*http.Server, []net.Listener, error) {
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listening on %s: %w", cfg.addr, err)
+	}
+	servers := []*http.Server{newHTTPServer(mx.public)}
+	listeners := []net.Listener{ln}
+	if cfg.adminAddr != "" {
+		aln, err := net.Listen("tcp", cfg.adminAddr)
+		if err != nil {
+			_ = ln.Close()
+			return nil, nil, fmt.Errorf("listening on %s (PUBDOC_ADMIN_ADDR): %w", cfg.adminAddr, err)
+		}
+		servers = append(servers, newHTTPServer(mx.admin))
+		listeners = append(listeners, aln)
+	}
+	return servers, listeners, nil
 }
 
 // newHTTPServer serves h with timeouts that bound what a slow client can hold.
