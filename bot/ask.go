@@ -312,11 +312,22 @@ func (s *Service) diagnoseBytes(ctx context.Context, name string, data []byte, b
 		if err != nil {
 			return nil, "", fmt.Errorf("not a readable zip: %w", err)
 		}
-		rs, rep, err := s.cfg.Engine.DiagnoseZipBudget(ctx, zr, budget)
+		logs := map[string]*strings.Builder{} // each job's text as diagnosed, for the store to learn from
+		keep := func(job string) io.Writer {
+			logs[job] = &strings.Builder{}
+			return logs[job]
+		}
+		rs, rep, err := s.cfg.Engine.DiagnoseZipKeep(ctx, zr, budget, keep)
 		if err != nil {
 			return nil, "", err
 		}
-		results = zipAnswers(zr, rs)
+		for _, res := range rs {
+			a := answer{res: res}
+			if l := logs[res.Job]; l != nil {
+				a.log = l.String()
+			}
+			results = append(results, a)
+		}
 		switch {
 		case rep.JobCapped:
 			note = fmt.Sprintf("I diagnosed %d of the %d job logs in %s, the first that failed (at most %d per message); the others were not read.", rep.Returned, rep.Jobs, name, MaxMessageJobs)
@@ -345,31 +356,6 @@ func (s *Service) diagnoseBytes(ctx context.Context, name string, data []byte, b
 			mb(budget.Read()-before), what, name, MaxMessageTextBytes>>20)
 	}
 	return []answer{{res: res, log: read.String()}}, note, nil
-}
-
-// zipAnswers pairs the results of a run-log zip with their jobs' logs, read again (at
-// most MaxMessageTextBytes of them in all, as the message's budget read; a job whose log
-// cannot be read again gets none).
-func zipAnswers(zr *zip.Reader, results []*diagnose.Result) []answer {
-	jobs, _ := diagnose.Jobs(zr) // read once already by DiagnoseZipBudget
-	out := make([]answer, len(results))
-	left := int64(MaxMessageTextBytes)
-	for i, res := range results {
-		out[i].res = res
-		for _, j := range jobs {
-			if j.Name != res.Job {
-				continue
-			}
-			if rc, err := j.Open(); err == nil {
-				b, _ := io.ReadAll(io.LimitReader(rc, left))
-				_ = rc.Close() // read-only
-				out[i].log = string(b)
-				left -= int64(len(b))
-			}
-			break
-		}
-	}
-	return out
 }
 
 // mb writes a byte count in MB, one decimal below 10.

@@ -119,6 +119,13 @@ func (z ZipReport) Complete() bool { return !z.Cut && !z.JobCapped && z.Read == 
 // jobs read are returned, up to the job budget). The report says what was left out. A
 // nil budget is unlimited.
 func (e *Engine) DiagnoseZipBudget(ctx context.Context, zr *zip.Reader, b *Budget) ([]*Result, ZipReport, error) {
+	return e.DiagnoseZipKeep(ctx, zr, b, nil)
+}
+
+// DiagnoseZipKeep is DiagnoseZipBudget that also copies each job's text, as it is read, to
+// keep(job) when that returns a writer: for a caller that stores the logs it diagnosed
+// without decompressing them a second time.
+func (e *Engine) DiagnoseZipKeep(ctx context.Context, zr *zip.Reader, b *Budget, keep func(job string) io.Writer) ([]*Result, ZipReport, error) {
 	if b == nil {
 		b = &Budget{}
 	}
@@ -143,7 +150,13 @@ func (e *Engine) DiagnoseZipBudget(ctx context.Context, zr *zip.Reader, b *Budge
 			return nil, rep, err
 		}
 		br := b.Reader(rc)
-		res, err := e.DiagnoseContext(ctx, br, nil)
+		var text io.Reader = br
+		if keep != nil {
+			if w := keep(j.Name); w != nil {
+				text = io.TeeReader(br, w)
+			}
+		}
+		res, err := e.DiagnoseContext(ctx, text, nil)
 		_ = rc.Close() // read-only
 		rep.Read++
 		if br.Cut() {

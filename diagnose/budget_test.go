@@ -138,3 +138,36 @@ func TestDiagnoseZipBudget(t *testing.T) {
 		t.Errorf("no budget: %d results, %+v, %v; want 30, complete", len(all), rep, err)
 	}
 }
+
+// DiagnoseZipKeep hands each job's text, as read for the diagnosis, to the caller's writer.
+func TestDiagnoseZipKeepCopiesEachJobsText(t *testing.T) {
+	e := testEngine(t)
+	files := map[string]string{
+		"0_publish.txt": e402Tail + "\n##[error]Process completed with exit code 1.\n",
+		"1_test.txt":    "ok 1 - passes\n",
+	}
+	zr := writeZip(t, files)
+	kept := map[string]*strings.Builder{}
+	res, _, err := e.DiagnoseZipKeep(context.Background(), zr, nil, func(job string) io.Writer {
+		kept[job] = &strings.Builder{}
+		return kept[job]
+	})
+	if err != nil || len(res) == 0 {
+		t.Fatalf("%d results, %v", len(res), err)
+	}
+	jobs, err := Jobs(zr)
+	if err != nil || len(kept) != len(jobs) {
+		t.Fatalf("kept %d logs of %d jobs (%v)", len(kept), len(jobs), err)
+	}
+	for _, j := range jobs {
+		rc, err := j.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := io.ReadAll(rc)
+		_ = rc.Close()
+		if got := kept[j.Name]; got == nil || got.String() != string(want) || !strings.Contains(string(want), "ok 1") && !strings.Contains(string(want), "E402") {
+			t.Errorf("job %s: kept %q, read %q", j.Name, got, want)
+		}
+	}
+}

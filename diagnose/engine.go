@@ -512,6 +512,7 @@ func (e *Engine) joinedHits(ctx *evalContext, addHit func(a, i int)) {
 	from := max(0, len(lines)-maxJoinedLines)
 	var b strings.Builder
 	tried := map[int]bool{}
+	each := e.keyFinder(lines)
 	for i := from; i < len(lines); i++ {
 		first := strings.TrimRight(lines[i].Match, " \t")
 		if first == "" {
@@ -536,16 +537,16 @@ func (e *Engine) joinedHits(ctx *evalContext, addHit func(a, i int)) {
 				boundary := b.Len()
 				b.WriteString(sep)
 				b.WriteString(next)
-				e.joinedAnchors(ctx, b.String(), boundary, len(sep), i, tried, addHit)
+				e.joinedAnchors(ctx, each, b.String(), boundary, len(sep), i, tried, addHit)
 			}
 		}
 	}
 }
 
 // joinedAnchors records the anchors that match across the boundary of a joined line.
-func (e *Engine) joinedAnchors(ctx *evalContext, joined string, boundary, sepLen, i int, tried map[int]bool, addHit func(a, i int)) {
+func (e *Engine) joinedAnchors(ctx *evalContext, each func(string, func(int32, int)), joined string, boundary, sepLen, i int, tried map[int]bool, addHit func(a, i int)) {
 	clear(tried)
-	e.keyFinder(ctx.lines)(joined, func(k int32, end int) {
+	each(joined, func(k int32, end int) {
 		start := end - len(e.keyList[k])
 		if start < boundary && end > boundary+sepLen {
 			for _, a := range e.keyLits[k] {

@@ -80,6 +80,14 @@ type lineScanner struct {
 // errBinary is returned for input that is not text.
 var errBinary = errors.New("input is binary, not a text log")
 
+// checkText refuses input whose first 8 KiB hold a NUL byte: it is not a text log.
+func checkText(head []byte) error {
+	if i := bytes.IndexByte(head[:min(len(head), 8192)], 0); i >= 0 {
+		return fmt.Errorf("%w (NUL byte at offset %d)", errBinary, i)
+	}
+	return nil
+}
+
 func scanLines(r io.Reader, cfg *scanConfig) ([]rawLine, ScanStats, error) {
 	if b, ok := r.(*byteLog); ok {
 		return scanBytes(b.rest(), cfg)
@@ -98,8 +106,8 @@ func scanLines(r io.Reader, cfg *scanConfig) ([]rawLine, ScanStats, error) {
 		}
 		if first && filled > 0 {
 			first = false
-			if i := bytes.IndexByte(buf[:min(filled, 8192)], 0); i >= 0 {
-				return nil, s.stats, fmt.Errorf("%w (NUL byte at offset %d)", errBinary, i)
+			if err := checkText(buf[:filled]); err != nil {
+				return nil, s.stats, err
 			}
 		}
 		if eof {
@@ -147,8 +155,8 @@ func scanBytes(data []byte, cfg *scanConfig) (kept []rawLine, stats ScanStats, e
 			kept, err = nil, fmt.Errorf("reading log: the file changed while it was read (fault at %#x)", fault.Addr())
 		}
 	}()
-	if i := bytes.IndexByte(data[:min(len(data), 8192)], 0); i >= 0 {
-		return nil, s.stats, fmt.Errorf("%w (NUL byte at offset %d)", errBinary, i)
+	if err := checkText(data); err != nil {
+		return nil, s.stats, err
 	}
 	s.whole = len(data) < cfg.chunkBytes
 	for pos := 0; pos < len(data); {

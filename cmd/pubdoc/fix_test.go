@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pubdoc/pubdoc/diagnose"
 	"github.com/pubdoc/pubdoc/diagnose/workflow"
 	"github.com/pubdoc/pubdoc/internal/fakenpm"
 	"github.com/pubdoc/pubdoc/internal/schematest"
@@ -356,14 +357,7 @@ func TestRunAnswersCarryAPatch(t *testing.T) {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
 			schematest.Validate(t, schematest.DiagnosisFile, run.name, []byte(out))
-			var ans struct {
-				Diagnoses []struct {
-					ID  string `json:"id"`
-					Fix struct {
-						Patch string `json:"patch"`
-					} `json:"fix"`
-				} `json:"diagnoses"`
-			}
+			var ans diagnose.Answer
 			if err := json.Unmarshal([]byte(out), &ans); err != nil || len(ans.Diagnoses) == 0 {
 				t.Fatalf("answer (%v):\n%s", err, out)
 			}
@@ -536,15 +530,7 @@ func TestRunAnswerGivesTheTrustCommand(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	schematest.Validate(t, schematest.DiagnosisFile, "trust command", []byte(out))
-	var ans struct {
-		Diagnoses []struct {
-			ID  string `json:"id"`
-			Fix struct {
-				Patch   string `json:"patch"`
-				Command string `json:"command"`
-			} `json:"fix"`
-		} `json:"diagnoses"`
-	}
+	var ans diagnose.Answer
 	if err := json.Unmarshal([]byte(out), &ans); err != nil || len(ans.Diagnoses) == 0 {
 		t.Fatalf("answer (%v):\n%s", err, out)
 	}
