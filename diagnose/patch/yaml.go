@@ -33,6 +33,12 @@ func parseYAML(src []byte) (*yamlFile, error) {
 		bytes.Contains(src, []byte("\u0085")) || bytes.Contains(src, []byte("\u2028")) || bytes.Contains(src, []byte("\u2029")) {
 		return nil, fmt.Errorf("parse YAML: %w: not UTF-8, or line breaks other than \\n and \\r\\n", errCannotEdit)
 	}
+	// YAML allows no control character but tab and line breaks; yaml.v3 stops reading at a
+	// NUL instead of refusing it, so an edit before one can turn the rest into text it
+	// then refuses.
+	if bytes.ContainsFunc(src, func(r rune) bool { return r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f }) {
+		return nil, fmt.Errorf("parse YAML: %w: a control character", errCannotEdit)
+	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
 		return nil, fmt.Errorf("parse YAML: %w", err)
