@@ -26,6 +26,21 @@ type yamlFile struct {
 	eol    string
 }
 
+// parses returns e when the file with e applied is still a YAML document, else refuses
+// it: yaml.v3 reads some odd documents (a flow mapping followed by text on its line) that
+// an edit in place turns into ones it rejects, and no patch is better than a broken file.
+func (f *yamlFile) parses(e Edit) (Edit, error) {
+	out, err := Apply(f.src, []Edit{e})
+	if err != nil {
+		return Edit{}, err
+	}
+	var probe any
+	if err := yaml.Unmarshal(out, &probe); err != nil {
+		return Edit{}, fmt.Errorf("%w: the edit would leave no YAML document: %w", errCannotEdit, err)
+	}
+	return e, nil
+}
+
 func parseYAML(src []byte) (*yamlFile, error) {
 	// Lines are split at "\n"; yaml also breaks them at a lone "\r" and at NEL, LS and PS,
 	// which would put nodes on lines this file does not count.
@@ -265,6 +280,14 @@ func (f *yamlFile) scalarEnd(v *yaml.Node) (int, error) {
 
 // setScalar replaces a one-line scalar's value, keeping its quoting.
 func (f *yamlFile) setScalar(v *yaml.Node, value string) (Edit, error) {
+	e, err := f.setScalarUnchecked(v, value)
+	if err != nil {
+		return e, err
+	}
+	return f.parses(e)
+}
+
+func (f *yamlFile) setScalarUnchecked(v *yaml.Node, value string) (Edit, error) {
 	end, err := f.scalarEnd(v)
 	if err != nil {
 		return Edit{}, err
@@ -348,6 +371,14 @@ func (f *yamlFile) keeps(n *yaml.Node) bool {
 // whose key is after (the last one when nil), each line indented as m's keys and the
 // lines after the first relative to it; in a flow mapping on one line, before its "}".
 func (f *yamlFile) insertEntry(m *yaml.Node, after *yaml.Node, lines []string) (Edit, error) {
+	e, err := f.insertEntryUnchecked(m, after, lines)
+	if err != nil {
+		return e, err
+	}
+	return f.parses(e)
+}
+
+func (f *yamlFile) insertEntryUnchecked(m *yaml.Node, after *yaml.Node, lines []string) (Edit, error) {
 	if m.Kind != yaml.MappingNode {
 		return Edit{}, errCannotEdit
 	}
