@@ -392,6 +392,12 @@ func (f *yamlFile) insertEntryUnchecked(m *yaml.Node, after *yaml.Node, lines []
 			return Edit{}, err
 		}
 		inner := strings.TrimSpace(string(f.src[open+1 : closeAt]))
+		if strings.Contains(inner, "#") {
+			// A comment inside the braces ("c: [x]# c" reads as one to yaml.v3 even
+			// without a space) could swallow the new entry: no patch rather than a
+			// silent no-op.
+			return Edit{}, errCannotEdit
+		}
 		if inner == "" {
 			return Edit{Start: closeAt, End: closeAt, Text: lines[0]}, nil
 		}
