@@ -1,29 +1,32 @@
 package knowledge
 
 import (
-	"bytes"
-	"encoding/gob"
-	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
 	"io/fs"
+	"slices"
 	"sort"
 )
 
 // Decoding ~1 MB of rule YAML is most of a small diagnosis' start-up (about 25 ms on two
-// cores), so the decoded rules are also kept in a gob, rules.gob, next to the YAML they
-// come from. Load uses it only when the hash it records is the hash of the embedded YAML:
-// a rule edited without regenerating the gob is still read from its YAML (slower, never
-// wrong), and TestCompiledIsFresh fails until `make kb` (or `pubdoc kb docs`) writes it.
+// cores), so the decoded rules are also kept as Go, rules_gen.go, next to the YAML they
+// come from: one composite literal the compiler lays out as static data, so start-up
+// neither decodes nor allocates them (a gob of the same took ~2.5 ms to decode). Load uses
+// it only when the hash it records is the hash of the YAML being loaded: a rule edited
+// without regenerating is still read from its YAML (slower, never wrong), and
+// TestCompiledIsFresh fails until `make kb` (or `pubdoc kb compile`) rewrites it. When
+// rules_gen.go itself no longer compiles (a field of Rule renamed), build with
+// -tags pubdoc_nogen, which leaves it out, to regenerate it.
 //
-// The gob holds the rules as decoded, before checkRule: regexes, anchors and fact
-// operators are compiled at every load, exactly as from YAML.
+// The file holds the rules as decoded, before checkRule: regexes, anchors and fact
+// operators are compiled at every load, exactly as from YAML, on a clone of each rule
+// (cloneRule), so two bases never share what checkRule fills in.
 
-// compiledFile is the gob's name inside the embedded tree.
-const compiledFile = "rules.gob"
+// compiledFile is the generated file's name in the package's folder.
+const compiledFile = "rules_gen.go"
 
-// compiledRules is what rules.gob holds.
+// compiledRules is what rules_gen.go holds.
 type compiledRules struct {
 	// Hash is sourceHash of the YAML the rules were decoded from.
 	Hash  uint64
@@ -31,27 +34,15 @@ type compiledRules struct {
 	Rules []*Rule
 	// Regexes are the rules' regexes in anchor order, each with the literals one of which
 	// its every match holds (requiredLiterals), so start-up neither parses nor compiles a
-	// regex: they are compiled on first use. Every regex here compiled when the gob was
-	// made. (A slice, not a map: gob writes a map in random order, and the file would
-	// change at every regeneration.)
+	// regex: they are compiled on first use. Every regex here compiled when the file was
+	// made.
 	Regexes []compiledExpr
 }
 
-// compiledExpr is one regex of rules.gob and its required literals.
+// compiledExpr is one regex of rules_gen.go and its required literals.
 type compiledExpr struct {
 	Expr     string
 	Required []string
-}
-
-// GobEncode refuses to write a compiled anchor: the gob holds rules before compilation, so
-// an anchor there is a bug, not data.
-func (a *Anchor) GobEncode() ([]byte, error) {
-	return nil, errors.New("knowledge: compiled anchors are not serialized")
-}
-
-// GobDecode is GobEncode's counterpart; it is never given data.
-func (a *Anchor) GobDecode([]byte) error {
-	return errors.New("knowledge: compiled anchors are not serialized")
 }
 
 // RuleCount is the number of rules of the embedded knowledge base (its rule files, which
@@ -71,9 +62,9 @@ func ruleFiles(fsys fs.FS) ([]string, error) {
 	return files, nil
 }
 
-// sourceHash hashes every rule file's name and bytes, in load order. It tells a stale gob
-// from a fresh one (nothing adversarial), so a hardware CRC does: ~1 MB in well under a
-// millisecond.
+// sourceHash hashes every rule file's name and bytes, in load order. It tells stale
+// generated rules from fresh ones (nothing adversarial), so a hardware CRC does: ~1 MB in
+// well under a millisecond.
 func sourceHash(fsys fs.FS, files []string) (uint64, error) {
 	h := crc32.New(crc32.MakeTable(crc32.Castagnoli))
 	total := 0
@@ -109,22 +100,68 @@ func hashFile(h io.Writer, fsys fs.FS, name string, buf []byte) (int, error) {
 	return int(n), nil
 }
 
-// readCompiled decodes rules.gob from fsys, or returns nil when there is none or it does
-// not decode. Whether it matches the YAML is matches' question.
+// readCompiled returns the generated rules, cloned, or nil when the build left them out.
+// Whether they match the YAML is matches' question.
 func readCompiled(fsys fs.FS) *compiledRules {
-	f, err := fsys.Open(compiledFile)
-	if err != nil {
+	if _, yamlAlone := fsys.(yamlOnly); yamlAlone || generated == nil {
 		return nil
 	}
-	defer func() { _ = f.Close() }() // read-only
-	var c compiledRules
-	if err := gob.NewDecoder(f).Decode(&c); err != nil {
-		return nil
+	c := *generated
+	c.Rules = make([]*Rule, len(generated.Rules))
+	for i, r := range generated.Rules {
+		c.Rules[i] = cloneRule(r)
 	}
 	return &c
 }
 
-// matches reports whether the gob was made from the YAML files with that sourceHash.
+// cloneRule copies what checkRule writes into (the file name, the fix's templates, every
+// condition's compiled form, the examples' ranks); the rest, strings and read-only slices,
+// is shared with the generated data.
+func cloneRule(r *Rule) *Rule {
+	c := *r
+	c.Match = cloneCond(r.Match)
+	c.Require = cloneConds(r.Require)
+	c.Raise = cloneAdjusts(r.Raise)
+	c.Lower = cloneAdjusts(r.Lower)
+	c.Examples = slices.Clone(r.Examples)
+	c.NearMisses = slices.Clone(r.NearMisses)
+	return &c
+}
+
+func cloneCond(c Cond) Cond {
+	c.All = cloneConds(c.All)
+	c.Any = cloneConds(c.Any)
+	if c.Not != nil {
+		not := cloneCond(*c.Not)
+		c.Not = &not
+	}
+	return c
+}
+
+func cloneConds(cs []Cond) []Cond {
+	if cs == nil {
+		return nil
+	}
+	out := make([]Cond, len(cs))
+	for i, c := range cs {
+		out[i] = cloneCond(c)
+	}
+	return out
+}
+
+func cloneAdjusts(as []Adjust) []Adjust {
+	if as == nil {
+		return nil
+	}
+	out := make([]Adjust, len(as))
+	for i, a := range as {
+		out[i] = a
+		out[i].If = cloneCond(a.If)
+	}
+	return out
+}
+
+// matches reports whether c was made from the YAML files with that sourceHash.
 func (c *compiledRules) matches(hash uint64, files []string) bool {
 	if c == nil || c.Hash != hash || len(c.Rules) != len(files) || len(c.Files) != len(files) {
 		return false
@@ -137,7 +174,7 @@ func (c *compiledRules) matches(hash uint64, files []string) bool {
 	return true
 }
 
-// precompiled returns rules.gob's content when it matches the YAML of fsys, or nil.
+// precompiled returns the generated rules when they match the YAML of fsys, or nil.
 func precompiled(fsys fs.FS, files []string) *compiledRules {
 	want, err := sourceHash(fsys, files)
 	if err != nil {
@@ -149,10 +186,10 @@ func precompiled(fsys fs.FS, files []string) *compiledRules {
 	return nil
 }
 
-// Compiled returns the content of rules.gob for the YAML of the embedded knowledge base.
+// Compiled returns the content of rules_gen.go for the YAML of the embedded knowledge base.
 func Compiled() ([]byte, error) { return CompiledFS(embedded) }
 
-// CompiledFS returns the content of rules.gob for the YAML of fsys. The base is loaded
+// CompiledFS returns the content of rules_gen.go for the YAML of fsys. The base is loaded
 // from the YAML first, so only rules that load (regexes that compile) are written.
 func CompiledFS(fsys fs.FS) ([]byte, error) {
 	yamlFS := yamlOnly{fsys}
@@ -181,25 +218,13 @@ func CompiledFS(fsys fs.FS) ([]byte, error) {
 			c.Regexes = append(c.Regexes, compiledExpr{Expr: a.Expr, Required: a.Required})
 		}
 	}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(&c); err != nil {
-		return nil, fmt.Errorf("encoding %s: %w", compiledFile, err)
-	}
-	return buf.Bytes(), nil
+	return goSource(&c)
 }
 
-// yamlOnly hides rules.gob, so LoadFS decodes the YAML.
+// yamlOnly is fsys read from its YAML alone: LoadFS leaves the generated rules aside.
 type yamlOnly struct{ fs.FS }
 
-// Open opens name unless it is the gob.
-func (y yamlOnly) Open(name string) (fs.File, error) {
-	if name == compiledFile {
-		return nil, fs.ErrNotExist
-	}
-	return y.FS.Open(name)
-}
-
-// IsCompiledFresh reports whether the embedded rules.gob matches the embedded YAML.
+// IsCompiledFresh reports whether the generated rules match the embedded YAML.
 func IsCompiledFresh() bool {
 	files, err := ruleFiles(embedded)
 	return err == nil && precompiled(embedded, files) != nil

@@ -65,34 +65,37 @@ func TestSearchFindsRulesByLooseWords(t *testing.T) {
 	}
 }
 
-// rules.gob must match the YAML it was decoded from, or every start-up decodes the YAML
+// rules_gen.go must match the YAML it was decoded from, or every start-up decodes the YAML
 // again (correct, but ~25 ms slower).
 func TestCompiledIsFresh(t *testing.T) {
 	want, err := Compiled()
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("rules.gob")
+	path := compiledFile
 	if os.Getenv("UPDATE") == "1" {
 		if err := os.WriteFile(path, want, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return
 	}
-	if !IsCompiledFresh() {
-		t.Fatal("knowledge/rules.gob does not match the rule YAML: run `make kb` (or `UPDATE=1 go test ./knowledge`)")
+	if generated == nil {
+		t.Skip("built with -tags pubdoc_nogen: rules_gen.go is left out")
 	}
-	// The gob is deterministic, so the checked-in file is byte for byte what `make kb` writes.
+	if !IsCompiledFresh() {
+		t.Fatal("knowledge/rules_gen.go does not match the rule YAML: run `make kb` (or `UPDATE=1 go test -tags pubdoc_nogen ./knowledge -run TestCompiledIsFresh`)")
+	}
+	// The output is deterministic, so the checked-in file is byte for byte what `make kb` writes.
 	if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, want) {
-		t.Fatalf("knowledge/rules.gob differs from what `make kb` writes (%v): regenerate it", err)
+		t.Fatalf("knowledge/rules_gen.go differs from what `make kb` writes (%v): regenerate it", err)
 	}
 }
 
-// A base loaded from rules.gob is the base loaded from YAML: same rules, same anchors, same
+// A base loaded from rules_gen.go is the base loaded from YAML: same rules, same anchors, same
 // compiled conditions.
 func TestCompiledLoadsTheSameBase(t *testing.T) {
 	if !IsCompiledFresh() {
-		t.Skip("rules.gob is stale (TestCompiledIsFresh says so)")
+		t.Skip("rules_gen.go is stale (TestCompiledIsFresh says so)")
 	}
 	fromGob, err := Load()
 	if err != nil {
@@ -118,5 +121,61 @@ func TestCompiledLoadsTheSameBase(t *testing.T) {
 		if r.ID != y.ID || len(r.Examples) != len(y.Examples) || len(r.NearMisses) != len(y.NearMisses) || r.Cause != y.Cause || r.Base != y.Base || len(r.Raise) != len(y.Raise) || len(r.Lower) != len(y.Lower) {
 			t.Fatalf("rule %d differs: gob %s, YAML %s", i, r.ID, y.ID)
 		}
+	}
+}
+
+// Load compiles a clone of each generated rule: the generated data stays as decoded, and
+// two bases loaded at once (as parallel tests do) share none of what checkRule fills in.
+func TestGeneratedRulesStayAsDecoded(t *testing.T) {
+	if generated == nil || !IsCompiledFresh() {
+		t.Skip("no fresh rules_gen.go in this build")
+	}
+	bases := make([]*Base, 2)
+	done := make(chan int)
+	for i := range bases {
+		go func() {
+			b, err := Load()
+			if err != nil {
+				t.Error(err)
+			}
+			bases[i] = b
+			done <- i
+		}()
+	}
+	<-done
+	<-done
+	if t.Failed() {
+		return
+	}
+	for i, r := range generated.Rules {
+		var compiled []string
+		walkCond(&r.Match, func(c *Cond) {
+			if c.Anchor != nil || c.Op != "" || c.Version != nil {
+				compiled = append(compiled, "a condition")
+			}
+		})
+		if r.File != "" || r.Fix.SummaryTemplate != "" {
+			compiled = append(compiled, "the file or fix")
+		}
+		if len(compiled) > 0 {
+			t.Fatalf("generated rule %s was written into by a load: %v", r.ID, compiled)
+		}
+		a, b := bases[0].Rules[i], bases[1].Rules[i]
+		if a == b || a.Match.Anchor != nil && a.Match.Anchor == b.Match.Anchor {
+			t.Fatalf("rule %s: the two bases share a compiled rule", r.ID)
+		}
+	}
+}
+
+func walkCond(c *Cond, f func(*Cond)) {
+	f(c)
+	for i := range c.All {
+		walkCond(&c.All[i], f)
+	}
+	for i := range c.Any {
+		walkCond(&c.Any[i], f)
+	}
+	if c.Not != nil {
+		walkCond(c.Not, f)
 	}
 }

@@ -21,7 +21,7 @@ type FixVar struct {
 	Default string
 }
 
-// FixVars are a fix's placeholders, sorted by name (a slice, so rules.gob is the same bytes
+// FixVars are a fix's placeholders, sorted by name (a slice, so rules_gen.go is the same bytes
 // each time it is written).
 type FixVars []FixVar
 

@@ -18,7 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-//go:embed tables.yaml patterns.yaml rules rules.gob
+//go:embed tables.yaml patterns.yaml rules
 var embedded embed.FS
 
 // Base is the loaded, compiled knowledge base.
@@ -119,11 +119,7 @@ func LoadFS(fsys fs.FS) (*Base, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The precompiled rules decode on one core while the tables, the patterns and the
-	// YAML's hash are read on another: the decode is most of a start-up.
-	gobc := make(chan *compiledRules, 1)
-	go func() { gobc <- readCompiled(fsys) }()
-	c, err := b.loadShared(fsys, files, gobc)
+	c, err := b.loadShared(fsys, files)
 	if err != nil {
 		return nil, err
 	}
@@ -172,12 +168,21 @@ type shared struct {
 	rules    *compiledRules
 }
 
-// loadShared reads the tables and patterns and hashes the rule files while the gob, sent on
-// gobc, decodes; it returns the patterns and the gob's content if it matches the files.
-func (b *Base) loadShared(fsys fs.FS, files []string, gobc <-chan *compiledRules) (shared, error) {
+// loadShared reads the tables and patterns while the rule files are hashed on another
+// core; it returns the patterns and the generated rules if they match the files.
+func (b *Base) loadShared(fsys fs.FS, files []string) (shared, error) {
+	type hashed struct {
+		hash uint64
+		err  error
+	}
+	hashc := make(chan hashed, 1)
+	go func() {
+		h, err := sourceHash(fsys, files)
+		hashc <- hashed{h, err}
+	}()
 	defer func() {
-		if gobc != nil {
-			<-gobc // never leave the decoder behind
+		if hashc != nil {
+			<-hashc // never leave the hasher behind
 		}
 	}()
 	if err := b.loadTables(fsys); err != nil {
@@ -187,11 +192,11 @@ func (b *Base) loadShared(fsys fs.FS, files []string, gobc <-chan *compiledRules
 	if err != nil {
 		return shared{}, err
 	}
-	hash, err := sourceHash(fsys, files)
-	c := <-gobc
-	gobc = nil
-	if err != nil || !c.matches(hash, files) {
-		c = nil
+	h := <-hashc
+	hashc = nil
+	var c *compiledRules
+	if h.err == nil && generated.matches(h.hash, files) {
+		c = readCompiled(fsys)
 	}
 	return shared{patterns: patterns, rules: c}, nil
 }

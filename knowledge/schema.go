@@ -8,7 +8,7 @@ import (
 )
 
 // Flag is a YAML boolean that remembers whether it was given at all. (A *bool would do in
-// YAML, but rules.gob drops a pointer to false, gob's zero value.)
+// YAML, but a Flag is also a plain constant in rules_gen.go.)
 type Flag int8
 
 // The values of a Flag.
@@ -144,8 +144,8 @@ type Anchor struct {
 	// only those decide which lines of a huge log are worth keeping.
 	InMatch bool
 
-	// The regex is compiled on first use when the base came from rules.gob (its syntax was
-	// checked when the gob was made), at load when it came from YAML.
+	// The regex is compiled on first use when the base came from rules_gen.go (its syntax
+	// was checked when the file was made), at load when it came from YAML.
 	once sync.Once
 	rx   *regexp.Regexp
 }

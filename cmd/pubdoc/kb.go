@@ -113,13 +113,13 @@ table (confidence band -> share right).`,
 	var gobOut string
 	compile := &cobra.Command{
 		Use:                   "compile [-o FILE]",
-		Short:                 "regenerate knowledge/rules.gob, the decoded rules start-up reads",
+		Short:                 "regenerate knowledge/rules_gen.go, the rules start-up reads",
 		Example:               "  pubdoc kb compile",
 		DisableFlagsInUseLine: true,
 		Args:                  noArgs,
 		RunE:                  func(*cobra.Command, []string) error { return kbCompile(gobOut, stdout) },
 	}
-	compile.Flags().StringVarP(&gobOut, "output", "o", filepath.Join("knowledge", "rules.gob"), "where to write")
+	compile.Flags().StringVarP(&gobOut, "output", "o", filepath.Join("knowledge", "rules_gen.go"), "where to write")
 
 	kb.AddCommand(test, eval, search, show, docs, compile)
 	kb.AddCommand(newKBLearnCmds(stdout)...)
