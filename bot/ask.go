@@ -8,11 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/pubdoc/pubdoc/diagnose"
+	"github.com/pubdoc/pubdoc/internal/lazyre"
 )
 
 // slackAttempts is how often a chat request is tried before the person is told it
@@ -26,7 +26,7 @@ func (e *userError) Error() string { return e.msg }
 
 func tell(format string, args ...any) error { return &userError{fmt.Sprintf(format, args...)} }
 
-var reRunURL = regexp.MustCompile(`https?://[^\s<>|]+/(?:actions/runs/\d+|runs/\d+)[^\s<>|]*`)
+var reRunURL = lazyre.New(`https?://[^\s<>|]+/(?:actions/runs/\d+|runs/\d+)[^\s<>|]*`)
 
 // DefaultChatTimeout is Config.ChatTimeout's default: under the store's job timeout
 // (store.DefaultJobTimeout, 2 minutes), with time left to post the answer.
@@ -150,7 +150,7 @@ type answer struct {
 // what the message's budget (MaxMessageTextBytes, MaxMessageJobs) left out, if anything.
 func (s *Service) gather(ctx context.Context, req Request) (results []answer, runURL, jobURL, note string, err error) {
 	text := strings.TrimSpace(req.Text)
-	if u := reRunURL.FindString(text); u != "" && len(text) < len(u)+200 && len(req.Files) == 0 {
+	if u := reRunURL.Get().FindString(text); u != "" && len(text) < len(u)+200 && len(req.Files) == 0 {
 		results, jobURL, err = s.askRun(ctx, req, u)
 		return results, u, jobURL, "", err
 	}

@@ -8,12 +8,12 @@ import (
 	"log/slog"
 	"net/url"
 	"path"
-	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/pubdoc/pubdoc/diagnose"
 	"github.com/pubdoc/pubdoc/diagnose/workflow"
+	"github.com/pubdoc/pubdoc/internal/lazyre"
 )
 
 // DiagnoseRun is auto mode over a fetched run: each failed job's log is diagnosed with
@@ -75,13 +75,13 @@ func Publishes(run *Run) bool {
 	return false
 }
 
-var reMajor = regexp.MustCompile(`^v?(\d+)(?:\.x)?$`)
+var reMajor = lazyre.New(`^v?(\d+)(?:\.x)?$`)
 
 // resolveNode turns a node-version input into a comparable version: setup-node resolves a
 // bare major ("22", "22.x") to the newest release of that line.
 func resolveNode(v string) string {
 	v = strings.Trim(strings.TrimSpace(v), `'"`)
-	if m := reMajor.FindStringSubmatch(v); m != nil {
+	if m := reMajor.Get().FindStringSubmatch(v); m != nil {
 		return m[1] + ".99.0"
 	}
 	if strings.Count(v, ".") == 2 {

@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"log/slog"
 	"path"
-	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/pubdoc/pubdoc/diagnose"
 	"github.com/pubdoc/pubdoc/diagnose/workflow"
+	"github.com/pubdoc/pubdoc/internal/lazyre"
 )
 
 // runFiles are a run's workflow and the reusable workflows it calls, parsed.
@@ -42,14 +42,14 @@ func parseRunFiles(run *Run, logger *slog.Logger) *runFiles {
 }
 
 // reMatrix is the suffix GitHub adds to a matrix job's name: "build (18, ubuntu-latest)".
-var reMatrix = regexp.MustCompile(`\s+\([^()]*\)$`)
+var reMatrix = lazyre.New(`\s+\([^()]*\)$`)
 
 // named finds the job GitHub shows as name: its name:, else its id.
 func named(wf *workflow.Workflow, name string) *workflow.Job {
 	if wf == nil {
 		return nil
 	}
-	name = reMatrix.ReplaceAllString(strings.TrimSpace(name), "")
+	name = reMatrix.Get().ReplaceAllString(strings.TrimSpace(name), "")
 	for _, j := range wf.Jobs {
 		if j.Name == name || j.ID == name {
 			return j

@@ -2,6 +2,7 @@ package digest
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/go-analyze/charts"
 )
@@ -13,19 +14,22 @@ const (
 )
 
 // chartTheme is a light theme whose last colour, the "other" series', is grey. The
-// colours of the top causes are distinct from each other and from the grey.
-var chartTheme = charts.MakeTheme(charts.ThemeOption{
-	AxisStrokeColor:    charts.Color{R: 110, G: 112, B: 121, A: 255},
-	AxisSplitLineColor: charts.Color{R: 224, G: 230, B: 242, A: 255},
-	BackgroundColor:    charts.ColorWhite,
-	TextColor:          charts.Color{R: 70, G: 70, B: 70, A: 255},
-	SeriesColors: []charts.Color{
-		{R: 84, G: 112, B: 198, A: 255},  // blue
-		{R: 238, G: 102, B: 102, A: 255}, // red
-		{R: 250, G: 200, B: 88, A: 255},  // yellow
-		{R: 145, G: 204, B: 117, A: 255}, // green
-		{R: 154, G: 96, B: 180, A: 255},  // purple
-	},
+// colours of the top causes are distinct from each other and from the grey. It is made on
+// first use: a CLI run that draws no chart should not pay for it at start-up.
+var chartTheme = sync.OnceValue(func() charts.ColorPalette {
+	return charts.MakeTheme(charts.ThemeOption{
+		AxisStrokeColor:    charts.Color{R: 110, G: 112, B: 121, A: 255},
+		AxisSplitLineColor: charts.Color{R: 224, G: 230, B: 242, A: 255},
+		BackgroundColor:    charts.ColorWhite,
+		TextColor:          charts.Color{R: 70, G: 70, B: 70, A: 255},
+		SeriesColors: []charts.Color{
+			{R: 84, G: 112, B: 198, A: 255},  // blue
+			{R: 238, G: 102, B: 102, A: 255}, // red
+			{R: 250, G: 200, B: 88, A: 255},  // yellow
+			{R: 145, G: 204, B: 117, A: 255}, // green
+			{R: 154, G: 96, B: 180, A: 255},  // purple
+		},
+	})
 })
 
 var otherColor = charts.Color{R: 170, G: 170, B: 170, A: 255}
@@ -94,13 +98,13 @@ func Chart(d Digest) ([]byte, error) {
 // theme colours the series: the top causes in order, "other" grey.
 func theme(series []string) charts.ColorPalette {
 	if len(series) == 0 || series[len(series)-1] != OtherCause {
-		return chartTheme
+		return chartTheme()
 	}
 	colors := make([]charts.Color, 0, len(series))
 	for i := range len(series) - 1 {
-		colors = append(colors, chartTheme.GetSeriesColor(i))
+		colors = append(colors, chartTheme().GetSeriesColor(i))
 	}
-	return chartTheme.WithSeriesColors(append(colors, otherColor))
+	return chartTheme().WithSeriesColors(append(colors, otherColor))
 }
 
 // niceMax is the top of the value axis: at least 1, and a multiple of 5 above 5 so

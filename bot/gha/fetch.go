@@ -10,13 +10,13 @@ import (
 	"net/http"
 	"net/url"
 	"path"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/google/go-github/v89/github"
 	"github.com/pubdoc/pubdoc/bot"
+	"github.com/pubdoc/pubdoc/internal/lazyre"
 )
 
 const (
@@ -477,7 +477,7 @@ func shortSHA(sha string) string {
 // usesLocalRE matches a job-level call of a reusable workflow in the same repository:
 // `uses: ./.github/workflows/x.yml`, quoted or not, with an optional trailing comment.
 // Step-level local actions (./.github/actions/x) are not workflows and do not match.
-var usesLocalRE = regexp.MustCompile(`^\s*(?:-\s+)?uses:\s*(["']?)\./(\.github/workflows/[^\s"'#@]+\.ya?ml)(["']?)\s*(?:#.*)?$`)
+var usesLocalRE = lazyre.New(`^\s*(?:-\s+)?uses:\s*(["']?)\./(\.github/workflows/[^\s"'#@]+\.ya?ml)(["']?)\s*(?:#.*)?$`)
 
 // localCallees lists the same-repository reusable workflows a workflow file calls, in
 // file order, without duplicates. A line scan is enough here: the workflow-facts package
@@ -485,7 +485,7 @@ var usesLocalRE = regexp.MustCompile(`^\s*(?:-\s+)?uses:\s*(["']?)\./(\.github/w
 func localCallees(wf []byte) []string {
 	var out []string
 	for line := range strings.SplitSeq(string(wf), "\n") {
-		m := usesLocalRE.FindStringSubmatch(strings.TrimRight(line, "\r"))
+		m := usesLocalRE.Get().FindStringSubmatch(strings.TrimRight(line, "\r"))
 		if m == nil || m[1] != m[3] {
 			continue
 		}

@@ -56,7 +56,7 @@ func ParsePullURL(u string) (PullRef, error) {
 		return bad("is not a pull request's page")
 	}
 	ref := PullRef{Owner: seg[0], Repo: seg[1]}
-	if !ownerRE.MatchString(ref.Owner) || !repoRE.MatchString(ref.Repo) || ref.Repo == "." || ref.Repo == ".." {
+	if !ownerRE.Get().MatchString(ref.Owner) || !repoRE.Get().MatchString(ref.Repo) || ref.Repo == "." || ref.Repo == ".." {
 		return bad("does not name a repository")
 	}
 	n, ok := positiveID(seg[3])
@@ -71,7 +71,7 @@ func ParsePullURL(u string) (PullRef, error) {
 // its head commit whose conclusion is failure or timed_out, newest first, at most ten.
 // It also returns the head commit. No failed run is not an error: the slice is empty.
 func (c *Client) PullFailedRuns(ctx context.Context, pr PullRef) ([]RunRef, string, error) {
-	if !ownerRE.MatchString(pr.Owner) || !repoRE.MatchString(pr.Repo) || pr.Number <= 0 {
+	if !ownerRE.Get().MatchString(pr.Owner) || !repoRE.Get().MatchString(pr.Repo) || pr.Number <= 0 {
 		return nil, "", fmt.Errorf("invalid pull request %s", pr)
 	}
 	refs, sha, err := c.pullFailedRuns(ctx, pr)

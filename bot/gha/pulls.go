@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
 
 	"github.com/google/go-github/v89/github"
 	"github.com/pubdoc/pubdoc/bot"
+	"github.com/pubdoc/pubdoc/internal/lazyre"
 )
 
 // Fix pull requests: the bot's FixPR, opened as the GitHub App.
@@ -31,10 +31,10 @@ const workflowsDir = ".github/workflows/"
 
 // reFixBranch is the branch names OpenFixPR pushes: its own namespace, so it never moves a
 // branch a person made.
-var reFixBranch = regexp.MustCompile(`^pubdoc/[A-Za-z0-9._-]+$`)
+var reFixBranch = lazyre.New(`^pubdoc/[A-Za-z0-9._-]+$`)
 
 // reSHA is a full commit id.
-var reSHA = regexp.MustCompile(`^[0-9a-f]{40}$`)
+var reSHA = lazyre.New(`^[0-9a-f]{40}$`)
 
 // maxFixFiles bounds the files of one fix commit.
 const maxFixFiles = 20
@@ -101,11 +101,11 @@ func (c *Client) OpenFixPR(ctx context.Context, pr FixPR) (*PullRequest, error) 
 // checkFixPR refuses a request OpenFixPR must not act on.
 func checkFixPR(pr FixPR) error {
 	switch {
-	case !ownerRE.MatchString(pr.Owner) || !repoRE.MatchString(pr.Repo):
+	case !ownerRE.Get().MatchString(pr.Owner) || !repoRE.Get().MatchString(pr.Repo):
 		return fmt.Errorf("opening a fix pull request: %q/%q is not a repository", pr.Owner, pr.Repo)
-	case !reFixBranch.MatchString(pr.Branch) || strings.Contains(pr.Branch, ".."):
+	case !reFixBranch.Get().MatchString(pr.Branch) || strings.Contains(pr.Branch, ".."):
 		return fmt.Errorf("opening a fix pull request: branch %q is not a pubdoc/ branch", pr.Branch)
-	case !reSHA.MatchString(pr.BaseSHA):
+	case !reSHA.Get().MatchString(pr.BaseSHA):
 		return fmt.Errorf("opening a fix pull request: %q is not a commit id", pr.BaseSHA)
 	case len(pr.Files) == 0:
 		return errors.New("opening a fix pull request: the fix changes no file")

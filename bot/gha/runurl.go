@@ -3,11 +3,11 @@ package gha
 import (
 	"fmt"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/pubdoc/pubdoc/bot"
+	"github.com/pubdoc/pubdoc/internal/lazyre"
 )
 
 // RunRef names a workflow run, and optionally one job of it or one attempt (the bot's
@@ -17,8 +17,8 @@ type RunRef = bot.RunRef
 // GitHub's own limits on owner and repository names, loosened only enough to accept what
 // it has accepted in the past (dots and underscores in owners of old accounts).
 var (
-	ownerRE = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,38})$`)
-	repoRE  = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)
+	ownerRE = lazyre.New(`^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,38})$`)
+	repoRE  = lazyre.New(`^[A-Za-z0-9._-]{1,100}$`)
 )
 
 const runURLForm = "https://HOST/OWNER/REPO/actions/runs/RUN_ID[/job/JOB_ID][/attempts/N]"
@@ -65,7 +65,7 @@ func ParseRunURL(u string) (RunRef, error) {
 		return bad("is not a run's page")
 	}
 	ref := RunRef{Owner: seg[0], Repo: seg[1]}
-	if !ownerRE.MatchString(ref.Owner) || !repoRE.MatchString(ref.Repo) || ref.Repo == "." || ref.Repo == ".." {
+	if !ownerRE.Get().MatchString(ref.Owner) || !repoRE.Get().MatchString(ref.Repo) || ref.Repo == "." || ref.Repo == ".." {
 		return bad("does not name a repository")
 	}
 	rest := seg[2:]
@@ -124,7 +124,7 @@ func clip(s string, n int) string {
 // validRef checks the parts FetchRun puts into API paths.
 func validRef(ref RunRef) error {
 	switch {
-	case !ownerRE.MatchString(ref.Owner) || !repoRE.MatchString(ref.Repo) || ref.Repo == "." || ref.Repo == "..":
+	case !ownerRE.Get().MatchString(ref.Owner) || !repoRE.Get().MatchString(ref.Repo) || ref.Repo == "." || ref.Repo == "..":
 		return fmt.Errorf("invalid repository %q", ref.Owner+"/"+ref.Repo)
 	case ref.RunID < 0 || ref.JobID < 0 || ref.Attempt < 0:
 		return fmt.Errorf("invalid run reference %s", ref)

@@ -12,11 +12,11 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 
 	"github.com/google/go-github/v89/github"
 	"github.com/pubdoc/pubdoc/bot"
+	"github.com/pubdoc/pubdoc/internal/lazyre"
 )
 
 // DefaultWebhookMaxBytes is the body limit ReadWebhook applies when it is given none:
@@ -90,8 +90,8 @@ func (h Webhook) Read(w http.ResponseWriter, r *http.Request, limit int64) (*Web
 // What GitHub puts in its delivery headers; anything else is refused before it reaches a
 // log line or the job table.
 var (
-	eventNameRE  = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
-	deliveryIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$`)
+	eventNameRE  = lazyre.New(`^[a-z][a-z0-9_]{0,63}$`)
+	deliveryIDRE = lazyre.New(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$`)
 )
 
 const sha256SigPrefix = "sha256="
@@ -153,11 +153,11 @@ func ReadWebhook(w http.ResponseWriter, r *http.Request, secret Secret, max int6
 	switch {
 	case event == "":
 		return nil, fmt.Errorf("%w: no X-GitHub-Event header", ErrMalformedWebhook)
-	case !eventNameRE.MatchString(event):
+	case !eventNameRE.Get().MatchString(event):
 		return nil, fmt.Errorf("%w: X-GitHub-Event %q is not an event name", ErrMalformedWebhook, clip(event, 64))
 	case delivery == "":
 		return nil, fmt.Errorf("%w: no X-GitHub-Delivery header", ErrMalformedWebhook)
-	case !deliveryIDRE.MatchString(delivery):
+	case !deliveryIDRE.Get().MatchString(delivery):
 		return nil, fmt.Errorf("%w: X-GitHub-Delivery %q is not a delivery id", ErrMalformedWebhook, clip(delivery, 64))
 	}
 	payload, err := webhookPayload(r.Header.Get("Content-Type"), body)
@@ -249,7 +249,7 @@ func decodeWebhook(event string, payload []byte) (*WebhookEvent, error) {
 	}
 	if ev.Repo != "" {
 		owner, repo, _ := strings.Cut(ev.Repo, "/")
-		if !ownerRE.MatchString(owner) || !repoRE.MatchString(repo) || repo == "." || repo == ".." {
+		if !ownerRE.Get().MatchString(owner) || !repoRE.Get().MatchString(repo) || repo == "." || repo == ".." {
 			return nil, fmt.Errorf("%w: repository.full_name %q is not owner/name", ErrMalformedWebhook, clip(ev.Repo, 100))
 		}
 	}

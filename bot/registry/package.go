@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/pubdoc/pubdoc/internal/lazyre"
 )
 
 // PackageInfo is what the registry says about a package.
@@ -100,7 +101,7 @@ func (c *Client) check(name string) error {
 
 // namePart is one part of a package name: URL-safe characters (npm requires a name to be
 // its own encodeURIComponent), not starting with a dot, so no part can be "." or "..".
-var namePart = regexp.MustCompile(`^[A-Za-z0-9_~!*'()-][A-Za-z0-9._~!*'()-]*$`)
+var namePart = lazyre.New(`^[A-Za-z0-9_~!*'()-][A-Za-z0-9._~!*'()-]*$`)
 
 // validName accepts "name" and "@scope/name", at most 214 characters as npm allows.
 func validName(name string) bool {
@@ -108,9 +109,9 @@ func validName(name string) bool {
 		return false
 	}
 	if scope, rest, scoped := strings.Cut(name, "/"); scoped {
-		return strings.HasPrefix(scope, "@") && namePart.MatchString(scope[1:]) && namePart.MatchString(rest)
+		return strings.HasPrefix(scope, "@") && namePart.Get().MatchString(scope[1:]) && namePart.Get().MatchString(rest)
 	}
-	return namePart.MatchString(name)
+	return namePart.Get().MatchString(name)
 }
 
 // escapeName is npm's escapedName: the scope's slash becomes %2f, nothing else changes

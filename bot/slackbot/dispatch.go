@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/slack-go/slack/slackevents"
 
 	"github.com/pubdoc/pubdoc/bot"
+	"github.com/pubdoc/pubdoc/internal/lazyre"
 )
 
 // errMalformed marks a request Slack would not send: answered with 400, never retried.
@@ -171,14 +171,14 @@ func logLike(name string) bool {
 }
 
 // reMention is a user mention in message text: <@U123> or <@U123|name>.
-var reMention = regexp.MustCompile(`<@([A-Z0-9]+)(?:\|[^>]*)?>`)
+var reMention = lazyre.New(`<@([A-Z0-9]+)(?:\|[^>]*)?>`)
 
 // stripBotMention removes the bot's own mentions from text. For an app_mention whose
 // bot user is not known yet (no authorizations), the leading mention is the bot's.
 func (c *Client) stripBotMention(text string, mention bool) string {
 	stripped := false
-	out := reMention.ReplaceAllStringFunc(text, func(m string) string {
-		if c.isBotUser(reMention.FindStringSubmatch(m)[1]) {
+	out := reMention.Get().ReplaceAllStringFunc(text, func(m string) string {
+		if c.isBotUser(reMention.Get().FindStringSubmatch(m)[1]) {
 			stripped = true
 			return ""
 		}
@@ -186,7 +186,7 @@ func (c *Client) stripBotMention(text string, mention bool) string {
 	})
 	if mention && !stripped {
 		t := strings.TrimSpace(out)
-		if loc := reMention.FindStringIndex(t); loc != nil && loc[0] == 0 {
+		if loc := reMention.Get().FindStringIndex(t); loc != nil && loc[0] == 0 {
 			out = t[loc[1]:]
 		}
 	}
@@ -194,7 +194,7 @@ func (c *Client) stripBotMention(text string, mention bool) string {
 }
 
 func (c *Client) mentionsBot(text string) bool {
-	for _, m := range reMention.FindAllStringSubmatch(text, -1) {
+	for _, m := range reMention.Get().FindAllStringSubmatch(text, -1) {
 		if c.isBotUser(m[1]) {
 			return true
 		}

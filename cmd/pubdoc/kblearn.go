@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/pubdoc/pubdoc/diagnose"
 	"github.com/pubdoc/pubdoc/diagnose/learn"
 	"github.com/pubdoc/pubdoc/internal/config"
+	"github.com/pubdoc/pubdoc/internal/lazyre"
 	"github.com/pubdoc/pubdoc/store"
 )
 
@@ -233,11 +233,11 @@ func kbCasesExport(opt exportOptions, args []string, stdout io.Writer) error {
 	return nil
 }
 
-var reUnsafe = regexp.MustCompile(`[^a-z0-9.-]+`)
+var reUnsafe = lazyre.New(`[^a-z0-9.-]+`)
 
 // fileSafe makes a label part of a file name.
 func fileSafe(s string) string {
-	s = strings.Trim(reUnsafe.ReplaceAllString(strings.ToLower(s), "-"), "-.")
+	s = strings.Trim(reUnsafe.Get().ReplaceAllString(strings.ToLower(s), "-"), "-.")
 	if s == "" || len(s) > 80 {
 		return "case"
 	}
@@ -427,16 +427,16 @@ type newRuleOptions struct {
 	from, id, registry, out string
 }
 
-var ruleIDRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9.]+)*$`)
+var ruleIDRE = lazyre.New(`^[a-z0-9]+(-[a-z0-9.]+)*$`)
 
 func kbNew(opt newRuleOptions, stdout io.Writer) error {
 	if opt.from == "" {
 		return usagef("kb new: --from GROUP is required (pubdoc kb unknown lists the groups)")
 	}
-	if opt.id != "" && !ruleIDRE.MatchString(opt.id) {
+	if opt.id != "" && !ruleIDRE.Get().MatchString(opt.id) {
 		return usagef("kb new: --id must be lower-case words joined by '-', not %q", opt.id)
 	}
-	if opt.registry != "" && !ruleIDRE.MatchString(opt.registry) {
+	if opt.registry != "" && !ruleIDRE.Get().MatchString(opt.registry) {
 		return usagef("kb new: --registry must name a folder of knowledge/rules, not %q", opt.registry)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -507,8 +507,8 @@ func guessRegistry(g learn.Group) string {
 }
 
 var (
-	rePlaceholder = regexp.MustCompile(`<[a-z]+>`)
-	reLevelWords  = regexp.MustCompile(`^(?:npm (?:error|ERR!)|\[?(?:ERROR|Error|error|FATAL|fatal)\]?:?)\s*`)
+	rePlaceholder = lazyre.New(`<[a-z]+>`)
+	reLevelWords  = lazyre.New(`^(?:npm (?:error|ERR!)|\[?(?:ERROR|Error|error|FATAL|fatal)\]?:?)\s*`)
 )
 
 // suggestAnchor picks a literal for the rule's match: the longest stretch of a
@@ -521,8 +521,8 @@ func suggestAnchor(g learn.Group) string {
 		if i < len(g.Example) {
 			raw = strings.Join(strings.Fields(g.Example[i]), " ")
 		}
-		for _, part := range rePlaceholder.Split(l, -1) {
-			part = strings.Trim(reLevelWords.ReplaceAllString(strings.TrimSpace(part), ""), " '\"`(),:;[]{}")
+		for _, part := range rePlaceholder.Get().Split(l, -1) {
+			part = strings.Trim(reLevelWords.Get().ReplaceAllString(strings.TrimSpace(part), ""), " '\"`(),:;[]{}")
 			if len([]rune(part)) > len([]rune(best)) && len(part) >= 8 && strings.ContainsAny(part, "abcdefghijklmnopqrstuvwxyz") && strings.Contains(raw, part) {
 				best = part
 			}

@@ -2,13 +2,13 @@ package patch
 
 import (
 	"encoding/json"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/pubdoc/pubdoc/diagnose/workflow"
+	"github.com/pubdoc/pubdoc/internal/lazyre"
 )
 
 // wfEdit makes the candidate edits for one finding in one workflow file. A finding names
@@ -122,22 +122,22 @@ func (w *wfEdit) setupNode(j *job, line int) *yaml.Node {
 const pinnedNPM = "^11.5.1"
 
 // reNPMSpec is npm@SPEC in a command (not pnpm@…).
-var reNPMSpec = regexp.MustCompile(`(^|[^\w@/-])npm@([^\s'";&|()]+)`)
+var reNPMSpec = lazyre.New(`(^|[^\w@/-])npm@([^\s'";&|()]+)`)
 
 // reBareNPM is an install of npm without a version ("npm install -g npm": the latest).
-var reBareNPM = regexp.MustCompile(`\b(?:install|i|add|update|up|upgrade)\s(?:[^;&|]*\s)?(npm)(?:\s|$|[;&|])`)
+var reBareNPM = lazyre.New(`\b(?:install|i|add|update|up|upgrade)\s(?:[^;&|]*\s)?(npm)(?:\s|$|[;&|])`)
 
 // pinLine rewrites the npm spec on line l to pinnedNPM.
 func (w *wfEdit) pinLine(l int) (Edit, bool) {
 	text := w.y.text(l)
 	at := w.y.lineStart(l)
-	if m := reNPMSpec.FindStringSubmatchIndex(text); m != nil {
+	if m := reNPMSpec.Get().FindStringSubmatchIndex(text); m != nil {
 		if text[m[4]:m[5]] == pinnedNPM {
 			return Edit{}, false
 		}
 		return Edit{Start: at + m[4], End: at + m[5], Text: pinnedNPM}, true
 	}
-	if m := reBareNPM.FindStringSubmatchIndex(text); m != nil {
+	if m := reBareNPM.Get().FindStringSubmatchIndex(text); m != nil {
 		return Edit{Start: at + m[3], End: at + m[3], Text: "@" + pinnedNPM}, true
 	}
 	return Edit{}, false
@@ -495,7 +495,7 @@ func (w *wfEdit) tokenNoRegistry(f workflow.Finding) []candidate {
 }
 
 // reProvenance is a --provenance flag that turns provenance on.
-var reProvenance = regexp.MustCompile(`\s--provenance(=true)?(\s|$)`)
+var reProvenance = lazyre.New(`\s--provenance(=true)?(\s|$)`)
 
 // runner: provenance (or trusted publishing) on a runner npm does not support. For
 // provenance: drop --provenance, or turn it off where trusted publishing would add it
@@ -510,7 +510,7 @@ func (w *wfEdit) runner(f workflow.Finding) []candidate {
 		var drop, off []Edit
 		for l := j.first; l <= j.last; l++ {
 			text := w.y.text(l)
-			m := reProvenance.FindStringSubmatchIndex(text)
+			m := reProvenance.Get().FindStringSubmatchIndex(text)
 			if m == nil {
 				continue
 			}
@@ -537,12 +537,12 @@ func (w *wfEdit) runner(f workflow.Finding) []candidate {
 }
 
 // rePublish is a publish command, to add a flag after.
-var rePublish = regexp.MustCompile(`\b(?:npm|pnpm|yarn npm)\s+publish\b`)
+var rePublish = lazyre.New(`\b(?:npm|pnpm|yarn npm)\s+publish\b`)
 
 // flagAfterPublish adds " flag" after the publish command on line l.
 func (w *wfEdit) flagAfterPublish(l int, flag string) []Edit {
 	text := w.y.text(l)
-	m := rePublish.FindStringIndex(text)
+	m := rePublish.Get().FindStringIndex(text)
 	if m == nil {
 		return nil
 	}
@@ -566,7 +566,7 @@ func (w *wfEdit) scopedAccess(f workflow.Finding) []candidate {
 }
 
 // reTagName is a prerelease identifier that can name a dist-tag (not a number).
-var reTagName = regexp.MustCompile(`^[A-Za-z][\w-]*$`)
+var reTagName = lazyre.New(`^[A-Za-z][\w-]*$`)
 
 // prerelease: npm 11 refuses a prerelease without --tag. Publish it under the
 // prerelease's own name (1.2.0-beta.1 → beta), else next.
@@ -577,7 +577,7 @@ func (w *wfEdit) prerelease(f workflow.Finding) []candidate {
 			core, _, _ := strings.Cut(p.Version, "+")
 			if _, pre, ok := strings.Cut(core, "-"); ok {
 				id, _, _ := strings.Cut(pre, ".")
-				if reTagName.MatchString(id) {
+				if reTagName.Get().MatchString(id) {
 					tag = strings.ToLower(id)
 				}
 			}

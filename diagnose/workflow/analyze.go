@@ -3,8 +3,9 @@ package workflow
 import (
 	"fmt"
 	"path"
-	"regexp"
 	"strings"
+
+	"github.com/pubdoc/pubdoc/internal/lazyre"
 )
 
 // Publish tools, named as the engine's publish_tool fact names them.
@@ -318,7 +319,7 @@ func yarnBuiltin(sub string) bool {
 // npmrcMapping recognizes a registry mapping a command writes: an "@scope:registry=URL" or
 // "registry=URL" line (echo into .npmrc, a heredoc body) or npm/pnpm/yarn config set.
 func npmrcMapping(c command) (npmrcLine, bool) {
-	if m := npmrcRegistry.FindStringSubmatch(c.text); m != nil {
+	if m := npmrcRegistry.Get().FindStringSubmatch(c.text); m != nil {
 		return npmrcLine{line: c.line, text: strings.TrimSpace(c.text), scope: strings.ToLower(m[1]), registry: m[2]}, true
 	}
 	if len(c.words) >= 5 && (c.words[0] == "npm" || c.words[0] == "pnpm" || c.words[0] == "yarn") && c.words[1] == "config" && c.words[2] == "set" {
@@ -336,7 +337,7 @@ func npmrcMapping(c command) (npmrcLine, bool) {
 	return npmrcLine{}, false
 }
 
-var npmrcRegistry = regexp.MustCompile(`(?:^|[\s"'])(@[A-Za-z0-9._-]+)?:?registry\s*=\s*"?(https?://[^\s"']+)`)
+var npmrcRegistry = lazyre.New(`(?:^|[\s"'])(@[A-Za-z0-9._-]+)?:?registry\s*=\s*"?(https?://[^\s"']+)`)
 
 // setupBefore returns the last setup-node step before seq (seq < 0: in the whole job).
 func (v *view) setupBefore(seq int) *setupNode {

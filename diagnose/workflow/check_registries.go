@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/pubdoc/pubdoc/internal/lazyre"
 )
 
 // Check ids for the other registries (registries.md). check-missing-id-token and
@@ -408,7 +410,7 @@ func (c *ctx) cleansBetween(from, to int) bool {
 	return i < len(c.v.cleans) && c.v.cleans[i] < to
 }
 
-var cargoTokenKey = regexp.MustCompile(`^\s*(?:-\s+)?CARGO_REGISTRY_TOKEN\s*:\s*(.*?)\s*$`)
+var cargoTokenKey = lazyre.New(`^\s*(?:-\s+)?CARGO_REGISTRY_TOKEN\s*:\s*(.*?)\s*$`)
 
 // checkCargoToken: cargo publish reads its token from --token, CARGO_REGISTRY_TOKEN or
 // cargo login's credentials file, and nothing else; rust-lang/crates-io-auth-action only
@@ -539,7 +541,7 @@ func findCargoKeys(w *Workflow) []value {
 		if !strings.Contains(l, "CARGO_REGISTRY_TOKEN") {
 			continue
 		}
-		m := cargoTokenKey.FindStringSubmatch(l)
+		m := cargoTokenKey.Get().FindStringSubmatch(l)
 		if m == nil {
 			continue
 		}
@@ -717,7 +719,7 @@ func registryKindOf(s string) string {
 	return "other"
 }
 
-var stepOutputRef = regexp.MustCompile(`steps\.([A-Za-z0-9_-]+)\.outputs\.`)
+var stepOutputRef = lazyre.New(`steps\.([A-Za-z0-9_-]+)\.outputs\.`)
 
 // pushTarget is where an image push goes: "ghcr", "other" or "" (unknown). Tags from
 // docker/metadata-action are read from its images: input.
@@ -726,7 +728,7 @@ func (c *ctx) pushTarget(p *imagePush) string {
 	if k := registryKindOf(img); k != "" {
 		return k
 	}
-	if m := stepOutputRef.FindStringSubmatch(img); m != nil {
+	if m := stepOutputRef.Get().FindStringSubmatch(img); m != nil {
 		if s := c.v.stepByID(m[1]); s != nil && s.action() == "docker/metadata-action" {
 			return registryKindOf(expandEnv(c.w, c.j, s, s.with["images"].s))
 		}

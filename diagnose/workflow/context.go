@@ -3,8 +3,9 @@ package workflow
 import (
 	"fmt"
 	"path"
-	"regexp"
 	"strings"
+
+	"github.com/pubdoc/pubdoc/internal/lazyre"
 )
 
 // ctx is everything known about one publish (or, with p nil, about a job that does not
@@ -203,8 +204,8 @@ func jobLine(j *Job) int {
 }
 
 var (
-	thirdPartyRunner = regexp.MustCompile(`^(blacksmith|depot|namespace-profile|nscloud|buildjet|warp|ubicloud|cirun|runs-on|runson)[-=/]`)
-	githubRunner     = regexp.MustCompile(`^(ubuntu|windows|macos)-[\w.-]+$`)
+	thirdPartyRunner = lazyre.New(`^(blacksmith|depot|namespace-profile|nscloud|buildjet|warp|ubicloud|cirun|runs-on|runson)[-=/]`)
+	githubRunner     = lazyre.New(`^(ubuntu|windows|macos)-[\w.-]+$`)
 )
 
 // registryKind sorts the upload's registry: "npmjs" (default or registry.npmjs.org),

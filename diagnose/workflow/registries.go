@@ -2,8 +2,9 @@ package workflow
 
 import (
 	"path"
-	"regexp"
 	"strings"
+
+	"github.com/pubdoc/pubdoc/internal/lazyre"
 )
 
 // Registries other than npm, named as the knowledge base's directories and rule ids name
@@ -300,13 +301,13 @@ func envUnknown(w *Workflow, j *Job, s *step) bool {
 	return s != nil && s.env.expr.set || j != nil && j.env.expr.set || w.env.expr.set
 }
 
-var envRef = regexp.MustCompile(`\$\{\{\s*env\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}`)
+var envRef = lazyre.New(`\$\{\{\s*env\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}`)
 
 // expandEnv replaces ${{ env.NAME }} with NAME's literal value where the step sees one, so
 // registry: ${{ env.REGISTRY }} (GitHub's own container example) reads as ghcr.io.
 func expandEnv(w *Workflow, j *Job, s *step, text string) string {
-	return envRef.ReplaceAllStringFunc(text, func(m string) string {
-		name := strings.ToUpper(envRef.FindStringSubmatch(m)[1])
+	return envRef.Get().ReplaceAllStringFunc(text, func(m string) string {
+		name := strings.ToUpper(envRef.Get().FindStringSubmatch(m)[1])
 		if v, ok := lookupEnv(w, j, s, nil, 0, name); ok && !strings.Contains(v.s, "${{") {
 			return v.s
 		}

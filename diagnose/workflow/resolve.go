@@ -125,9 +125,9 @@ func classifyRunner(labels []value, group bool, line int) setting {
 		switch {
 		case s == "self-hosted":
 			return setting{val: "self-hosted", line: l.line, name: l.s}
-		case thirdPartyRunner.MatchString(s):
+		case thirdPartyRunner.Get().MatchString(s):
 			return setting{val: "third-party", line: l.line, name: l.s}
-		case githubRunner.MatchString(s) && !group:
+		case githubRunner.Get().MatchString(s) && !group:
 			if kind == "" {
 				kind = "github-hosted"
 				line = l.line
@@ -152,7 +152,7 @@ func runnerOSLeg(labels []value, group bool) (string, value) {
 	selfHosted := slices.ContainsFunc(labels, func(l value) bool { return strings.EqualFold(strings.TrimSpace(l.s), "self-hosted") })
 	for _, l := range labels {
 		s := strings.ToLower(strings.TrimSpace(l.s))
-		hosted := !selfHosted && githubRunner.MatchString(s)
+		hosted := !selfHosted && githubRunner.Get().MatchString(s)
 		switch {
 		case selfHosted && s == "macos", hosted && strings.HasPrefix(s, "macos-"):
 			return "macOS", l
