@@ -89,13 +89,20 @@ func New(kb *knowledge.Base, logger *slog.Logger, opt Options) (*Engine, error) 
 		e.scan.chunkBytes = opt.ChunkBytes
 	}
 	if opt.Eager {
-		// A server builds both automata now, on two cores, rather than in its first request.
-		var wg sync.WaitGroup
-		wg.Go(func() { e.keys() })
-		e.scan.triggers()
-		wg.Wait()
+		e.Prepare() // a server builds both automata now rather than in its first request
 	}
 	return e, nil
+}
+
+// Prepare builds the two automata a large input needs (the scanner's triggers and the
+// anchors' keys), on two cores, if they are not built yet. Diagnose builds them on first
+// need; a caller with other work to overlap (mapping a big file) calls Prepare meanwhile.
+// It is safe to call from several goroutines.
+func (e *Engine) Prepare() {
+	var wg sync.WaitGroup
+	wg.Go(func() { e.keys() })
+	e.scan.triggers()
+	wg.Wait()
 }
 
 // indexAnchors files each anchor under the literal keys that find it: a literal anchor under

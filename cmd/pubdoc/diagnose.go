@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync"
 
 	"golang.org/x/term"
 
@@ -50,27 +51,28 @@ func cmdDiagnose(opt diagnoseOptions, args []string, stdin io.Reader, stdout, st
 	if len(args) == 1 {
 		name = args[0]
 	}
-	kb, err := knowledge.Load()
-	if err != nil {
-		return fmt.Errorf("loading knowledge base: %w", err)
-	}
-	eng, err := diagnose.New(kb, logger, diagnose.Options{})
-	if err != nil {
-		return fmt.Errorf("building engine: %w", err)
-	}
+	// The engine is built when the input needs it: a big log file is mapped on one core
+	// while the knowledge base loads and the automata are built on the other.
+	engine := sync.OnceValues(func() (*diagnose.Engine, error) { return newEngine(logger) })
 	var results []*diagnose.Result
 	switch {
 	case opt.repo != "" || isRunID(name):
-		results, err = diagnoseRunID(eng, opt.repo, name, logger)
+		results, err = withEngine(engine, func(eng *diagnose.Engine) ([]*diagnose.Result, error) {
+			return diagnoseRunID(eng, opt.repo, name, logger)
+		})
 	case isRunURL(name):
-		results, err = diagnoseRun(eng, name, logger)
+		results, err = withEngine(engine, func(eng *diagnose.Engine) ([]*diagnose.Result, error) {
+			return diagnoseRun(eng, name, logger)
+		})
 	case gha.IsPullURL(name):
-		results, err = diagnosePull(eng, name, logger)
+		results, err = withEngine(engine, func(eng *diagnose.Engine) ([]*diagnose.Result, error) {
+			return diagnosePull(eng, name, logger)
+		})
 	default:
 		if name == "-" && stdinIsTerminal(stdin) {
 			fmt.Fprint(stderr, pastePrompt)
 		}
-		results, err = diagnoseInput(eng, name, stdin)
+		results, err = diagnoseInput(engine, name, stdin)
 	}
 	if err != nil {
 		return err
@@ -78,9 +80,30 @@ func cmdDiagnose(opt diagnoseOptions, args []string, stdin io.Reader, stdout, st
 	return render(stdout, results, opt.format, diagnose.TextOptions{Color: useColor(stdout), Width: termWidth(stdout), Explain: opt.explain})
 }
 
+// newEngine loads the knowledge base and builds the engine.
+func newEngine(logger *slog.Logger) (*diagnose.Engine, error) {
+	kb, err := knowledge.Load()
+	if err != nil {
+		return nil, fmt.Errorf("loading knowledge base: %w", err)
+	}
+	eng, err := diagnose.New(kb, logger, diagnose.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("building engine: %w", err)
+	}
+	return eng, nil
+}
+
+func withEngine(engine func() (*diagnose.Engine, error), diagnoseWith func(*diagnose.Engine) ([]*diagnose.Result, error)) ([]*diagnose.Result, error) {
+	eng, err := engine()
+	if err != nil {
+		return nil, err
+	}
+	return diagnoseWith(eng)
+}
+
 // diagnoseInput opens a file or stdin and diagnoses it: one result for a log, one per failed
 // job for a run's log zip.
-func diagnoseInput(eng *diagnose.Engine, name string, stdin io.Reader) ([]*diagnose.Result, error) {
+func diagnoseInput(engine func() (*diagnose.Engine, error), name string, stdin io.Reader) ([]*diagnose.Result, error) {
 	in := stdin
 	var file *os.File
 	if name != "-" {
@@ -97,15 +120,18 @@ func diagnoseInput(eng *diagnose.Engine, name string, stdin io.Reader) ([]*diagn
 	br := bufio.NewReaderSize(in, 64<<10)
 	head, _ := br.Peek(4)
 	if diagnose.Sniff(head) == diagnose.KindZip {
-		return diagnoseZip(eng, name, br, file)
+		return withEngine(engine, func(eng *diagnose.Engine) ([]*diagnose.Result, error) {
+			return diagnoseZip(eng, name, br, file)
+		})
 	}
-	if m, unmap := mapText(file, head); m != nil {
-		defer func() { _ = unmap() }()
-		res, err := eng.Diagnose(diagnose.FromBytes(m))
-		if err != nil {
-			return nil, inputError(name, err)
+	if mapped(file, head) {
+		if results, ok, err := diagnoseMapped(engine, name, file); ok {
+			return results, err
 		}
-		return []*diagnose.Result{res}, nil
+	}
+	eng, err := engine()
+	if err != nil {
+		return nil, err
 	}
 	text, _, err := diagnose.TextReader(br)
 	if err != nil {
@@ -118,18 +144,54 @@ func diagnoseInput(eng *diagnose.Engine, name string, stdin io.Reader) ([]*diagn
 	return []*diagnose.Result{res}, nil
 }
 
+// diagnoseMapped diagnoses a big text file in place, mapped. Mapping populates the page
+// tables of the whole file (~6 ms for 100 MB), so the engine and both its automata are
+// built on the other core meanwhile. ok is false when the file could not be mapped here:
+// then it is read as a stream.
+func diagnoseMapped(engine func() (*diagnose.Engine, error), name string, file *os.File) (results []*diagnose.Result, ok bool, err error) {
+	ready := make(chan struct{})
+	go func() {
+		defer close(ready)
+		if eng, err := engine(); err == nil {
+			eng.Prepare()
+		}
+	}()
+	m, unmap := mapText(file)
+	<-ready
+	if m == nil {
+		return nil, false, nil
+	}
+	defer func() { _ = unmap() }()
+	eng, err := engine()
+	if err != nil {
+		return nil, true, err
+	}
+	res, err := eng.Diagnose(diagnose.FromBytes(m))
+	if err != nil {
+		return nil, true, inputError(name, err)
+	}
+	return []*diagnose.Result{res}, true, nil
+}
+
 // mapMin is the size from which a plain-text log file is mapped and scanned in place
 // rather than read through a buffer: below it the copy costs less than the mapping.
 const mapMin = 4 << 20
 
-// mapText maps file when it is a plain-text regular file of at least mapMin bytes (head is
-// its first bytes), or returns nil: then it is read as a stream.
-func mapText(file *os.File, head []byte) ([]byte, func() error) {
+// mapped reports whether file is to be mapped: a plain-text regular file of at least mapMin
+// bytes (head is its first bytes).
+func mapped(file *os.File, head []byte) bool {
 	if file == nil || diagnose.Sniff(head) != diagnose.KindText {
-		return nil, nil
+		return false
 	}
 	st, err := file.Stat()
-	if err != nil || !st.Mode().IsRegular() || st.Size() < mapMin {
+	return err == nil && st.Mode().IsRegular() && st.Size() >= mapMin
+}
+
+// mapText maps file (one mapped says yes to), or returns nil when it cannot be mapped here:
+// then it is read as a stream.
+func mapText(file *os.File) ([]byte, func() error) {
+	st, err := file.Stat()
+	if err != nil {
 		return nil, nil
 	}
 	m, unmap, err := mmapfile.Map(file, st.Size())

@@ -132,7 +132,7 @@ func TestSchemaEveryCase(t *testing.T) {
 	}
 	sawAngle := false
 	for _, f := range files {
-		results, err := diagnoseInput(eng, f, nil)
+		results, err := diagnoseInput(func() (*diagnose.Engine, error) { return eng, nil }, f, nil)
 		if err != nil {
 			t.Errorf("%s: %v", f, err)
 			continue
