@@ -236,10 +236,12 @@ func (km *keyMatcher) each(s string, fn func(k int32, end int)) {
 	})
 }
 
-// acHit is one pattern occurrence: its end offset and the pattern.
+// acHit is one pattern occurrence: its end offset and the pattern; the scanner adds the
+// number of newlines before the line that holds it (numberHits).
 type acHit struct {
-	end int
-	pid int32
+	end  int
+	pid  int32
+	line int
 }
 
 // streams is how many independent automata all runs side by side. A DFA step waits for the
@@ -301,7 +303,7 @@ func (m *matcher) all(b []byte, dst []acHit, scratch *[streams][]acHit) []acHit 
 // (premultiplied) state s.
 func (m *matcher) hits(dst []acHit, s int32, end int) []acHit {
 	for _, pid := range m.out[int(s)/m.stride] {
-		dst = append(dst, acHit{end, pid})
+		dst = append(dst, acHit{end: end, pid: pid})
 	}
 	return dst
 }

@@ -8,6 +8,8 @@ import (
 	"io"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
+	"unsafe"
 )
 
 // rawLine is one physical line of the input that the scanner kept, with its 1-based number.
@@ -63,18 +65,22 @@ type lineScanner struct {
 	lastKept  int
 	pending   int // after-context lines still owed from the previous chunk
 	tail      []byte
-	tailStart int // number of the first line in tail
+	tailStart int // number of the first line in tail (set by finish)
 	stats     ScanStats
 	lineNo    int // number of the line starting at the next region's first byte
 	sawText   bool
 	// whole is true when the first read reached the end: the input is one region.
 	whole bool
 	// inPlace is true when regions are the caller's memory (scanBytes): a fault reading
-	// them is handed from findHits' goroutine to scanBytes.
+	// them is handed from findHits' goroutine to scanBytes, and the tail is a view of data
+	// rather than a copy.
 	inPlace bool
+	data    []byte
 	hits    []acHit
 	hits2   []acHit
-	scratch [2][streams][]acHit
+	// newlines is the number of lines of the region findHits was last given.
+	newlines int
+	scratch  [2][streams][]acHit
 }
 
 // errBinary is returned for input that is not text.
@@ -92,7 +98,7 @@ func scanLines(r io.Reader, cfg *scanConfig) ([]rawLine, ScanStats, error) {
 	if b, ok := r.(*byteLog); ok {
 		return scanBytes(b.rest(), cfg)
 	}
-	s := &lineScanner{cfg: cfg, lineNo: 1, tailStart: 1}
+	s := &lineScanner{cfg: cfg, lineNo: 1}
 	buf := make([]byte, cfg.chunkBytes)
 	filled := 0
 	first := true
@@ -117,7 +123,7 @@ func scanLines(r io.Reader, cfg *scanConfig) ([]rawLine, ScanStats, error) {
 				if region[len(region)-1] != '\n' {
 					region = append(region, '\n')
 				}
-				s.region(region)
+				s.region(region, nil)
 			}
 			break
 		}
@@ -128,7 +134,7 @@ func scanLines(r io.Reader, cfg *scanConfig) ([]rawLine, ScanStats, error) {
 			buf[filled-1] = '\n'
 			cut = filled - 1
 		}
-		s.region(buf[:cut+1])
+		s.region(buf[:cut+1], nil)
 		filled = copy(buf, buf[cut+1:filled])
 	}
 	s.stats.Lines = s.lineNo - 1
@@ -141,7 +147,7 @@ func scanLines(r io.Reader, cfg *scanConfig) ([]rawLine, ScanStats, error) {
 // never written: a line longer than a chunk and a last line without its newline are
 // copied to be ended.
 func scanBytes(data []byte, cfg *scanConfig) (kept []rawLine, stats ScanStats, err error) {
-	s := &lineScanner{cfg: cfg, lineNo: 1, tailStart: 1, inPlace: true}
+	s := &lineScanner{cfg: cfg, lineNo: 1, inPlace: true, data: data}
 	s.stats.Bytes = int64(len(data))
 	// A mapped file cut short while it is read faults instead of ending: an error, not a
 	// crash (findHits' second goroutine hands its fault over to this one).
@@ -159,14 +165,32 @@ func scanBytes(data []byte, cfg *scanConfig) (kept []rawLine, stats ScanStats, e
 		return nil, s.stats, err
 	}
 	s.whole = len(data) < cfg.chunkBytes
+	regions := s.cutRegions(data)
+	if len(regions) < aheadMin {
+		for _, r := range regions {
+			s.region(r, nil)
+		}
+	} else {
+		s.scanAhead(regions)
+	}
+	s.stats.Lines = s.lineNo - 1
+	s.stats.Blank = !s.sawText
+	return s.finish(), s.stats, nil
+}
+
+// cutRegions cuts data into the regions scanLines would read: chunks cut after their last
+// newline. data is never written: a line longer than a chunk and a last line without its
+// newline are copies, ended with one.
+func (s *lineScanner) cutRegions(data []byte) [][]byte {
+	var regions [][]byte
 	for pos := 0; pos < len(data); {
-		end := pos + cfg.chunkBytes
+		end := pos + s.cfg.chunkBytes
 		if end > len(data) {
 			region := data[pos:]
 			if region[len(region)-1] != '\n' {
 				region = append(region[:len(region):len(region)], '\n') // a copy: cap == len
 			}
-			s.region(region)
+			regions = append(regions, region)
 			break
 		}
 		cut := bytes.LastIndexByte(data[pos:end], '\n')
@@ -176,16 +200,85 @@ func scanBytes(data []byte, cfg *scanConfig) (kept []rawLine, stats ScanStats, e
 			s.stats.Truncated++
 			line := append([]byte(nil), data[pos:end]...)
 			line[len(line)-1] = '\n'
-			s.region(line)
+			regions = append(regions, line)
 			pos = end
 			continue
 		}
-		s.region(data[pos : pos+cut+1])
+		regions = append(regions, data[pos:pos+cut+1])
 		pos += cut + 1
 	}
-	s.stats.Lines = s.lineNo - 1
-	s.stats.Blank = !s.sawText
-	return s.finish(), s.stats, nil
+	return regions
+}
+
+// regionHits is a region's trigger hits and its number of lines.
+type regionHits struct {
+	hits     []acHit
+	newlines int
+	fault    any // a fault reading the region (a mapped file cut short)
+}
+
+// aheadMin is the number of regions from which scanAhead finds hits on other cores.
+const aheadMin = 4
+
+// aheadWindow bounds how many regions' hits wait, found, for their turn.
+const aheadWindow = 8
+
+// scanAhead processes regions in order while two workers find their hits ahead, each
+// region on one core. Splitting every region in two instead (findHits) started a
+// goroutine per megabyte and waited for it: about a tenth of a 100 MB scan.
+func (s *lineScanner) scanAhead(regions [][]byte) {
+	m := s.cfg.triggers().m
+	ready := make([]chan regionHits, len(regions))
+	for i := range ready {
+		ready[i] = make(chan regionHits, 1)
+	}
+	tokens := make(chan struct{}, aheadWindow)
+	done := make(chan struct{})
+	defer close(done) // a fault below stops the workers
+	var next atomic.Int64
+	for range 2 {
+		go func() {
+			var scratch [streams][]acHit
+			for {
+				select {
+				case tokens <- struct{}{}: // a token first, then the next region: no deadlock
+				case <-done:
+					return
+				}
+				i := int(next.Add(1)) - 1
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if i >= len(regions) {
+					return
+				}
+				ready[i] <- findAhead(m, regions[i], &scratch)
+			}
+		}()
+	}
+	for i, r := range regions {
+		found := <-ready[i]
+		if found.fault != nil {
+			panic(found.fault)
+		}
+		s.region(r, &found)
+		<-tokens
+	}
+}
+
+// findAhead finds the hits of one region, handing a fault back rather than crashing.
+func findAhead(m *matcher, region []byte, scratch *[streams][]acHit) (found regionHits) {
+	debug.SetPanicOnFault(true)
+	defer func() {
+		if r := recover(); r != nil {
+			found = regionHits{fault: r}
+		}
+	}()
+	found.hits = m.all(region, nil, scratch)
+	found.newlines = numberHits(region, found.hits)
+	return found
 }
 
 // byteLog is a log already in memory, which the scanner reads in place (FromBytes).
@@ -210,8 +303,9 @@ func (l *byteLog) Read(p []byte) (int, error) {
 
 func (l *byteLog) rest() []byte { return l.b[l.off:] }
 
-// region processes a run of complete lines (it ends with '\n').
-func (s *lineScanner) region(region []byte) {
+// region processes a run of complete lines (it ends with '\n'), with its trigger hits when
+// they were found ahead (found), else finding them.
+func (s *lineScanner) region(region []byte, found *regionHits) {
 	if !s.sawText && len(bytes.TrimSpace(region)) > 0 {
 		s.sawText = true
 	}
@@ -224,23 +318,27 @@ func (s *lineScanner) region(region []byte) {
 	}
 	s.hits = s.hits[:0]
 	var ts *triggerSet
-	if !s.whole || len(region) > 2*s.cfg.tailBytes {
+	switch {
+	case found != nil: // the region's hits, found ahead on another core (scanAhead)
+		ts = s.cfg.triggers()
+		s.hits, s.newlines = found.hits, found.newlines
+	case !s.whole || len(region) > 2*s.cfg.tailBytes:
 		// Lines outside the tail are kept only for their triggers. (An input that is one
 		// region no larger than the tail stays whole in it: nothing to look for.)
 		ts = s.cfg.triggers()
 		s.hits = s.findHits(ts.m, region)
+	default:
+		s.newlines = bytes.Count(region, newline)
 	}
-	pos, lineNo := 0, s.lineNo // lineNo is the number of the line starting at pos
 	for i := 0; i < len(s.hits); {
 		end := s.hits[i].end
+		lineNo := s.lineNo + s.hits[i].line // the number of the hit's line
 		ls := bytes.LastIndexByte(region[:end], '\n') + 1
 		le := end - 1 + bytes.IndexByte(region[end-1:], '\n')
 		after := s.cfg.afterDefault
 		for ; i < len(s.hits) && s.hits[i].end <= le; i++ { // every trigger on this line
 			after = max(after, ts.after[s.hits[i].pid])
 		}
-		lineNo += bytes.Count(region[pos:ls], newline)
-		pos = ls
 		// Context before the hit, within this region.
 		var starts [8]int
 		nb := 0
@@ -261,22 +359,27 @@ func (s *lineScanner) region(region []byte) {
 		}
 		s.pending = max(s.pending, after)
 	}
-	s.lineNo = lineNo + bytes.Count(region[pos:], newline)
+	s.lineNo += s.newlines
 	s.addTail(region)
 }
 
 var newline = []byte{'\n'}
 
 // findHits runs the trigger automaton over the region, on two cores when it is large: the
-// halves are split at a line boundary and their hits concatenated in order.
+// halves are split at a line boundary and their hits concatenated in order. Each hit gets
+// the number of newlines before it, and s.newlines the region's, counted on the same core
+// as the hits (a serial count was a tenth of a 100 MB scan).
 func (s *lineScanner) findHits(m *matcher, region []byte) []acHit {
 	mid := indexNewline(region, len(region)/2)
 	if len(region) < 256<<10 || mid < 0 {
-		return m.all(region, s.hits[:0], &s.scratch[0])
+		s.hits = m.all(region, s.hits[:0], &s.scratch[0])
+		s.newlines = numberHits(region, s.hits)
+		return s.hits
 	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	var fault any
+	var newlines2 int
 	go func() {
 		defer wg.Done()
 		if s.inPlace {
@@ -284,6 +387,7 @@ func (s *lineScanner) findHits(m *matcher, region []byte) []acHit {
 			defer func() { fault = recover() }()
 		}
 		s.hits2 = m.all(region[mid+1:], s.hits2[:0], &s.scratch[1])
+		newlines2 = numberHits(region[mid+1:], s.hits2)
 	}()
 	var mainFault any
 	func() {
@@ -291,15 +395,31 @@ func (s *lineScanner) findHits(m *matcher, region []byte) []acHit {
 			defer func() { mainFault = recover() }() // wait for the other half first
 		}
 		s.hits = m.all(region[:mid+1], s.hits[:0], &s.scratch[0])
+		s.newlines = numberHits(region[:mid+1], s.hits)
 	}()
 	wg.Wait()
 	if fault = cmp.Or(mainFault, fault); fault != nil {
 		panic(fault)
 	}
 	for _, h := range s.hits2 {
-		s.hits = append(s.hits, acHit{h.end + mid + 1, h.pid})
+		s.hits = append(s.hits, acHit{end: h.end + mid + 1, pid: h.pid, line: h.line + s.newlines})
 	}
+	s.newlines += newlines2
 	return s.hits
+}
+
+// numberHits sets each hit's line to the number of newlines in b before it and returns
+// the number in all of b. Hits are in order of their end.
+func numberHits(b []byte, hits []acHit) int {
+	pos, n := 0, 0
+	for i := range hits {
+		if end := hits[i].end; end > pos {
+			n += bytes.Count(b[pos:end-1], newline) // a pattern holds no newline
+			pos = end - 1
+		}
+		hits[i].line = n
+	}
+	return n + bytes.Count(b[pos:], newline)
 }
 
 func (s *lineScanner) keep(n int, b []byte) {
@@ -328,28 +448,67 @@ func (s *lineScanner) keep(n int, b []byte) {
 }
 
 // addTail appends region to the tail and trims the tail to its last tailBytes (from a line
-// start) once it holds twice that. s.lineNo is already the number of the line after region.
+// start) once it holds twice that. Scanning in place, the tail is a view of the data (no
+// copy: on a big log the copies moved half a byte per byte read); otherwise it is a copy,
+// the read buffer being reused.
 func (s *lineScanner) addTail(region []byte) {
 	if len(s.tail)+len(region) > 2*s.cfg.tailBytes && len(region) >= s.cfg.tailBytes {
 		// The trim below would cut inside region: keep its end without copying the rest
 		// first (on a big log that copy moved 1.5 bytes per byte read).
 		cut := len(region) - s.cfg.tailBytes
 		cut += bytes.IndexByte(region[cut:], '\n') + 1
-		s.tail = append(s.tail[:0], region[cut:]...)
-		s.tailStart = s.lineNo - bytes.Count(s.tail, newline)
+		if s.inPlace {
+			s.tail = region[cut:len(region):len(region)]
+		} else {
+			s.tail = append(s.tail[:0], region[cut:]...)
+		}
 		return
 	}
-	s.tail = append(s.tail, region...)
+	s.tail = s.extendTail(region)
 	if len(s.tail) <= 2*s.cfg.tailBytes {
 		return
 	}
 	cut := len(s.tail) - s.cfg.tailBytes
 	cut += bytes.IndexByte(s.tail[cut:], '\n') + 1
-	s.tailStart += bytes.Count(s.tail[:cut], newline)
-	s.tail = s.tail[:copy(s.tail, s.tail[cut:])]
+	if s.inPlace {
+		s.tail = s.tail[cut:]
+	} else {
+		s.tail = s.tail[:copy(s.tail, s.tail[cut:])]
+	}
+}
+
+// extendTail returns the tail followed by region: in place, the view grown over region when
+// both lie in the data one after the other; else a copy that never writes into the data.
+func (s *lineScanner) extendTail(region []byte) []byte {
+	if !s.inPlace {
+		return append(s.tail, region...)
+	}
+	switch {
+	case len(s.tail) == 0:
+		return region[:len(region):len(region)]
+	case within(s.data, s.tail) && within(s.data, region) && follows(s.tail, region):
+		start := int(uintptr(unsafe.Pointer(unsafe.SliceData(s.tail))) - uintptr(unsafe.Pointer(unsafe.SliceData(s.data))))
+		end := start + len(s.tail) + len(region)
+		return s.data[start:end:end]
+	}
+	out := make([]byte, 0, len(s.tail)+len(region))
+	return append(append(out, s.tail...), region...)
+}
+
+// within reports whether b lies inside data.
+func within(data, b []byte) bool {
+	d, p := uintptr(unsafe.Pointer(unsafe.SliceData(data))), uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return len(b) > 0 && p >= d && p+uintptr(len(b)) <= d+uintptr(len(data))
+}
+
+// follows reports whether b starts where a ends.
+func follows(a, b []byte) bool {
+	return uintptr(unsafe.Pointer(unsafe.SliceData(a)))+uintptr(len(a)) == uintptr(unsafe.Pointer(unsafe.SliceData(b)))
 }
 
 func (s *lineScanner) finish() []rawLine {
+	// The tail ends where the input does: its first line's number follows from its lines.
+	s.tailStart = s.lineNo - bytes.Count(s.tail, newline)
 	kept := append([]rawLine(nil), s.head...)
 	if s.ringFull {
 		kept = append(kept, s.ring[s.ringNext:]...)
