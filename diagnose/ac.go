@@ -60,10 +60,13 @@ func buildTrie(patterns []string, class *[256]uint8, n int) (trie []int32, outs 
 	for _, p := range patterns {
 		states += len(p)
 	}
-	trie = make([]int32, states*n)
-	for i := range trie {
-		trie[i] = -1
+	// Rows are added as states are made, within a capacity for the most there can be:
+	// the rows never used are never touched.
+	missing := make([]int32, n)
+	for i := range missing {
+		missing[i] = -1
 	}
+	trie = append(make([]int32, 0, states*n), missing...)
 	outs = make([][]int32, 1, states)
 	for pid, p := range patterns {
 		if p == "" {
@@ -77,6 +80,7 @@ func buildTrie(patterns []string, class *[256]uint8, n int) (trie []int32, outs 
 				nx = int32(len(outs))
 				outs = append(outs, nil)
 				trie[s*n+c] = nx
+				trie = append(trie, missing...)
 			}
 			s = int(nx)
 		}
@@ -118,34 +122,53 @@ func completeTransitions(trie []int32, outs [][]int32, n int) {
 
 // renumber stores the automaton so that accepting states come last: one comparison per
 // byte tells a hit. The start state stays 0: it never accepts (there are no empty patterns).
+// The trie's table becomes the automaton's in place, its entries premultiplied and its rows
+// moved to their new numbers (a second table of a few megabytes cost more in fresh pages
+// than the renumbering itself).
 func (m *matcher) renumber(trie []int32, nodes [][]int32, n int) {
 	count := len(nodes)
-	order := make([]int, 0, count)
+	newID := make([]int32, count)
+	id := int32(0)
 	for i := range nodes {
 		if len(nodes[i]) == 0 {
-			order = append(order, i)
+			newID[i] = id
+			id++
 		}
 	}
-	first := len(order)
+	first := id
 	for i := range nodes {
 		if len(nodes[i]) > 0 {
-			order = append(order, i)
+			newID[i] = id
+			id++
 		}
 	}
-	newID := make([]int32, count)
-	for id, old := range order {
-		newID[old] = int32(id)
+	for i, old := range trie {
+		trie[i] = newID[old] * int32(n)
 	}
-	m.next = make([]int32, count*n)
 	m.out = make([][]int32, count)
-	for old := 0; old < count; old++ {
-		id := int(newID[old])
-		for c := 0; c < n; c++ {
-			m.next[id*n+c] = newID[trie[old*n+c]] * int32(n)
-		}
-		m.out[id] = nodes[old]
+	for old, outs := range nodes {
+		m.out[newID[old]] = outs
 	}
-	m.acceptFrom = int32(first * n)
+	// Move each row to its new number, one cycle of the permutation at a time.
+	held, swap := make([]int32, n), make([]int32, n)
+	moved := make([]bool, count)
+	for start := range count {
+		if moved[start] || int(newID[start]) == start {
+			continue
+		}
+		copy(held, trie[start*n:(start+1)*n])
+		for at := start; !moved[at]; {
+			moved[at] = true
+			to := int(newID[at])
+			row := trie[to*n : (to+1)*n]
+			copy(swap, row)
+			copy(row, held)
+			held, swap = swap, held
+			at = to
+		}
+	}
+	m.next = trie
+	m.acceptFrom = first * int32(n)
 }
 
 // each calls fn for every pattern occurrence in s with the index just past its end.

@@ -40,3 +40,13 @@ func BenchmarkTriggerScan(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkTriggerAutomaton is building the scanner's automaton, which a log larger than
+// the tail pays once.
+func BenchmarkTriggerAutomaton(b *testing.B) {
+	pats, _, _ := minimalTriggers(scanTriggers(testEngine(b).kb))
+	b.ReportAllocs()
+	for b.Loop() {
+		newMatcher(pats)
+	}
+}
