@@ -307,14 +307,25 @@ func (e *Engine) Diagnose(r io.Reader) (*Result, error) {
 
 func (e *Engine) normalize(raw []rawLine) []Line {
 	style := detectStyle(raw)
-	var red redactor
+	norm := make([]Line, len(raw))
+	if len(raw) < parallelLines {
+		normalizeRange(raw, norm, style, false)
+	} else {
+		// Each line is normalized on its own, so the halves go to two cores; only the
+		// redactor carries a state, inside a private key. If the first half ends inside
+		// one, the second half is done again knowing it.
+		mid := len(raw) / 2
+		var wg sync.WaitGroup
+		wg.Go(func() { normalizeRange(raw[mid:], norm[mid:], style, false) })
+		inPEM := normalizeRange(raw[:mid], norm[:mid], style, false)
+		wg.Wait()
+		if inPEM {
+			normalizeRange(raw[mid:], norm[mid:], style, true)
+		}
+	}
 	lines := make([]Line, 0, len(raw))
 	step := ""
-	for _, r := range raw {
-		l := normalizeLine(r.text, style)
-		l.N, l.End = r.n, r.end
-		l.Text = red.line(l.Text)
-		l.Match = matchText(l.Text)
+	for _, l := range norm {
 		if l.Step == "" {
 			if l.Marker == "group" && strings.HasPrefix(l.Text, "Run ") {
 				step = strings.TrimPrefix(l.Text, "Run ")
@@ -337,6 +348,20 @@ func (e *Engine) normalize(raw []rawLine) []Line {
 	return lines
 }
 
+// normalizeRange normalizes and redacts raw into out, the redactor starting inside a
+// private key when inPEM; it returns whether the range ends inside one.
+func normalizeRange(raw []rawLine, out []Line, style docStyle, inPEM bool) bool {
+	red := redactor{inPEM: inPEM}
+	for i, r := range raw {
+		l := normalizeLine(r.text, style)
+		l.N, l.End = r.n, r.end
+		l.Text = red.line(l.Text)
+		l.Match = matchText(l.Text)
+		out[i] = l
+	}
+	return red.inPEM
+}
+
 // evalContext is everything a rule's conditions can look at.
 type evalContext struct {
 	kb     *knowledge.Base
@@ -352,22 +377,36 @@ const maxHitsPerAnchor = 16
 // analyze reads the facts of the lines and which anchors each line matches.
 func (e *Engine) analyze(lines []Line) *evalContext {
 	ctx := &evalContext{kb: e.kb, checks: e.checks, lines: lines, hits: make([][]int, len(e.kb.Anchors))}
+	var joined []joinedHit
 	if len(lines) < parallelLines {
 		ctx.facts = e.extract(ctx, lines)
 		e.anchorHits(ctx, lines)
-		e.joinedHits(ctx, ctx.addHit)
-		return ctx
+		joined = e.joinedHits(lines)
+	} else {
+		// Facts (ctx.facts, ctx.fail), anchor hits (ctx.hits) and the hits of wrapped
+		// lines are read from the same lines and written to different places: on a long
+		// log they are found side by side, on two cores.
+		var wg sync.WaitGroup
+		wg.Go(func() { e.anchorHits(ctx, lines) })
+		wg.Go(func() { joined = e.joinedHits(lines) })
+		ctx.facts = e.extract(ctx, lines)
+		wg.Wait()
 	}
-	// Facts (ctx.facts, ctx.fail) and anchor hits (ctx.hits) are read from the same lines
-	// and written to different fields: on a long log they are found on two cores.
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		e.anchorHits(ctx, lines)
-		e.joinedHits(ctx, ctx.addHit)
-	})
-	ctx.facts = e.extract(ctx, lines)
-	wg.Wait()
+	for _, h := range joined {
+		// A regex anchor that already matched this line or a later one is not recorded
+		// again for a join of this line.
+		if h.regex && len(ctx.hits[h.a]) > 0 && ctx.hits[h.a][len(ctx.hits[h.a])-1] >= h.i {
+			continue
+		}
+		ctx.addHit(h.a, h.i)
+	}
 	return ctx
+}
+
+// joinedHit is an anchor that matched across the boundary of line i joined to the next.
+type joinedHit struct {
+	a, i  int
+	regex bool
 }
 
 // parallelLines is the number of kept lines from which analyze uses two goroutines.
@@ -512,8 +551,9 @@ var reErrorish = lazyre.New(`(?i)(?:^|[\s:\[])(?:error|err!|failed|fatal)(?:$|[\
 // two: humans and wrappers (release-it, changesets, semantic-release) break long npm lines
 // between words, terminals and some pastes break them at a column, inside a word. Both
 // joins are tried.
-func (e *Engine) joinedHits(ctx *evalContext, addHit func(a, i int)) {
-	lines := ctx.lines
+// They are returned in the order found, to be recorded after the lines' own hits.
+func (e *Engine) joinedHits(lines []Line) []joinedHit {
+	var found []joinedHit
 	// Wrapping is a paste and wrapper habit: it is looked for near the end, where failures
 	// are, so the cost stays bounded on huge logs.
 	from := max(0, len(lines)-maxJoinedLines)
@@ -544,32 +584,35 @@ func (e *Engine) joinedHits(ctx *evalContext, addHit func(a, i int)) {
 				boundary := b.Len()
 				b.WriteString(sep)
 				b.WriteString(next)
-				e.joinedAnchors(ctx, each, b.String(), boundary, len(sep), i, tried, addHit)
+				found = e.joinedAnchors(found, each, b.String(), boundary, len(sep), i, tried)
 			}
 		}
 	}
+	return found
 }
 
-// joinedAnchors records the anchors that match across the boundary of a joined line.
-func (e *Engine) joinedAnchors(ctx *evalContext, each func(string, func(int32, int)), joined string, boundary, sepLen, i int, tried map[int]bool, addHit func(a, i int)) {
+// joinedAnchors appends to found the anchors that match across the boundary of a joined
+// line.
+func (e *Engine) joinedAnchors(found []joinedHit, each func(string, func(int32, int)), joined string, boundary, sepLen, i int, tried map[int]bool) []joinedHit {
 	clear(tried)
 	each(joined, func(k int32, end int) {
 		start := end - len(e.keyList[k])
 		if start < boundary && end > boundary+sepLen {
 			for _, a := range e.keyLits[k] {
-				addHit(a, i)
+				found = append(found, joinedHit{a: a, i: i})
 			}
 		}
 		for _, a := range e.keyRegex[k] {
-			if tried[a] || len(ctx.hits[a]) > 0 && ctx.hits[a][len(ctx.hits[a])-1] >= i {
+			if tried[a] {
 				continue
 			}
 			tried[a] = true
 			if loc := e.kb.Anchors[a].Regex().FindStringIndex(joined); loc != nil && loc[0] < boundary && loc[1] > boundary+sepLen {
-				addHit(a, i)
+				found = append(found, joinedHit{a: a, i: i, regex: true})
 			}
 		}
 	})
+	return found
 }
 
 // minColumnWrap is the narrowest line taken for one a terminal or paste cut inside a word.

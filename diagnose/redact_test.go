@@ -1,6 +1,7 @@
 package diagnose
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -56,5 +57,43 @@ func TestRedactLeavesOrdinaryTextAlone(t *testing.T) {
 		if got := Redact(s); got != s {
 			t.Errorf("Redact(%q) = %q", s, got)
 		}
+	}
+}
+
+// A long log is normalized in two halves on two cores; a private key that starts in the
+// first half and ends in the second is still redacted line by line, and every line keeps
+// its number and step.
+func TestNormalizeRedactsAKeyAcrossHalves(t *testing.T) {
+	e := testEngine(t)
+	var raw []rawLine
+	add := func(text string) { raw = append(raw, rawLine{n: len(raw) + 1, text: text}) }
+	add("##[group]Run npm publish")
+	for len(raw) < 2*parallelLines {
+		n := len(raw) + 1
+		switch {
+		case n == parallelLines-3:
+			add("-----BEGIN RSA PRIVATE KEY-----")
+		case n > parallelLines-3 && n < parallelLines+5:
+			add(fmt.Sprintf("MIIEowIBAAKCAQEAsecretkeybody%03dABCDEFGHIJKLMNOP", n))
+		case n == parallelLines+5:
+			add("-----END RSA PRIVATE KEY----- after")
+		default:
+			add(fmt.Sprintf("line %d of the test output", n))
+		}
+	}
+	lines := e.normalize(raw)
+	if len(lines) != len(raw) {
+		t.Fatalf("%d lines in, %d out", len(raw), len(lines))
+	}
+	for i, l := range lines {
+		if strings.Contains(l.Text, "secretkeybody") || strings.Contains(l.Match, "secretkeybody") {
+			t.Fatalf("line %d kept the key: %q", l.N, l.Text)
+		}
+		if l.N != i+1 || l.Step != "npm publish" {
+			t.Fatalf("line %d: number %d, step %q", i+1, l.N, l.Step)
+		}
+	}
+	if got := lines[parallelLines+4].Text; !strings.Contains(got, "after") {
+		t.Fatalf("the key's last line lost what follows it: %q", got)
 	}
 }
