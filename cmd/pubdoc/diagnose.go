@@ -144,10 +144,9 @@ func diagnoseInput(engine func() (*diagnose.Engine, error), name string, stdin i
 	return []*diagnose.Result{res}, nil
 }
 
-// diagnoseMapped diagnoses a big text file in place, mapped. Mapping populates the page
-// tables of the whole file (~6 ms for 100 MB), so the engine and both its automata are
-// built on the other core meanwhile. ok is false when the file could not be mapped here:
-// then it is read as a stream.
+// diagnoseMapped diagnoses a big text file in place, mapped. The engine and both its
+// automata are built on another core while the file is opened and mapped. ok is false when
+// the file could not be mapped here: then it is read as a stream.
 func diagnoseMapped(engine func() (*diagnose.Engine, error), name string, file *os.File) (results []*diagnose.Result, ok bool, err error) {
 	ready := make(chan struct{})
 	go func() {
