@@ -494,17 +494,23 @@ func containsAny(s string, subs []string) bool {
 // (a pasted excerpt), one substring search per key, which costs less than building the
 // automaton; otherwise the automaton. Both report every occurrence of every key.
 func (e *Engine) keyFinder(lines []Line) func(s string, fn func(k int32, end int)) {
-	if e.keysBuilt.Load() || len(lines) > smallKeyLines {
+	if e.keyAutomaton(lines) {
 		return e.keys().each
+	}
+	return e.eachKeySearched
+}
+
+// keyAutomaton reports whether keys are found in these lines with the keys' automaton
+// (built now if it is not yet) rather than key by key.
+func (e *Engine) keyAutomaton(lines []Line) bool {
+	if e.keysBuilt.Load() || len(lines) > smallKeyLines {
+		return true
 	}
 	size := 0
 	for i := range lines {
 		size += len(lines[i].Match)
 	}
-	if size > smallKeyBytes {
-		return e.keys().each
-	}
-	return e.eachKeySearched
+	return size > smallKeyBytes
 }
 
 // A diagnosis of at most smallKeyLines lines of at most smallKeyBytes in all searches
@@ -546,74 +552,6 @@ func (e *Engine) tryKeyRegexes(ctx *evalContext, k, i int, t string, seenAnchor 
 }
 
 var reErrorish = lazyre.New(`(?i)(?:^|[\s:\[])(?:error|err!|failed|fatal)(?:$|[\s:\]!])`)
-
-// joinedHits finds anchors that only match once a wrapped line is joined to the next one or
-// two: humans and wrappers (release-it, changesets, semantic-release) break long npm lines
-// between words, terminals and some pastes break them at a column, inside a word. Both
-// joins are tried.
-// They are returned in the order found, to be recorded after the lines' own hits.
-func (e *Engine) joinedHits(lines []Line) []joinedHit {
-	var found []joinedHit
-	// Wrapping is a paste and wrapper habit: it is looked for near the end, where failures
-	// are, so the cost stays bounded on huge logs.
-	from := max(0, len(lines)-maxJoinedLines)
-	var b strings.Builder
-	tried := map[int]bool{}
-	each := e.keyFinder(lines)
-	for i := from; i < len(lines); i++ {
-		first := strings.TrimRight(lines[i].Match, " \t")
-		if first == "" {
-			continue
-		}
-		for _, sep := range []string{" ", ""} {
-			if sep == "" && utf8.RuneCountInString(lines[i].Text) < minColumnWrap {
-				continue // nobody's terminal is this narrow
-			}
-			b.Reset()
-			b.WriteString(first)
-			for w, j := 1, i+1; w <= 2 && j < len(lines) && lines[j].N == lines[j-1].last()+1; w, j = w+1, j+1 {
-				next := strings.TrimSpace(lines[j].Match)
-				if next == "" && j+1 < len(lines) && utf8.RuneCountInString(lines[j-1].Text) >= minColumnWrap && lines[j+1].N == lines[j].N+1 {
-					// The empty row a terminal shows when a cut falls on a line's trailing blank.
-					j++
-					next = strings.TrimSpace(lines[j].Match)
-				}
-				if next == "" {
-					break
-				}
-				boundary := b.Len()
-				b.WriteString(sep)
-				b.WriteString(next)
-				found = e.joinedAnchors(found, each, b.String(), boundary, len(sep), i, tried)
-			}
-		}
-	}
-	return found
-}
-
-// joinedAnchors appends to found the anchors that match across the boundary of a joined
-// line.
-func (e *Engine) joinedAnchors(found []joinedHit, each func(string, func(int32, int)), joined string, boundary, sepLen, i int, tried map[int]bool) []joinedHit {
-	clear(tried)
-	each(joined, func(k int32, end int) {
-		start := end - len(e.keyList[k])
-		if start < boundary && end > boundary+sepLen {
-			for _, a := range e.keyLits[k] {
-				found = append(found, joinedHit{a: a, i: i})
-			}
-		}
-		for _, a := range e.keyRegex[k] {
-			if tried[a] {
-				continue
-			}
-			tried[a] = true
-			if loc := e.kb.Anchors[a].Regex().FindStringIndex(joined); loc != nil && loc[0] < boundary && loc[1] > boundary+sepLen {
-				found = append(found, joinedHit{a: a, i: i, regex: true})
-			}
-		}
-	})
-	return found
-}
 
 // minColumnWrap is the narrowest line taken for one a terminal or paste cut inside a word.
 const minColumnWrap = 40
