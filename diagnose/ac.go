@@ -246,17 +246,34 @@ func newKeyMatcher(keys []string) *keyMatcher {
 
 // each calls fn for every key occurrence in s with the index just past its end.
 func (km *keyMatcher) each(s string, fn func(k int32, end int)) {
-	km.ac.each(s, func(pid int32, end int) {
-		start := end - len(km.ac.patterns[pid])
-		for _, k := range km.byPrefix[pid] {
-			key := km.keys[k]
-			if len(key) <= keyPrefixLen {
-				fn(k, end)
-			} else if strings.HasPrefix(s[start:], key) {
-				fn(k, start+len(key))
+	km.walk(s, 0, 0, func(k int32, start int) { fn(k, start+len(km.keys[k])) }, nil)
+}
+
+// walk runs the automaton from state st over s[from:] (s[:from] was read already, leaving
+// it in st) and returns the state it ends in. It calls whole for every key found whole
+// whose prefix ends in s[from:], with the key's start, and, when open is not nil, open for
+// every key of which only a beginning ends s: a text appended later may complete it.
+func (km *keyMatcher) walk(s string, from int, st int32, whole, open func(k int32, start int)) int32 {
+	m := km.ac
+	for i := from; i < len(s); i++ {
+		st = m.next[st+int32(m.class[s[i]])]
+		if st < m.acceptFrom {
+			continue
+		}
+		for _, pid := range m.out[int(st)/m.stride] {
+			start := i + 1 - len(m.patterns[pid])
+			for _, k := range km.byPrefix[pid] {
+				key := km.keys[k]
+				switch {
+				case strings.HasPrefix(s[start:], key):
+					whole(k, start)
+				case open != nil && strings.HasPrefix(key, s[start:]):
+					open(k, start)
+				}
 			}
 		}
-	})
+	}
+	return st
 }
 
 // acHit is one pattern occurrence: its end offset and the pattern; the scanner adds the

@@ -149,26 +149,9 @@ func (j *joiner) feed(from int, st int32) int32 {
 		}
 	}
 	j.open = kept
-	m := j.km.ac
-	for i := from; i < len(s); i++ {
-		st = m.next[st+int32(m.class[s[i]])]
-		if st < m.acceptFrom {
-			continue
-		}
-		for _, pid := range m.out[int(st)/m.stride] {
-			start := i + 1 - len(m.patterns[pid])
-			for _, k := range j.km.byPrefix[pid] {
-				key := j.km.keys[k]
-				switch {
-				case strings.HasPrefix(s[start:], key):
-					j.hit(k, start)
-				case strings.HasPrefix(key, s[start:]):
-					j.open = append(j.open, openKey{k, start})
-				}
-			}
-		}
-	}
-	return st
+	return j.km.walk(s, from, st, j.hit, func(k int32, start int) {
+		j.open = append(j.open, openKey{k, start})
+	})
 }
 
 // hit notes key k found whole at start in the joined text: its literal anchors match

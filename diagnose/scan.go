@@ -150,7 +150,7 @@ func scanBytes(data []byte, cfg *scanConfig) (kept []rawLine, stats ScanStats, e
 	s := &lineScanner{cfg: cfg, lineNo: 1, inPlace: true, data: data}
 	s.stats.Bytes = int64(len(data))
 	// A mapped file cut short while it is read faults instead of ending: an error, not a
-	// crash (findHits' second goroutine hands its fault over to this one).
+	// crash (findHits' second goroutine and scanAhead's workers hand theirs to this one).
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {

@@ -100,12 +100,8 @@ func hashFile(h io.Writer, fsys fs.FS, name string, buf []byte) (int, error) {
 	return int(n), nil
 }
 
-// readCompiled returns the generated rules, cloned, or nil when the build left them out.
-// Whether they match the YAML is matches' question.
-func readCompiled(fsys fs.FS) *compiledRules {
-	if _, yamlAlone := fsys.(yamlOnly); yamlAlone || generated == nil {
-		return nil
-	}
+// cloneGenerated returns the generated rules, each cloned for one base to compile.
+func cloneGenerated() *compiledRules {
 	c := *generated
 	c.Rules = make([]*Rule, len(generated.Rules))
 	for i, r := range generated.Rules {
@@ -174,18 +170,6 @@ func (c *compiledRules) matches(hash uint64, files []string) bool {
 	return true
 }
 
-// precompiled returns the generated rules when they match the YAML of fsys, or nil.
-func precompiled(fsys fs.FS, files []string) *compiledRules {
-	want, err := sourceHash(fsys, files)
-	if err != nil {
-		return nil
-	}
-	if c := readCompiled(fsys); c.matches(want, files) {
-		return c
-	}
-	return nil
-}
-
 // Compiled returns the content of rules_gen.go for the YAML of the embedded knowledge base.
 func Compiled() ([]byte, error) { return CompiledFS(embedded) }
 
@@ -227,5 +211,9 @@ type yamlOnly struct{ fs.FS }
 // IsCompiledFresh reports whether the generated rules match the embedded YAML.
 func IsCompiledFresh() bool {
 	files, err := ruleFiles(embedded)
-	return err == nil && precompiled(embedded, files) != nil
+	if err != nil {
+		return false
+	}
+	hash, err := sourceHash(embedded, files)
+	return err == nil && generated.matches(hash, files)
 }

@@ -195,8 +195,8 @@ func (b *Base) loadShared(fsys fs.FS, files []string) (shared, error) {
 	h := <-hashc
 	hashc = nil
 	var c *compiledRules
-	if h.err == nil && generated.matches(h.hash, files) {
-		c = readCompiled(fsys)
+	if _, yamlAlone := fsys.(yamlOnly); !yamlAlone && h.err == nil && generated.matches(h.hash, files) {
+		c = cloneGenerated()
 	}
 	return shared{patterns: patterns, rules: c}, nil
 }

@@ -106,14 +106,19 @@ func withEngine(engine func() (*diagnose.Engine, error), diagnoseWith func(*diag
 func diagnoseInput(engine func() (*diagnose.Engine, error), name string, stdin io.Reader) ([]*diagnose.Result, error) {
 	in := stdin
 	var file *os.File
+	var size int64 // of a regular file, else 0
 	if name != "-" {
 		f, err := os.Open(name)
 		if err != nil {
 			return nil, withCode(diagnose.ErrCodeUnreadable, usagef("cannot read %s: %v", name, unwrapPath(err)))
 		}
 		defer func() { _ = f.Close() }() // read-only: nothing to flush
-		if st, err := f.Stat(); err == nil && st.IsDir() {
+		st, err := f.Stat()
+		if err == nil && st.IsDir() {
 			return nil, withCode(diagnose.ErrCodeUnreadable, usagef("%s is a directory, not a log file", name))
+		}
+		if err == nil && st.Mode().IsRegular() {
+			size = st.Size()
 		}
 		in, file = f, f
 	}
@@ -124,8 +129,8 @@ func diagnoseInput(engine func() (*diagnose.Engine, error), name string, stdin i
 			return diagnoseZip(eng, name, br, file)
 		})
 	}
-	if mapped(file, head) {
-		if results, ok, err := diagnoseMapped(engine, name, file); ok {
+	if size >= mapMin && diagnose.Sniff(head) == diagnose.KindText {
+		if results, ok, err := diagnoseMapped(engine, name, file, size); ok {
 			return results, err
 		}
 	}
@@ -147,7 +152,7 @@ func diagnoseInput(engine func() (*diagnose.Engine, error), name string, stdin i
 // diagnoseMapped diagnoses a big text file in place, mapped. The engine and both its
 // automata are built on another core while the file is opened and mapped. ok is false when
 // the file could not be mapped here: then it is read as a stream.
-func diagnoseMapped(engine func() (*diagnose.Engine, error), name string, file *os.File) (results []*diagnose.Result, ok bool, err error) {
+func diagnoseMapped(engine func() (*diagnose.Engine, error), name string, file *os.File, size int64) (results []*diagnose.Result, ok bool, err error) {
 	ready := make(chan struct{})
 	go func() {
 		defer close(ready)
@@ -155,10 +160,10 @@ func diagnoseMapped(engine func() (*diagnose.Engine, error), name string, file *
 			eng.Prepare()
 		}
 	}()
-	m, unmap := mapText(file)
+	m, unmap, err := mmapfile.Map(file, size)
 	<-ready
-	if m == nil {
-		return nil, false, nil
+	if err != nil {
+		return nil, false, nil // not mappable here: read it
 	}
 	defer func() { _ = unmap() }()
 	eng, err := engine()
@@ -175,30 +180,6 @@ func diagnoseMapped(engine func() (*diagnose.Engine, error), name string, file *
 // mapMin is the size from which a plain-text log file is mapped and scanned in place
 // rather than read through a buffer: below it the copy costs less than the mapping.
 const mapMin = 4 << 20
-
-// mapped reports whether file is to be mapped: a plain-text regular file of at least mapMin
-// bytes (head is its first bytes).
-func mapped(file *os.File, head []byte) bool {
-	if file == nil || diagnose.Sniff(head) != diagnose.KindText {
-		return false
-	}
-	st, err := file.Stat()
-	return err == nil && st.Mode().IsRegular() && st.Size() >= mapMin
-}
-
-// mapText maps file (one mapped says yes to), or returns nil when it cannot be mapped here:
-// then it is read as a stream.
-func mapText(file *os.File) ([]byte, func() error) {
-	st, err := file.Stat()
-	if err != nil {
-		return nil, nil
-	}
-	m, unmap, err := mmapfile.Map(file, st.Size())
-	if err != nil {
-		return nil, nil // not mappable here: read it
-	}
-	return m, unmap
-}
 
 func diagnoseZip(eng *diagnose.Engine, name string, br *bufio.Reader, file *os.File) ([]*diagnose.Result, error) {
 	var ra io.ReaderAt

@@ -183,16 +183,7 @@ func (p *exprParser) or() ev {
 	l := p.and()
 	for p.peek().text == "||" {
 		p.pos++
-		r := p.and()
-		switch {
-		case l.known && l.truthy():
-		case r.known && r.truthy():
-			l = r
-		case l.known && r.known:
-			l = r
-		default:
-			l = unknownEv
-		}
+		l = shortCircuit(l, p.and(), true)
 	}
 	return l
 }
@@ -201,18 +192,23 @@ func (p *exprParser) and() ev {
 	l := p.cmp()
 	for p.peek().text == "&&" {
 		p.pos++
-		r := p.cmp()
-		switch {
-		case l.known && !l.truthy():
-		case r.known && !r.truthy():
-			l = r
-		case l.known && r.known:
-			l = r
-		default:
-			l = unknownEv
-		}
+		l = shortCircuit(l, p.cmp(), false)
 	}
 	return l
+}
+
+// shortCircuit is l || r (decisive true) or l && r (decisive false) with unknowns: a known
+// decisive side decides, two known sides give r, anything else is unknown.
+func shortCircuit(l, r ev, decisive bool) ev {
+	switch {
+	case l.known && l.truthy() == decisive:
+		return l
+	case r.known && r.truthy() == decisive:
+		return r
+	case l.known && r.known:
+		return r
+	}
+	return unknownEv
 }
 
 func (p *exprParser) cmp() ev {
