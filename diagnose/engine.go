@@ -416,6 +416,9 @@ const parallelLines = 512
 // marker, else the last error-looking line.
 func (e *Engine) extract(ctx *evalContext, lines []Line) Facts {
 	x := newExtractor(e.kb)
+	if len(lines) >= hintAutomatonLines {
+		x.hm = hintMatcher()
+	}
 	for i := range lines {
 		l := &lines[i]
 		x.line(l)

@@ -137,6 +137,9 @@ type extractor struct {
 	upgradeInferred bool
 
 	tools map[string]*Line
+	// hints are the hint literals of the text being read; hm finds them on a long log.
+	hints hintSet
+	hm    *matcher
 	// packuments are the registry's answers to GETs of package documents, by package name.
 	packuments map[string]packument
 }
@@ -154,6 +157,7 @@ func newExtractor(kb *knowledge.Base) *extractor {
 // order their state depends on.
 func (x *extractor) line(l *Line) {
 	t := l.Text
+	x.hints = hintsIn(t, x.hm)
 	if x.permissionsLine(t, l) {
 		return
 	}
@@ -163,7 +167,7 @@ func (x *extractor) line(l *Line) {
 	hasVer := strings.ContainsAny(t, "0123456789")
 	x.versionOutput(t, l)
 	x.applySpecs(t, l)
-	if strings.Contains(t, "npm") {
+	if x.has(hNPM) {
 		x.npmLine(t, l)
 	}
 	x.tokenLine(t, l)
@@ -176,6 +180,9 @@ func (x *extractor) line(l *Line) {
 		x.ciLine(t, l)
 	}
 }
+
+// has reports whether the text being read holds h.
+func (x *extractor) has(h hint) bool { return x.hints.has(h) }
 
 // permissionsLine follows the GITHUB_TOKEN Permissions group of "Set up job" and reports
 // whether the line was one of its entries (or its header), which says nothing else.
@@ -223,7 +230,7 @@ func (x *extractor) versionOutput(t string, l *Line) {
 			x.wantVer = ""
 		}
 	}
-	if strings.Contains(t, "-v") || strings.Contains(t, "--version") {
+	if x.has(hDashV) || x.has(hVersionFlag) {
 		if m := reVersionCmd.FindStringSubmatch(t); m != nil {
 			x.wantVer = m[1]
 		}
@@ -233,9 +240,9 @@ func (x *extractor) versionOutput(t string, l *Line) {
 // tokenLine reads whether the step's npm token was set, empty or setup-node's placeholder.
 func (x *extractor) tokenLine(t string, l *Line) {
 	f := x.facts
-	if strings.Contains(t, "XXXXX-XXXXX-XXXXX-XXXXX") {
+	if x.has(hTokenPlaceholder) {
 		f.set("setup_node_placeholder", "true", l, "exact")
-	} else if strings.Contains(t, "TOKEN:") {
+	} else if x.has(hTokenEnv) {
 		if m := reTokenEnv.FindStringSubmatch(t); m != nil {
 			if m[2] == "" {
 				f.set("token_env", "empty", l, "exact")
@@ -248,16 +255,16 @@ func (x *extractor) tokenLine(t string, l *Line) {
 
 // provenanceLine reads whether provenance was asked for, signed and published.
 func (x *extractor) provenanceLine(t string, l *Line) {
-	if !strings.Contains(t, "rovenance") {
+	if !x.has(hProvenance) {
 		return
 	}
 	f := x.facts
-	if strings.Contains(t, "Signed provenance statement") {
+	if x.has(hProvenanceSigned) {
 		f.set("provenance", "signed", l, "exact")
-	} else if strings.Contains(t, "Provenance statement published to transparency log") {
+	} else if x.has(hProvenancePublished) {
 		f.set("provenance", "published", l, "exact")
 	}
-	if strings.Contains(t, "--provenance") && !strings.Contains(t, "--provenance=false") || strings.Contains(t, "NPM_CONFIG_PROVENANCE: true") {
+	if x.has(hProvenanceFlag) && !x.has(hProvenanceOff) || x.has(hProvenanceEnv) {
 		f.setOnce("provenance_flag", "true", l)
 	}
 }
@@ -266,12 +273,12 @@ func (x *extractor) provenanceLine(t string, l *Line) {
 // line of a publish that went through.
 func (x *extractor) publishLine(t string, l *Line, hasVer bool) {
 	f := x.facts
-	if strings.Contains(t, "publish") || strings.Contains(t, "release") {
-		if m := rePublishCmd.FindStringSubmatch(t); m != nil && !strings.Contains(t, "npm notice") {
+	if x.has(hPublish) || x.has(hRelease) {
+		if m := rePublishCmd.FindStringSubmatch(t); m != nil && !x.has(hNPMNotice) {
 			f.setOnce("publish_command", strings.TrimSpace(m[1]), l)
 		}
 	}
-	if hasVer && strings.Contains(t, " - ") {
+	if hasVer && x.has(hSpacedDash) {
 		if m := reHTTPLine.FindStringSubmatch(t); m != nil {
 			x.http(m[2], m[1], m[3], l)
 		}
@@ -288,14 +295,14 @@ func (x *extractor) publishLine(t string, l *Line, hasVer bool) {
 func (x *extractor) runnerLine(t string, l *Line) {
 	f := x.facts
 	switch {
-	case strings.Contains(t, "Hosted Compute Agent") || strings.HasPrefix(t, "Image Release: "):
+	case x.has(hHostedAgent) || strings.HasPrefix(t, "Image Release: "):
 		f.setOnce("runner", "github-hosted", l)
-	case strings.Contains(t, "Image: "):
+	case x.has(hImage):
 		if m := reImage.FindStringSubmatch(t); m != nil {
 			f.setOnce("runner", "github-hosted", l)
 			f.setOnce("runner_image", m[1], l)
 		}
-	case strings.Contains(t, "Runner name: "):
+	case x.has(hRunnerName):
 		m := reRunnerName.FindStringSubmatch(t)
 		switch {
 		case m == nil:
@@ -316,11 +323,11 @@ func (x *extractor) ciLine(t string, l *Line) {
 	switch {
 	case l.Marker != "" && l.Marker != "group" && l.Marker != "endgroup" || strings.HasPrefix(t, "Current runner version:"):
 		f.setOnce("ci", "github-actions", l)
-	case strings.Contains(t, "gitlab") || strings.Contains(t, "section_") || strings.Contains(t, "Job succeeded"):
+	case x.has(hGitLab) || x.has(hSection) || x.has(hJobSucceeded):
 		if reGitLab.MatchString(t) {
 			f.setOnce("ci", "gitlab", l)
 		}
-	case strings.Contains(t, "ircle") || strings.Contains(t, "CIRCLE"):
+	case x.has(hCircle) || x.has(hCircleEnv):
 		if reCircle.MatchString(t) {
 			f.setOnce("ci", "circleci", l)
 		}
@@ -349,7 +356,7 @@ func (x *extractor) npmWordings(t string, l *Line) {
 			f.set("npm_log_prefix", "error", l, "exact")
 		}
 	}
-	if strings.Contains(t, "404 ") {
+	if x.has(h404) {
 		if m := reOld404.FindStringSubmatch(t); m != nil {
 			x.bound(l, knowledge.Range{Max: below(x.kb.Thresholds["npm_new_404_wording"]), HasMax: true})
 			x.pkg(m[1], m[2], l)
@@ -358,17 +365,17 @@ func (x *extractor) npmWordings(t string, l *Line) {
 			x.pkg(m[1], m[2], l)
 		}
 	}
-	if strings.Contains(t, "publish Failed PUT") {
+	if x.has(hFailedPUT) {
 		x.bound(l, knowledge.Range{Max: below(x.kb.Thresholds["npm_registry_fetch"]), HasMax: true})
 	}
-	if strings.Contains(t, "You should bug the author") {
+	if x.has(hBugTheAuthor) {
 		x.bound(l, knowledge.Range{Max: below(x.kb.Thresholds["npm9"]), HasMax: true})
 	}
 }
 
 // npmActual reads the npm and Node that ran from EBADENGINE's "Actual:" line.
 func (x *extractor) npmActual(t string, l *Line) {
-	if !strings.Contains(t, "Actual:") || !strings.Contains(t, `"npm"`) {
+	if !x.has(hActual) || !x.has(hQuotedNPM) {
 		return
 	}
 	if m := reActualNPM.FindStringSubmatch(t); m != nil {
@@ -387,12 +394,12 @@ func (x *extractor) npmActual(t string, l *Line) {
 // where it published and the package it packed.
 func (x *extractor) npmRegistryLine(t string, l *Line) {
 	f := x.facts
-	if strings.Contains(t, " code ") {
+	if x.has(hCode) {
 		if m := reErrorCode.FindStringSubmatch(t); m != nil {
 			f.set("npm_error_code", m[1], l, "exact")
 		}
 	}
-	if strings.Contains(t, "http fetch") {
+	if x.has(hHTTPFetch) {
 		if m := reHTTPFetch.FindStringSubmatch(t); m != nil {
 			if m[2] >= "400" {
 				x.http(m[1], m[2], m[3], l)
@@ -402,7 +409,7 @@ func (x *extractor) npmRegistryLine(t string, l *Line) {
 			}
 		}
 	}
-	if strings.Contains(t, "Publishing to") {
+	if x.has(hPublishingTo) {
 		if m := rePublishingTo.FindStringSubmatch(t); m != nil {
 			f.set("registry", m[1]+"/", l, "exact")
 			f.set("dist_tag", m[2], l, "exact")
@@ -413,7 +420,7 @@ func (x *extractor) npmRegistryLine(t string, l *Line) {
 			f.set("reached_registry", "true", l, "exact")
 		}
 	}
-	if strings.Contains(t, "npm notice") {
+	if x.has(hNPMNotice) {
 		if m := rePkgBox.FindStringSubmatch(t); m != nil {
 			x.pkg(m[1], m[2], l)
 		}
@@ -429,14 +436,14 @@ func (x *extractor) npmRegistryLine(t string, l *Line) {
 // npmSetupLine reads the OIDC exchange npm logged and an `npm install -g npm@spec` upgrade.
 func (x *extractor) npmSetupLine(t string, l *Line) {
 	f := x.facts
-	if strings.Contains(t, " oidc ") || strings.Contains(t, "/oidc/token/exchange/") {
+	if x.has(hOIDCLog) || x.has(hOIDCExchange) {
 		if m := reOIDCLog.FindStringSubmatch(t); m != nil {
 			f.set("oidc_log", m[1], l, "exact")
 		}
 		// Only npm with the exchange logs it.
 		x.bound(l, knowledge.Range{Min: x.kb.Thresholds["npm_oidc_feature"], HasMin: true})
 	}
-	if strings.Contains(t, "npm@") {
+	if x.has(hNPMAt) {
 		if m := reNPMUpgrade.FindStringSubmatch(t); m != nil {
 			spec := m[1]
 			if spec == "" {
@@ -532,20 +539,20 @@ func (x *extractor) http(method, status, rawURL string, l *Line) {
 // toolSignals map log text to the tool that did the publish, most specific first. The hint
 // is a literal every match contains, so the regex runs only on lines that could match.
 var toolSignals = []struct {
-	tool  string
-	hints []string
-	re    *lazyre.Regexp
+	tool    string
+	hintIDs []hint
+	re      *lazyre.Regexp
 }{
-	{"semantic-release", []string{"semantic-release"}, lazyre.New(`\[semantic-release\]|\[@semantic-release/npm\]|npx semantic-release`)},
-	{"changesets", []string{"🦋", "changeset", "No NPM_TOKEN found"}, lazyre.New(`🦋|changeset publish|changesets/action|No NPM_TOKEN found, but OIDC is available`)},
-	{"lerna", []string{"lerna "}, lazyre.New(`lerna (?:ERR!|info|notice|success|WARN)|lerna publish`)},
-	{"release-it", []string{"release-it"}, lazyre.New(`release-it`)},
-	{"nx", []string{"nx release", "NX   "}, lazyre.New(`nx release|NX   `)},
-	{"yarn-berry", []string{"YN0", "yarn npm publish"}, lazyre.New(`YN0\d{3}|yarn npm publish`)},
-	{"yarn", []string{"yarn publish"}, lazyre.New(`yarn publish`)},
-	{"pnpm", []string{"ERR_PNPM_", "pnpm "}, lazyre.New(`ERR_PNPM_|pnpm (?:-r |--recursive |-w )?publish`)},
-	{"npm-publish-action", []string{"JS-DevTools/npm-publish"}, lazyre.New(`JS-DevTools/npm-publish`)},
-	{"npm", []string{"npm publish", "npm notice Publishing to"}, lazyre.New(`npm publish|npm notice Publishing to`)},
+	{"semantic-release", words([]string{"semantic-release"}), lazyre.New(`\[semantic-release\]|\[@semantic-release/npm\]|npx semantic-release`)},
+	{"changesets", words([]string{"🦋", "changeset", "No NPM_TOKEN found"}), lazyre.New(`🦋|changeset publish|changesets/action|No NPM_TOKEN found, but OIDC is available`)},
+	{"lerna", words([]string{"lerna "}), lazyre.New(`lerna (?:ERR!|info|notice|success|WARN)|lerna publish`)},
+	{"release-it", words([]string{"release-it"}), lazyre.New(`release-it`)},
+	{"nx", words([]string{"nx release", "NX   "}), lazyre.New(`nx release|NX   `)},
+	{"yarn-berry", words([]string{"YN0", "yarn npm publish"}), lazyre.New(`YN0\d{3}|yarn npm publish`)},
+	{"yarn", words([]string{"yarn publish"}), lazyre.New(`yarn publish`)},
+	{"pnpm", words([]string{"ERR_PNPM_", "pnpm "}), lazyre.New(`ERR_PNPM_|pnpm (?:-r |--recursive |-w )?publish`)},
+	{"npm-publish-action", words([]string{"JS-DevTools/npm-publish"}), lazyre.New(`JS-DevTools/npm-publish`)},
+	{"npm", words([]string{"npm publish", "npm notice Publishing to"}), lazyre.New(`npm publish|npm notice Publishing to`)},
 }
 
 func (x *extractor) tool(t string, l *Line) {
@@ -553,13 +560,8 @@ func (x *extractor) tool(t string, l *Line) {
 		if x.tools[s.tool] != nil {
 			continue
 		}
-		for _, h := range s.hints {
-			if strings.Contains(t, h) {
-				if s.re.MatchString(t) {
-					x.tools[s.tool] = l
-				}
-				break
-			}
+		if x.hints.hasAny(s.hintIDs) && s.re.MatchString(t) {
+			x.tools[s.tool] = l
 		}
 	}
 }
@@ -716,7 +718,7 @@ var reOIDCSignal = lazyre.New(`No NPM_TOKEN found, but OIDC is available|Verifyi
 // noteOIDCSignal records lines that show a tokenless publish was meant.
 func (x *extractor) noteOIDCSignal(l *Line) {
 	t := l.Text
-	if x.tools["oidc-signal"] == nil && (strings.Contains(t, "OIDC") || strings.Contains(t, "rusted publish")) && reOIDCSignal.MatchString(t) {
+	if x.tools["oidc-signal"] == nil && (x.has(hOIDC) || x.has(hTrustedPublish)) && reOIDCSignal.MatchString(t) {
 		x.tools["oidc-signal"] = l
 	}
 }

@@ -63,15 +63,15 @@ var ecosystemTriggers = map[string]int{
 // action at. hint is a literal every mention contains (case-insensitive for NuGet/login,
 // which workflows spell both ways).
 var actionFacts = []struct {
-	hints []string
-	fact  string
-	re    *lazyre.Regexp
+	hintIDs []hint
+	fact    string
+	re      *lazyre.Regexp
 }{
-	{[]string{"pypa/gh-action-pypi-publish"}, "pypi_action_version", actionRefRe(`pypa/gh-action-pypi-publish`)},
-	{[]string{"rust-lang/crates-io-auth-action"}, "crates_auth_action_version", actionRefRe(`rust-lang/crates-io-auth-action`)},
-	{[]string{"rubygems/release-gem"}, "release_gem_version", actionRefRe(`rubygems/release-gem`)},
-	{[]string{"NuGet/login", "nuget/login", "Nuget/login"}, "nuget_login_version", actionRefRe(`(?i:nuget/login)`)},
-	{[]string{"docker/login-action"}, "docker_login_version", actionRefRe(`docker/login-action`)},
+	{words([]string{"pypa/gh-action-pypi-publish"}), "pypi_action_version", actionRefRe(`pypa/gh-action-pypi-publish`)},
+	{words([]string{"rust-lang/crates-io-auth-action"}), "crates_auth_action_version", actionRefRe(`rust-lang/crates-io-auth-action`)},
+	{words([]string{"rubygems/release-gem"}), "release_gem_version", actionRefRe(`rubygems/release-gem`)},
+	{words([]string{"NuGet/login", "nuget/login", "Nuget/login"}), "nuget_login_version", actionRefRe(`(?i:nuget/login)`)},
+	{words([]string{"docker/login-action"}), "docker_login_version", actionRefRe(`docker/login-action`)},
 }
 
 // actionRefRe matches "owner/action@REF" (uses:, Run, "Download action repository") and the
@@ -112,12 +112,15 @@ var (
 // NuGet, JSR, container registries): tool and action versions, the claims an OIDC failure
 // prints, the registry a job talked to.
 func (x *extractor) ecosystemLine(t string, l *Line) {
-	if strings.Contains(t, "%0A") {
+	if x.has(hEscapedNewline) {
 		// A workflow command (::error::, ::warning::) with its newlines escaped, as
 		// gh-action-pypi-publish prints its claims: read it line by line.
+		whole := x.hints
 		for part := range strings.SplitSeq(t, "%0A") {
+			x.hints = hintsIn(part, x.hm)
 			x.ecosystemText(part, l)
 		}
+		x.hints = whole
 		return
 	}
 	x.ecosystemText(t, l)
@@ -134,7 +137,7 @@ func (x *extractor) ecosystemText(t string, l *Line) {
 	x.gemText(t, l)
 	x.loginInputs(t, l)
 	x.containerLine(t, l)
-	if strings.Contains(t, "Secret source:") {
+	if x.has(hSecretSource) {
 		if m := reSecretSource.FindStringSubmatch(t); m != nil {
 			x.facts.set("secret_source", m[1], l, "exact")
 		}
@@ -148,13 +151,11 @@ func (x *extractor) actionRefs(t string, l *Line) {
 		return
 	}
 	for _, a := range actionFacts {
-		for _, h := range a.hints {
-			if strings.Contains(t, h) {
-				if m := a.re.FindStringSubmatch(t); m != nil {
-					x.actionRef(a.fact, m[1]+m[2], l)
-				}
-				break
-			}
+		if !x.hints.hasAny(a.hintIDs) {
+			continue
+		}
+		if m := a.re.FindStringSubmatch(t); m != nil {
+			x.actionRef(a.fact, m[1]+m[2], l)
 		}
 	}
 }
@@ -162,17 +163,17 @@ func (x *extractor) actionRefs(t string, l *Line) {
 // pypiText reads PyPI's facts: twine and uv versions, the OIDC claims either prints after a
 // refusal, the reusable-workflow warning and the repository the upload went to.
 func (x *extractor) pypiText(t string, l *Line, hasVer bool) {
-	if strings.Contains(t, "twine") && hasVer {
+	if x.has(hTwine) && hasVer {
 		if m := reTwineVersion.FindStringSubmatch(t); m != nil {
 			x.version("twine_version", m[1]+m[2], l)
 		}
 	}
-	if hasVer && (strings.Contains(t, "uv ") || strings.Contains(t, "uv/")) {
+	if hasVer && (x.has(hUV) || x.has(hUVSlash)) {
 		if m := reUVVersion.FindStringSubmatch(t); m != nil {
 			x.version("uv_version", m[1], l)
 		}
 	}
-	if strings.Contains(t, "`: `") {
+	if x.has(hBacktickClaim) {
 		for _, m := range reActionClaim.FindAllStringSubmatch(t, -1) {
 			x.pypiClaim(m[1], m[2], l)
 		}
@@ -184,7 +185,7 @@ func (x *extractor) pypiText(t string, l *Line, hasVer bool) {
 
 // uvClaims reads the claims uv prints in an OidcTokenClaims { … } block, a few lines long.
 func (x *extractor) uvClaims(t string, l *Line) {
-	if strings.Contains(t, "OidcTokenClaims") {
+	if x.has(hClaims) {
 		x.tools[ecoUVClaimsKey] = l
 	}
 	if h := x.tools[ecoUVClaimsKey]; h != nil && l.N-h.N > 20 {
@@ -193,7 +194,7 @@ func (x *extractor) uvClaims(t string, l *Line) {
 	if x.tools[ecoUVClaimsKey] == nil {
 		return
 	}
-	if strings.Contains(t, `: "`) {
+	if x.has(hQuotedClaim) {
 		for _, m := range reUVClaim.FindAllStringSubmatch(t, -1) {
 			x.pypiClaim(m[1], m[2], l)
 		}
@@ -206,20 +207,20 @@ func (x *extractor) uvClaims(t string, l *Line) {
 // pypiRegistry reads the repository URL an upload went to: twine's "Uploading
 // distributions to", the publish action's repository-url input, or a legacy upload URL.
 func (x *extractor) pypiRegistry(t string, l *Line) {
-	if !strings.Contains(t, "://") {
+	if !x.has(hURL) {
 		return
 	}
 	f := x.facts
 	switch {
-	case strings.Contains(t, "Uploading distributions to"):
+	case x.has(hUploading):
 		if m := reUploadTo.FindStringSubmatch(t); m != nil {
 			f.set("registry", m[1], l, "exact")
 		}
-	case strings.Contains(t, "repository") && strings.Contains(x.currentStep(), "gh-action-pypi-publish"):
+	case x.has(hRepository) && strings.Contains(x.currentStep(), "gh-action-pypi-publish"):
 		if m := reRepoURLInput.FindStringSubmatch(t); m != nil {
 			f.set("registry", m[1], l, "exact")
 		}
-	case strings.Contains(t, "pypi.org/legacy"):
+	case x.has(hPyPILegacy):
 		if m := rePyPIURL.FindString(t); m != "" && !strings.Contains(f.value("registry"), "pypi") {
 			f.set("registry", m, l, "exact")
 		}
@@ -228,12 +229,12 @@ func (x *extractor) pypiRegistry(t string, l *Line) {
 
 // cratesText reads crates.io's facts: the cargo version and crates-io-auth-action's.
 func (x *extractor) cratesText(t string, l *Line, hasVer bool) {
-	if hasVer && strings.Contains(t, "cargo ") {
+	if hasVer && x.has(hCargo) {
 		if m := reCargoVersion.FindStringSubmatch(t); m != nil {
 			x.version("cargo_version", m[1], l)
 		}
 	}
-	if strings.Contains(t, "crates-io-auth-action/") {
+	if x.has(hCratesAgent) {
 		if m := reCratesAgent.FindStringSubmatch(t); m != nil {
 			x.version("crates_auth_action_version", m[1], l)
 		}
@@ -251,10 +252,10 @@ func (x *extractor) gemText(t string, l *Line) {
 			delete(x.tools, ecoWantGemKey)
 		}
 	}
-	if strings.Contains(t, "gem ") && reGemVersionCmd.MatchString(t) {
+	if x.has(hGem) && reGemVersionCmd.MatchString(t) {
 		x.tools[ecoWantGemKey] = l
 	}
-	if strings.Contains(t, "RUBYGEMS VERSION") {
+	if x.has(hGemEnv) {
 		if m := reGemEnv.FindStringSubmatch(t); m != nil {
 			x.version("gem_version", m[1], l)
 		}
@@ -265,7 +266,7 @@ func (x *extractor) gemText(t string, l *Line) {
 // "Run …" / "with:", and the NuGet user a trust policy names.
 func (x *extractor) loginInputs(t string, l *Line) {
 	f := x.facts
-	if strings.Contains(t, ": ") && (strings.Contains(t, "user") || strings.Contains(t, "registry")) {
+	if strings.Contains(t, ": ") && (x.has(hUser) || x.has(hRegistry)) {
 		if m := reInput.FindStringSubmatch(t); m != nil {
 			step := strings.ToLower(x.currentStep())
 			switch {
@@ -276,7 +277,7 @@ func (x *extractor) loginInputs(t string, l *Line) {
 			}
 		}
 	}
-	if strings.Contains(t, "owned by user '") && f["nuget_user"] == nil {
+	if x.has(hOwnedByUser) && f["nuget_user"] == nil {
 		if m := reNuGetPolicy.FindStringSubmatch(t); m != nil {
 			f.set("nuget_user", m[1], l, "exact")
 		}
@@ -286,12 +287,12 @@ func (x *extractor) loginInputs(t string, l *Line) {
 // denoText reads JSR's deno version: `deno --version`, or the deno binary `npx jsr
 // publish` downloads.
 func (x *extractor) denoText(t string, l *Line, hasVer bool) {
-	if hasVer && (strings.Contains(t, "deno ") || strings.Contains(t, "Deno ")) {
+	if hasVer && (x.has(hDeno) || x.has(hDenoCap)) {
 		if m := reDenoVersion.FindStringSubmatch(t); m != nil {
 			x.version("deno_version", m[1], l)
 		}
 	}
-	if strings.Contains(t, "denoland/deno/releases/download/") {
+	if x.has(hDenoDownload) {
 		if m := reDenoDownload.FindStringSubmatch(t); m != nil {
 			x.version("deno_version", m[1], l)
 		}
@@ -462,7 +463,7 @@ func (x *extractor) reusableWarning(t string, l *Line) {
 		}
 		return
 	}
-	if strings.Contains(t, "initiated by:") || strings.Contains(t, "parent workflow is:") {
+	if x.has(hInitiatedBy) || x.has(hParentWorkflow) {
 		x.tools[ecoWantRefKey] = &Line{N: l.N, Text: t}
 	}
 }
@@ -470,16 +471,16 @@ func (x *extractor) reusableWarning(t string, l *Line) {
 // containerLine reads where an image push or a registry login went, and how GHCR refused it.
 func (x *extractor) containerLine(t string, l *Line) {
 	f := x.facts
-	if strings.Contains(t, "denied") {
+	if x.has(hDenied) {
 		kind := ""
 		switch {
-		case strings.Contains(t, "permission_denied: write_package"):
+		case x.has(hWritePackage):
 			kind = "write_package"
-		case strings.Contains(t, "installation not allowed to Write organization package"):
+		case x.has(hInstallWrite):
 			kind = "write_org_package"
-		case strings.Contains(t, "installation not allowed to Create organization package"):
+		case x.has(hInstallCreate):
 			kind = "create_org_package"
-		case strings.Contains(t, "ghcr.io/v2/") && strings.Contains(t, "denied: denied"):
+		case x.has(hGHCR) && x.has(hDeniedDenied):
 			kind = "login_denied"
 		}
 		if kind != "" {
@@ -492,19 +493,19 @@ func (x *extractor) containerLine(t string, l *Line) {
 	}
 	host := ""
 	switch {
-	case strings.Contains(t, "Logging into "):
+	case x.has(hLoggingInto):
 		if m := reLoggingInto.FindStringSubmatch(t); m != nil {
 			host = registryHost(m[1])
 		}
-	case strings.Contains(t, "The push refers to repository"):
+	case x.has(hPushRefers):
 		if m := rePushRepo.FindStringSubmatch(t); m != nil {
 			host = imageHost(m[1])
 		}
-	case strings.Contains(t, "failed to push ") || strings.Contains(t, " with docker"):
+	case x.has(hFailedToPush) || x.has(hWithDocker):
 		if m := rePushImage.FindStringSubmatch(t); m != nil {
 			host = imageHost(m[1])
 		}
-	case strings.Contains(t, "/v2/"):
+	case x.has(hV2):
 		if m := reRegistryV2.FindStringSubmatch(t); m != nil {
 			host = registryHost(m[1])
 		} else if m := reLayerUpload.FindStringSubmatch(t); m != nil {

@@ -1,8 +1,6 @@
 package diagnose
 
 import (
-	"strings"
-
 	"github.com/pubdoc/pubdoc/internal/lazyre"
 	"github.com/pubdoc/pubdoc/knowledge"
 )
@@ -19,10 +17,11 @@ import (
 type factSpec struct {
 	// fact is the fact set, or for kind "tool-version" the tool whose version the first
 	// group is, with the fact named by the group named "tool" when the pattern has one.
-	fact  string
-	hints []string
-	re    *lazyre.Regexp
-	kind  factKind
+	fact    string
+	hints   []string
+	hintIDs []hint // hints as hints of the extractor (init)
+	re      *lazyre.Regexp
+	kind    factKind
 	// value is what the fact is set to for kind flagFact; for other kinds the first
 	// submatch is the value.
 	value string
@@ -87,18 +86,17 @@ var factSpecs = []factSpec{
 		example: `npm error provenance generation in GitHub Actions requires "public" runners, but runner environment: "self-hosted"`, want: "self-hosted"},
 }
 
+func init() {
+	for i := range factSpecs {
+		factSpecs[i].hintIDs = words(factSpecs[i].hints)
+	}
+}
+
 // applySpecs reads the one-line facts of factSpecs from l.
 func (x *extractor) applySpecs(t string, l *Line) {
 	for i := range factSpecs {
 		s := &factSpecs[i]
-		hit := false
-		for _, h := range s.hints {
-			if strings.Contains(t, h) {
-				hit = true
-				break
-			}
-		}
-		if !hit {
+		if !x.hints.hasAny(s.hintIDs) {
 			continue
 		}
 		m := s.re.FindStringSubmatch(t)

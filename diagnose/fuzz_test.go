@@ -59,7 +59,7 @@ func FuzzDiagnose(f *testing.F) {
 	})
 }
 
-// FuzzNormalize: one line in, one clean line out.
+// FuzzNormalize: one line in, one clean line out, whose hints the automaton finds exactly.
 func FuzzNormalize(f *testing.F) {
 	for _, s := range []string{"2025-08-14T17:32:21.8216220Z ##[error]x", "\x1b[31mred\x1b[0m", "> ```npm error```", "a\rb", "12 error code E404"} {
 		f.Add(s, false, false)
@@ -71,6 +71,10 @@ func FuzzNormalize(f *testing.F) {
 		}
 		if strings.ContainsRune(l.Text, '\r') {
 			t.Fatalf("carriage return survived in %q", l.Text)
+		}
+		// The extractor's hints: one automaton pass finds what testing each literal finds.
+		if got, want := hintsIn(l.Text, hintMatcher()), hintsIn(l.Text, nil); got != want {
+			t.Fatalf("hints of %q: automaton %v, literal by literal %v", l.Text, got, want)
 		}
 	})
 }
