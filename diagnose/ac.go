@@ -246,16 +246,17 @@ func newKeyMatcher(keys []string) *keyMatcher {
 
 // each calls fn for every key occurrence in s with the index just past its end.
 func (km *keyMatcher) each(s string, fn func(k int32, end int)) {
-	km.walk(s, 0, 0, func(k int32, start int) { fn(k, start+len(km.keys[k])) }, nil)
+	km.walk(s, 0, len(s), 0, func(k int32, start int) { fn(k, start+len(km.keys[k])) }, nil)
 }
 
-// walk runs the automaton from state st over s[from:] (s[:from] was read already, leaving
-// it in st) and returns the state it ends in. It calls whole for every key found whole
-// whose prefix ends in s[from:], with the key's start, and, when open is not nil, open for
-// every key of which only a beginning ends s: a text appended later may complete it.
-func (km *keyMatcher) walk(s string, from int, st int32, whole, open func(k int32, start int)) int32 {
+// walk runs the automaton from state st over s[from:to] (s[:from] was read already,
+// leaving it in st) and returns the state it ends in. It calls whole for every key found
+// whole in s whose prefix ends in s[from:to], with the key's start, and, when open is not
+// nil, open for every key of which only a beginning ends s: a text appended later may
+// complete it.
+func (km *keyMatcher) walk(s string, from, to int, st int32, whole, open func(k int32, start int)) int32 {
 	m := km.ac
-	for i := from; i < len(s); i++ {
+	for i := from; i < to; i++ {
 		st = m.next[st+int32(m.class[s[i]])]
 		if st < m.acceptFrom {
 			continue

@@ -3,6 +3,7 @@ package diagnose
 import (
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // joinedHits finds anchors that only match once a wrapped line is joined to the next one or
@@ -23,7 +24,13 @@ func (e *Engine) joinedHitsWith(lines []Line, km *keyMatcher) []joinedHit {
 	j := &joiner{e: e, km: km, tried: make([]bool, len(e.kb.Anchors)), seen: make([]bool, len(e.keyList))}
 	// Wrapping is a paste and wrapper habit: it is looked for near the end, where failures
 	// are, so the cost stays bounded on huge logs.
-	for i := max(0, len(lines)-maxJoinedLines); i < len(lines); i++ {
+	from := max(0, len(lines)-maxJoinedLines)
+	j.lines, j.from = lines, from
+	j.trims, j.trimmed = make([]string, len(lines)-from), make([]bool, len(lines)-from)
+	if km != nil {
+		j.walks = make([]*lineWalk, len(lines)-from)
+	}
+	for i := from; i < len(lines); i++ {
 		first := strings.TrimRight(lines[i].Match, " \t")
 		if first == "" {
 			continue
@@ -35,16 +42,16 @@ func (e *Engine) joinedHitsWith(lines []Line, km *keyMatcher) []joinedHit {
 			}
 			j.restart(first)
 			for w, k := 1, i+1; w <= 2 && k < len(lines) && lines[k].N == lines[k-1].last()+1; w, k = w+1, k+1 {
-				next := strings.TrimSpace(lines[k].Match)
+				next := j.trim(k)
 				if next == "" && k+1 < len(lines) && utf8.RuneCountInString(lines[k-1].Text) >= minColumnWrap && lines[k+1].N == lines[k].N+1 {
 					// The empty row a terminal shows when a cut falls on a line's trailing blank.
 					k++
-					next = strings.TrimSpace(lines[k].Match)
+					next = j.trim(k)
 				}
 				if next == "" {
 					break
 				}
-				j.join(sep, next)
+				j.join(sep, next, k)
 			}
 		}
 	}
@@ -75,6 +82,64 @@ type joiner struct {
 	firstState int32
 	firstOpen  []openKey
 	firstKeys  []int32
+
+	// buf holds the joined text; joined is a view of it, valid until the next start.
+	buf []byte
+
+	// trims[k-from] is line k's text trimmed (when trimmed[k-from]), walks[k-from] the
+	// automaton's walk of it: each made on first need.
+	lines   []Line
+	from    int
+	trims   []string
+	trimmed []bool
+	walks   []*lineWalk
+}
+
+// trim returns line k's text without its leading and trailing blanks.
+func (j *joiner) trim(k int) string {
+	if !j.trimmed[k-j.from] {
+		j.trims[k-j.from], j.trimmed[k-j.from] = strings.TrimSpace(j.lines[k].Match), true
+	}
+	return j.trims[k-j.from]
+}
+
+// lineWalk is the keys' automaton run over one line's trimmed text on its own: the state it
+// ends in, and the keys it finds whose prefix ends at byte keyPrefixLen or later. From that
+// byte on the automaton's state no longer depends on what preceded the line (no prefix is
+// longer), so a text that ends with the line walks only up to the line's first
+// keyPrefixLen bytes and replays the rest: each line is read whole once, not once per join.
+type lineWalk struct {
+	state  int32
+	events []walkEvent
+}
+
+// walkEvent is a key found whole (or, open, only its beginning) at start in the line.
+type walkEvent struct {
+	k     int32
+	start int
+	open  bool
+}
+
+// walkOf returns line k's walk, text being its trimmed text.
+func (j *joiner) walkOf(k int, text string) *lineWalk {
+	if w := j.walks[k-j.from]; w != nil {
+		return w
+	}
+	w := &lineWalk{}
+	late := func(k int32, start int) bool {
+		return start+min(len(j.km.keys[k]), keyPrefixLen) > keyPrefixLen
+	}
+	w.state = j.km.walk(text, 0, len(text), 0, func(k int32, start int) {
+		if late(k, start) {
+			w.events = append(w.events, walkEvent{k: k, start: start})
+		}
+	}, func(k int32, start int) {
+		if late(k, start) {
+			w.events = append(w.events, walkEvent{k: k, start: start, open: true})
+		}
+	})
+	j.walks[k-j.from] = w
+	return w
 }
 
 // openKey is a key whose first bytes end the text read so far, at start.
@@ -86,12 +151,13 @@ type openKey struct {
 // start reads line i's text on its own.
 func (j *joiner) start(i int, first string) {
 	j.i, j.joined, j.boundary = i, first, -1
+	j.buf = append(j.buf[:0], first...)
 	if j.km == nil {
 		return
 	}
 	j.clearSeen()
 	j.open = j.open[:0]
-	j.state = j.feed(0, 0)
+	j.state = j.feed(0, 0, i, j.trim(i))
 	j.firstState = j.state
 	j.firstOpen = append(j.firstOpen[:0], j.open...)
 	j.firstKeys = append(j.firstKeys[:0], j.seenIDs...)
@@ -100,6 +166,7 @@ func (j *joiner) start(i int, first string) {
 // restart goes back to line i's own text, for the other separator.
 func (j *joiner) restart(first string) {
 	j.joined, j.boundary = first, -1
+	j.buf = append(j.buf[:0], first...)
 	if j.km == nil {
 		return
 	}
@@ -114,16 +181,19 @@ func (j *joiner) restart(first string) {
 // join appends sep and next to the joined text and records the anchors that match across
 // that boundary: literal keys that cross it, and the regexes of every key the joined text
 // holds that match across it.
-func (j *joiner) join(sep, next string) {
+func (j *joiner) join(sep, next string, k int) {
 	j.boundary, j.sepLen = len(j.joined), len(sep)
-	j.joined += sep + next
+	j.buf = append(append(j.buf, sep...), next...)
+	// A view, not a copy: nothing keeps the joined text past this join (found holds line
+	// and anchor numbers), and the buffer is only written again by the next join or line.
+	j.joined = unsafe.String(unsafe.SliceData(j.buf), len(j.buf))
 	if j.km == nil {
 		j.clearSeen()
 		j.e.eachKeySearched(j.joined, func(k int32, end int) {
 			j.hit(k, end-len(j.e.keyList[k]))
 		})
 	} else {
-		j.state = j.feed(j.boundary, j.state)
+		j.state = j.feed(j.boundary, j.state, k, next)
 	}
 	for _, k := range j.seenIDs {
 		j.tryRegexes(k)
@@ -135,8 +205,9 @@ func (j *joiner) join(sep, next string) {
 }
 
 // feed continues the keys' automaton from state st over joined[from:] (joined[:from] was
-// read already), completing the open keys first.
-func (j *joiner) feed(from int, st int32) int32 {
+// read already), completing the open keys first. Joined ends with text, line k's trimmed
+// text, whose walk is replayed past its first bytes.
+func (j *joiner) feed(from int, st int32, k int, text string) int32 {
 	s := j.joined
 	kept := j.open[:0]
 	for _, o := range j.open {
@@ -149,9 +220,21 @@ func (j *joiner) feed(from int, st int32) int32 {
 		}
 	}
 	j.open = kept
-	return j.km.walk(s, from, st, j.hit, func(k int32, start int) {
-		j.open = append(j.open, openKey{k, start})
-	})
+	open := func(k int32, start int) { j.open = append(j.open, openKey{k, start}) }
+	off := len(s) - len(text)
+	if len(text) <= keyPrefixLen || off < from || !strings.HasSuffix(s, text) {
+		return j.km.walk(s, from, len(s), st, j.hit, open)
+	}
+	j.km.walk(s, from, off+keyPrefixLen, st, j.hit, open)
+	w := j.walkOf(k, text)
+	for _, ev := range w.events {
+		if ev.open {
+			open(ev.k, off+ev.start)
+		} else {
+			j.hit(ev.k, off+ev.start)
+		}
+	}
+	return w.state
 }
 
 // hit notes key k found whole at start in the joined text: its literal anchors match

@@ -9,13 +9,14 @@ import (
 
 // Wrapped-line hits found with the keys' automaton, each join reading only what it adds,
 // are the hits found by searching every joined text key by key: on lines made of keys cut
-// at random places, with and without a space at the cut, and with noise between.
+// at random places, with and without a space at the cut, with noise between and blanks
+// around.
 func TestJoinedHitsAutomatonAgreesWithSearch(t *testing.T) {
 	e := testEngine(t)
 	km := e.keys()
 	r := rand.New(rand.NewSource(5))
 	total := 0
-	for round := range 200 {
+	for round := range 400 {
 		var text []string
 		for len(text) < 12 {
 			key := e.keyList[r.Intn(len(e.keyList))]
@@ -23,8 +24,10 @@ func TestJoinedHitsAutomatonAgreesWithSearch(t *testing.T) {
 				key += " " + e.keyList[r.Intn(len(e.keyList))]
 			}
 			cut := r.Intn(len(key) + 1)
-			noise := []string{"", "npm error ", "x ", "  "}[r.Intn(4)]
-			a, b := noise+key[:cut], key[cut:]
+			noise := []string{"", "npm error ", "x ", "  ", "\t "}[r.Intn(5)]
+			// Trailing blanks: the line is joined without them, and a line's walk is made
+			// of its trimmed text and replayed past its first bytes.
+			a, b := noise+key[:cut]+[]string{"", "", "  ", " \t"}[r.Intn(4)], key[cut:]
 			if r.Intn(2) == 0 {
 				b = strings.TrimLeft(b, " ")
 			}
@@ -50,7 +53,7 @@ func TestJoinedHitsAutomatonAgreesWithSearch(t *testing.T) {
 		total += len(want)
 	}
 	if total < 200 {
-		t.Fatalf("only %d joined hits in 200 rounds: the test does not exercise joins", total)
+		t.Fatalf("only %d joined hits in 400 rounds: the test does not exercise joins", total)
 	}
 }
 
