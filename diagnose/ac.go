@@ -17,9 +17,32 @@ type matcher struct {
 	next []int32
 	// acceptFrom: states at or above this (premultiplied) index have outputs.
 	acceptFrom int32
-	// out[state] lists the patterns ending at that state, longest first.
-	out      [][]int32
+	// out.at(state) lists the patterns ending at that state, longest first.
+	out      ragged
 	patterns []string
+}
+
+// ragged is a list of int32 lists laid out flat, list i being items[start[i]:start[i+1]]:
+// two slices rather than one per list, which a prebuilt automaton reads in place.
+type ragged struct {
+	start, items []int32
+}
+
+func (r ragged) at(i int) []int32 { return r.items[r.start[i]:r.start[i+1]] }
+
+// raggedOf lays lists out flat.
+func raggedOf(lists [][]int32) ragged {
+	r := ragged{start: make([]int32, len(lists)+1)}
+	n := 0
+	for _, l := range lists {
+		n += len(l)
+	}
+	r.items = make([]int32, 0, n)
+	for i, l := range lists {
+		r.items = append(r.items, l...)
+		r.start[i+1] = int32(len(r.items))
+	}
+	return r
 }
 
 // newMatcher compiles patterns into a dense Aho-Corasick automaton: byte classes, a trie,
@@ -145,10 +168,11 @@ func (m *matcher) renumber(trie []int32, nodes [][]int32, n int) {
 	for i, old := range trie {
 		trie[i] = newID[old] * int32(n)
 	}
-	m.out = make([][]int32, count)
+	out := make([][]int32, count)
 	for old, outs := range nodes {
-		m.out[newID[old]] = outs
+		out[newID[old]] = outs
 	}
+	m.out = raggedOf(out)
 	// Move each row to its new number, one cycle of the permutation at a time.
 	held, swap := make([]int32, n), make([]int32, n)
 	moved := make([]bool, count)
@@ -177,7 +201,7 @@ func (m *matcher) each(s string, fn func(pid int32, end int)) {
 	for i := 0; i < len(s); i++ {
 		st = m.next[st+int32(m.class[s[i]])]
 		if st >= m.acceptFrom {
-			for _, pid := range m.out[int(st)/m.stride] {
+			for _, pid := range m.out.at(int(st) / m.stride) {
 				fn(pid, i+1)
 			}
 		}
@@ -201,7 +225,7 @@ func (m *matcher) first(b []byte, from int) (end int, pid int32) {
 		c := class[*(*byte)(unsafe.Add(p, i))]
 		st = *(*int32)(unsafe.Add(next, uintptr(st+int32(c))*4))
 		if st >= accept {
-			return i + 1, m.out[int(st)/m.stride][0]
+			return i + 1, m.out.at(int(st) / m.stride)[0]
 		}
 	}
 	return -1, -1
@@ -221,7 +245,7 @@ const keyPrefixLen = 8
 // prefixes, and a comparison of the rest at each prefix hit.
 type keyMatcher struct {
 	ac       *matcher
-	byPrefix [][]int32 // prefix id -> key ids
+	byPrefix ragged // prefix id -> key ids
 	keys     []string
 }
 
@@ -229,6 +253,7 @@ func newKeyMatcher(keys []string) *keyMatcher {
 	km := &keyMatcher{keys: keys}
 	index := map[string]int{}
 	var prefixes []string
+	var byPrefix [][]int32
 	for k, key := range keys {
 		p := key[:min(len(key), keyPrefixLen)]
 		i, ok := index[p]
@@ -236,10 +261,11 @@ func newKeyMatcher(keys []string) *keyMatcher {
 			i = len(prefixes)
 			index[p] = i
 			prefixes = append(prefixes, p)
-			km.byPrefix = append(km.byPrefix, nil)
+			byPrefix = append(byPrefix, nil)
 		}
-		km.byPrefix[i] = append(km.byPrefix[i], int32(k))
+		byPrefix[i] = append(byPrefix[i], int32(k))
 	}
+	km.byPrefix = raggedOf(byPrefix)
 	km.ac = newMatcher(prefixes)
 	return km
 }
@@ -261,9 +287,9 @@ func (km *keyMatcher) walk(s string, from, to int, st int32, whole, open func(k 
 		if st < m.acceptFrom {
 			continue
 		}
-		for _, pid := range m.out[int(st)/m.stride] {
+		for _, pid := range m.out.at(int(st) / m.stride) {
 			start := i + 1 - len(m.patterns[pid])
-			for _, k := range km.byPrefix[pid] {
+			for _, k := range km.byPrefix.at(int(pid)) {
 				key := km.keys[k]
 				switch {
 				case strings.HasPrefix(s[start:], key):
@@ -343,7 +369,7 @@ func (m *matcher) all(b []byte, dst []acHit, scratch *[streams][]acHit) []acHit 
 // hits appends the patterns that end at end, where the walk reached the accepting
 // (premultiplied) state s.
 func (m *matcher) hits(dst []acHit, s int32, end int) []acHit {
-	for _, pid := range m.out[int(s)/m.stride] {
+	for _, pid := range m.out.at(int(s) / m.stride) {
 		dst = append(dst, acHit{end: end, pid: pid})
 	}
 	return dst

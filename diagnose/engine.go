@@ -69,13 +69,20 @@ func New(kb *knowledge.Base, logger *slog.Logger, opt Options) (*Engine, error) 
 	}
 	e.keyList = e.indexAnchors()
 	e.keys = sync.OnceValue(func() *keyMatcher {
-		km := newKeyMatcher(e.keyList)
+		km := prebuiltKeys(e.keyList)
+		if km == nil {
+			km = newKeyMatcher(e.keyList)
+		}
 		e.keysBuilt.Store(true)
 		return km
 	})
 	e.scan = &scanConfig{
 		triggers: sync.OnceValue(func() *triggerSet {
-			pats, after, m := minimalTriggers(scanTriggers(kb))
+			trig := scanTriggers(kb)
+			if ts := prebuiltTriggers(trig); ts != nil {
+				return ts
+			}
+			pats, after, m := minimalTriggers(trig)
 			return &triggerSet{patterns: pats, after: after, m: m}
 		}),
 		before: 2, afterDefault: 2,
@@ -94,11 +101,13 @@ func New(kb *knowledge.Base, logger *slog.Logger, opt Options) (*Engine, error) 
 	return e, nil
 }
 
-// Prepare builds the two automata a large input needs (the scanner's triggers and the
-// anchors' keys), on two cores, if they are not built yet. Diagnose builds them on first
+// Prepare makes ready the automata a large input needs (the scanner's triggers and the
+// anchors' keys, read from automata_gen.bin or built on two cores; the fact extractor's
+// hints, built in the background), if they are not ready yet. Diagnose makes them on first
 // need; a caller with other work to overlap (mapping a big file) calls Prepare meanwhile.
 // It is safe to call from several goroutines.
 func (e *Engine) Prepare() {
+	go hintMatcher() // the fact extractor's, needed after the scan: built meanwhile
 	var wg sync.WaitGroup
 	wg.Go(func() { e.keys() })
 	e.scan.triggers()

@@ -110,16 +110,20 @@ table (confidence band -> share right).`,
 	}
 	docs.Flags().StringVarP(&docsOut, "output", "o", filepath.Join("docs", "rules.md"), "where to write the rules (sources.md goes beside it)")
 
-	var gobOut string
+	var gobOut, automataOut string
 	compile := &cobra.Command{
-		Use:                   "compile [-o FILE]",
-		Short:                 "regenerate knowledge/rules_gen.go, the rules start-up reads",
+		Use:   "compile [-o FILE] [--automata FILE]",
+		Short: "regenerate the rules and automata start-up reads",
+		Long: "Writes the rules as Go (knowledge/rules_gen.go) and the scanner's two\n" +
+			"automata, built (diagnose/automata_gen.bin), from the rule YAML; rebuild\n" +
+			"pubdoc to embed them.",
 		Example:               "  pubdoc kb compile",
 		DisableFlagsInUseLine: true,
 		Args:                  noArgs,
-		RunE:                  func(*cobra.Command, []string) error { return kbCompile(gobOut, stdout) },
+		RunE:                  func(*cobra.Command, []string) error { return kbCompile(gobOut, automataOut, stdout) },
 	}
-	compile.Flags().StringVarP(&gobOut, "output", "o", filepath.Join("knowledge", "rules_gen.go"), "where to write")
+	compile.Flags().StringVarP(&gobOut, "output", "o", filepath.Join("knowledge", "rules_gen.go"), "where to write the rules")
+	compile.Flags().StringVar(&automataOut, "automata", filepath.Join("diagnose", diagnose.AutomataFile), "where to write the automata")
 
 	kb.AddCommand(test, eval, search, show, docs, compile)
 	kb.AddCommand(newKBLearnCmds(stdout)...)
@@ -269,7 +273,7 @@ func kbSearch(words []string, format string, stdout io.Writer) (err error) {
 	return nil
 }
 
-func kbCompile(out string, stdout io.Writer) error {
+func kbCompile(out, automataOut string, stdout io.Writer) error {
 	kb, err := loadKB()
 	if err != nil {
 		return err
@@ -278,10 +282,17 @@ func kbCompile(out string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("compiling the knowledge base: %w", err)
 	}
+	automata, err := diagnose.CompileAutomata(kb)
+	if err != nil {
+		return fmt.Errorf("building the automata: %w", err)
+	}
 	if err := os.WriteFile(out, data, 0o644); err != nil {
 		return fmt.Errorf("writing %s: %w", out, err)
 	}
-	fmt.Fprintf(stdout, "wrote %s (%d rules, %d bytes); rebuild pubdoc to embed it\n", out, len(kb.Rules), len(data))
+	if err := os.WriteFile(automataOut, automata, 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", automataOut, err)
+	}
+	fmt.Fprintf(stdout, "wrote %s (%d rules, %d bytes) and %s (%d bytes); rebuild pubdoc to embed them\n", out, len(kb.Rules), len(data), automataOut, len(automata))
 	return nil
 }
 
