@@ -161,10 +161,23 @@ func TestKeySearchAgreesWithAutomaton(t *testing.T) {
 	t.Logf("%d lines, %d key occurrences, identical", lines, hits)
 }
 
-// A pasted excerpt is diagnosed without building either automaton; a log larger than the
-// tail builds the trigger automaton, and a long one the keys'.
+// A pasted excerpt is diagnosed without building either automaton (it uses the prebuilt
+// keys' automaton when there is one); a log larger than the tail builds the trigger
+// automaton, and a long one the keys'.
 func TestSmallPasteBuildsNoAutomaton(t *testing.T) {
 	kb, err := knowledge.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := "npm notice Access token expired or revoked. Please try logging in again.\nnpm error code E404\nnpm error 404 Not Found - PUT https://registry.npmjs.org/@acme%2fwidgets - Not found\n"
+	prebuilt, err := New(kb, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if prebuilt.keysReady() == nil {
+		t.Fatal("the embedded knowledge base's keys are not in automata_gen.bin")
+	}
+	withKeys, err := prebuilt.DiagnoseText(seed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,9 +186,9 @@ func TestSmallPasteBuildsNoAutomaton(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.keysReady = func() *keyMatcher { return nil } // as for a base without prebuilt keys
 	inner := e.scan.triggers
 	e.scan.triggers = func() *triggerSet { built++; return inner() }
-	seed := "npm notice Access token expired or revoked. Please try logging in again.\nnpm error code E404\nnpm error 404 Not Found - PUT https://registry.npmjs.org/@acme%2fwidgets - Not found\n"
 	res, err := e.DiagnoseText(seed)
 	if err != nil {
 		t.Fatal(err)
@@ -185,6 +198,9 @@ func TestSmallPasteBuildsNoAutomaton(t *testing.T) {
 	}
 	if len(res.Diagnoses) == 0 || res.Verdict == "no-known-cause" {
 		t.Fatalf("the paste lost its answer: %s %v", res.Verdict, res.Diagnoses)
+	}
+	if withKeys.Verdict != res.Verdict || withKeys.Diagnoses[0].ID != res.Diagnoses[0].ID || withKeys.Diagnoses[0].Confidence != res.Diagnoses[0].Confidence {
+		t.Fatalf("paste with prebuilt keys %s/%s, key by key %s/%s", withKeys.Verdict, withKeys.Diagnoses[0].ID, res.Verdict, res.Diagnoses[0].ID)
 	}
 	big := strings.Repeat("ok 1 - some test passed in 3 ms\n", 1000) + seed
 	res2, err := e.DiagnoseText(big)

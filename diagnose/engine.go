@@ -36,6 +36,9 @@ type Engine struct {
 	// pays for the automaton.
 	keys      func() *keyMatcher
 	keysBuilt atomic.Bool
+	// keysReady is the keys' automaton of automata_gen.bin when it fits the key list
+	// (nil otherwise): ready without building, so even a paste uses it.
+	keysReady func() *keyMatcher
 	keyList   []string
 	keyLits   [][]int    // per key: literal anchors equal to it
 	keyRegex  [][]int    // per key: regex anchors that need it
@@ -68,8 +71,9 @@ func New(kb *knowledge.Base, logger *slog.Logger, opt Options) (*Engine, error) 
 		}
 	}
 	e.keyList = e.indexAnchors()
+	e.keysReady = sync.OnceValue(func() *keyMatcher { return prebuiltKeys(e.keyList) })
 	e.keys = sync.OnceValue(func() *keyMatcher {
-		km := prebuiltKeys(e.keyList)
+		km := e.keysReady()
 		if km == nil {
 			km = newKeyMatcher(e.keyList)
 		}
@@ -502,9 +506,9 @@ func containsAny(s string, subs []string) bool {
 	return false
 }
 
-// keyFinder returns how this diagnosis finds the keys in a line: for a few short lines
-// (a pasted excerpt), one substring search per key, which costs less than building the
-// automaton; otherwise the automaton. Both report every occurrence of every key.
+// keyFinder returns how this diagnosis finds the keys in a line: the automaton, unless it
+// must be built and the lines are a few short ones (a pasted excerpt), for which one
+// substring search per key costs less. Both report every occurrence of every key.
 func (e *Engine) keyFinder(lines []Line) func(s string, fn func(k int32, end int)) {
 	if e.keyAutomaton(lines) {
 		return e.keys().each
@@ -515,7 +519,7 @@ func (e *Engine) keyFinder(lines []Line) func(s string, fn func(k int32, end int
 // keyAutomaton reports whether keys are found in these lines with the keys' automaton
 // (built now if it is not yet) rather than key by key.
 func (e *Engine) keyAutomaton(lines []Line) bool {
-	if e.keysBuilt.Load() || len(lines) > smallKeyLines {
+	if e.keysBuilt.Load() || len(lines) > smallKeyLines || e.keysReady() != nil {
 		return true
 	}
 	size := 0
@@ -526,8 +530,8 @@ func (e *Engine) keyAutomaton(lines []Line) bool {
 }
 
 // A diagnosis of at most smallKeyLines lines of at most smallKeyBytes in all searches
-// keys one by one until the automaton exists (about 1,500 keys: a few hundred
-// microseconds for a 3-line paste against a few milliseconds to build the automaton).
+// keys one by one until the automaton exists, when it is not prebuilt (about 1,600 keys:
+// a few hundred microseconds for a 3-line paste against a few milliseconds to build it).
 const (
 	smallKeyLines = 24
 	smallKeyBytes = 4 << 10

@@ -99,7 +99,10 @@ func scanLines(r io.Reader, cfg *scanConfig) ([]rawLine, ScanStats, error) {
 		return scanBytes(b.rest(), cfg)
 	}
 	s := &lineScanner{cfg: cfg, lineNo: 1}
-	buf := make([]byte, cfg.chunkBytes)
+	// A paste is a few hundred bytes: the read buffer grows to a chunk only when the input
+	// is longer than a first small read (a megabyte of fresh memory was a tenth of a
+	// paste's diagnosis). The regions are those of a chunk-sized buffer all the same.
+	buf := make([]byte, min(cfg.chunkBytes, firstReadBytes))
 	filled := 0
 	first := true
 	for {
@@ -115,6 +118,10 @@ func scanLines(r io.Reader, cfg *scanConfig) ([]rawLine, ScanStats, error) {
 			if err := checkText(buf[:filled]); err != nil {
 				return nil, s.stats, err
 			}
+		}
+		if !eof && len(buf) < cfg.chunkBytes {
+			buf = append(buf, make([]byte, cfg.chunkBytes-len(buf))...)
+			continue
 		}
 		if eof {
 			s.whole = s.stats.Bytes == int64(filled)
@@ -216,6 +223,9 @@ type regionHits struct {
 	newlines int
 	fault    any // a fault reading the region (a mapped file cut short)
 }
+
+// firstReadBytes is the read buffer's size until the input proves longer.
+const firstReadBytes = 64 << 10
 
 // aheadMin is the number of regions from which scanAhead finds hits on other cores.
 const aheadMin = 4
