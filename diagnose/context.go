@@ -41,6 +41,11 @@ func (e *Engine) DiagnoseWith(r io.Reader, out *Outside) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	return e.diagnoseScanned(raw, stats, out)
+}
+
+// diagnoseScanned diagnoses the lines a scan kept.
+func (e *Engine) diagnoseScanned(raw []rawLine, stats ScanStats, out *Outside) (*Result, error) {
 	if stats.Blank {
 		return nil, ErrEmpty
 	}

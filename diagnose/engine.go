@@ -59,6 +59,13 @@ type Options struct {
 	Eager bool
 }
 
+// defaultScanSettings are an engine's scan settings unless its Options say otherwise.
+var defaultScanSettings = scanSettings{
+	before: 2, afterDefault: 2,
+	chunkBytes: 1 << 20, tailBytes: 512 << 10, maxLineBytes: 16 << 10,
+	headKeep: 1000, recentKeep: 4000,
+}
+
 // New builds an engine. It fails if a rule names a Go check that does not exist.
 func New(kb *knowledge.Base, logger *slog.Logger, opt Options) (*Engine, error) {
 	if logger == nil {
@@ -89,9 +96,7 @@ func New(kb *knowledge.Base, logger *slog.Logger, opt Options) (*Engine, error) 
 			pats, after, m := minimalTriggers(trig)
 			return &triggerSet{patterns: pats, after: after, m: m}
 		}),
-		before: 2, afterDefault: 2,
-		chunkBytes: 1 << 20, tailBytes: 512 << 10, maxLineBytes: 16 << 10,
-		headKeep: 1000, recentKeep: 4000,
+		scanSettings: defaultScanSettings,
 	}
 	if opt.TailBytes > 0 {
 		e.scan.tailBytes = opt.TailBytes

@@ -3,6 +3,7 @@ package diagnose
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -240,8 +241,14 @@ func TestRenderTextColourKeepsWidth(t *testing.T) {
 
 func renderMarkdown(t *testing.T, r *Result) string {
 	t.Helper()
+	return rendered(t, r, RenderMarkdown)
+}
+
+// rendered is r as render writes it.
+func rendered(t *testing.T, r *Result, render func(io.Writer, *Result) error) string {
+	t.Helper()
 	var b bytes.Buffer
-	if err := RenderMarkdown(&b, r); err != nil {
+	if err := render(&b, r); err != nil {
 		t.Fatal(err)
 	}
 	return b.String()

@@ -28,7 +28,12 @@ type rawLine struct {
 type scanConfig struct {
 	// triggers builds the trigger automaton on first need: an input that fits in the tail
 	// is kept whole and never needs it.
-	triggers     func() *triggerSet
+	triggers func() *triggerSet
+	scanSettings
+}
+
+// scanSettings are the scanner's sizes: with the triggers, all a scan depends on.
+type scanSettings struct {
 	before       int // context lines kept before every hit
 	afterDefault int // context lines kept after every hit
 	chunkBytes   int

@@ -149,9 +149,10 @@ func diagnoseInput(engine func() (*diagnose.Engine, error), name string, stdin i
 	return []*diagnose.Result{res}, nil
 }
 
-// diagnoseMapped diagnoses a big text file in place, mapped. The engine and both its
-// automata are built on another core while the file is opened and mapped. ok is false when
-// the file could not be mapped here: then it is read as a stream.
+// diagnoseMapped diagnoses a big text file in place, mapped. The engine and its automata
+// are made ready on another core while the file is mapped and scanned with the prebuilt
+// triggers (diagnose.PrescanBytes). ok is false when the file could not be mapped here:
+// then it is read as a stream.
 func diagnoseMapped(engine func() (*diagnose.Engine, error), name string, file *os.File, size int64) (results []*diagnose.Result, ok bool, err error) {
 	ready := make(chan struct{})
 	go func() {
@@ -161,16 +162,18 @@ func diagnoseMapped(engine func() (*diagnose.Engine, error), name string, file *
 		}
 	}()
 	m, unmap, err := mmapfile.Map(file, size)
-	<-ready
 	if err != nil {
+		<-ready
 		return nil, false, nil // not mappable here: read it
 	}
 	defer func() { _ = unmap() }()
+	pre := diagnose.PrescanBytes(m)
+	<-ready
 	eng, err := engine()
 	if err != nil {
 		return nil, true, err
 	}
-	res, err := eng.Diagnose(diagnose.FromBytes(m))
+	res, err := eng.DiagnosePrescanned(pre, m)
 	if err != nil {
 		return nil, true, inputError(name, err)
 	}
