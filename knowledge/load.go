@@ -168,17 +168,19 @@ type shared struct {
 	rules    *compiledRules
 }
 
-// loadShared reads the tables and patterns while the rule files are hashed on another
-// core; it returns the patterns and the generated rules if they match the files.
+// loadShared reads the tables and patterns while, on another core, the rule files are
+// hashed and, when the generated rules match them, those are cloned; it returns the
+// patterns and the cloned rules (nil when the YAML must be decoded).
 func (b *Base) loadShared(fsys fs.FS, files []string) (shared, error) {
-	type hashed struct {
-		hash uint64
-		err  error
-	}
-	hashc := make(chan hashed, 1)
+	hashc := make(chan *compiledRules, 1)
 	go func() {
-		h, err := sourceHash(fsys, files)
-		hashc <- hashed{h, err}
+		var c *compiledRules
+		if _, yamlAlone := fsys.(yamlOnly); !yamlAlone && generated != nil {
+			if h, err := sourceHash(fsys, files); err == nil && generated.matches(h, files) {
+				c = cloneGenerated()
+			}
+		}
+		hashc <- c
 	}()
 	defer func() {
 		if hashc != nil {
@@ -192,12 +194,8 @@ func (b *Base) loadShared(fsys fs.FS, files []string) (shared, error) {
 	if err != nil {
 		return shared{}, err
 	}
-	h := <-hashc
+	c := <-hashc
 	hashc = nil
-	var c *compiledRules
-	if _, yamlAlone := fsys.(yamlOnly); !yamlAlone && h.err == nil && generated.matches(h.hash, files) {
-		c = cloneGenerated()
-	}
 	return shared{patterns: patterns, rules: c}, nil
 }
 
