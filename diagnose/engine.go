@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -40,8 +41,8 @@ type Engine struct {
 	// (nil otherwise): ready without building, so even a paste uses it.
 	keysReady func() *keyMatcher
 	keyList   []string
-	keyLits   [][]int    // per key: literal anchors equal to it
-	keyRegex  [][]int    // per key: regex anchors that need it
+	keyLits   ragged     // per key: literal anchors equal to it
+	keyRegex  ragged     // per key: regex anchors that need it
 	freeRegex []int      // regex anchors with no required literal of three bytes
 	freePre   [][]string // per free regex: shorter literals one of which it needs, or nil
 	scan      *scanConfig
@@ -127,33 +128,49 @@ func (e *Engine) Prepare() {
 // its text (keyLits), a regex under the literals it requires (keyRegex), a regex that
 // requires none in freeRegex. It returns the keys, indexed as keyLits and keyRegex are.
 func (e *Engine) indexAnchors() []string {
-	keyIndex := map[string]int{}
+	keyIndex := make(map[string]int32, len(e.kb.Anchors))
 	var keys []string
-	addKey := func(k string) int {
+	// Each anchor's (key, anchor) pairs, then laid out flat per key: a list per key was
+	// ~1,600 small allocations at every start.
+	type pair struct{ k, a int32 }
+	var lits, regexes []pair
+	addKey := func(k string) int32 {
 		if i, ok := keyIndex[k]; ok {
 			return i
 		}
-		keyIndex[k] = len(keys)
+		keyIndex[k] = int32(len(keys))
 		keys = append(keys, k)
-		e.keyLits = append(e.keyLits, nil)
-		e.keyRegex = append(e.keyRegex, nil)
-		return len(keys) - 1
+		return int32(len(keys) - 1)
 	}
 	for _, a := range e.kb.Anchors {
 		switch {
 		case !a.IsRegex():
-			k := addKey(a.Literal)
-			e.keyLits[k] = append(e.keyLits[k], a.Index)
+			lits = append(lits, pair{addKey(a.Literal), int32(a.Index)})
 		case len(a.Required) == 0:
 			e.freeRegex = append(e.freeRegex, a.Index)
 			e.freePre = append(e.freePre, knowledge.Prefilter(a.Expr))
 		default:
 			for _, req := range a.Required {
-				k := addKey(req)
-				e.keyRegex[k] = append(e.keyRegex[k], a.Index)
+				regexes = append(regexes, pair{addKey(req), int32(a.Index)})
 			}
 		}
 	}
+	byKey := func(pairs []pair) ragged {
+		r := ragged{start: make([]int32, len(keys)+1), items: make([]int32, len(pairs))}
+		for _, p := range pairs {
+			r.start[p.k+1]++
+		}
+		for k := range keys {
+			r.start[k+1] += r.start[k]
+		}
+		next := slices.Clone(r.start[:len(keys)])
+		for _, p := range pairs { // in anchor order within each key, as appended before
+			r.items[next[p.k]] = p.a
+			next[p.k]++
+		}
+		return r
+	}
+	e.keyLits, e.keyRegex = byKey(lits), byKey(regexes)
 	return keys
 }
 
@@ -466,7 +483,7 @@ func (c *evalContext) addHit(a, i int) {
 // pass hit their literal anchors outright and select the regex anchors worth trying; the
 // regexes with no key are tried on every line.
 func (e *Engine) anchorHits(ctx *evalContext, lines []Line) {
-	seenKey := make([]bool, len(e.keyLits))
+	seenKey := make([]bool, len(e.keyList))
 	seenAnchor := make([]bool, len(e.kb.Anchors))
 	var found, tried []int
 	each := e.keyFinder(lines)
@@ -482,8 +499,8 @@ func (e *Engine) anchorHits(ctx *evalContext, lines []Line) {
 		tried = tried[:0]
 		for _, k := range found {
 			seenKey[k] = false
-			for _, a := range e.keyLits[k] {
-				ctx.addHit(a, i)
+			for _, a := range e.keyLits.at(k) {
+				ctx.addHit(int(a), i)
 			}
 			tried = e.tryKeyRegexes(ctx, k, i, t, seenAnchor, tried)
 		}
@@ -559,7 +576,8 @@ func (e *Engine) eachKeySearched(s string, fn func(k int32, end int)) {
 // tryKeyRegexes tries, on line i, the regex anchors key k selects that no other key of the
 // line selected already (seenAnchor), appending them to tried.
 func (e *Engine) tryKeyRegexes(ctx *evalContext, k, i int, t string, seenAnchor []bool, tried []int) []int {
-	for _, a := range e.keyRegex[k] {
+	for _, a32 := range e.keyRegex.at(k) {
+		a := int(a32)
 		if seenAnchor[a] {
 			continue
 		}

@@ -242,8 +242,8 @@ func (j *joiner) feed(from int, st int32, k int, text string) int32 {
 func (j *joiner) hit(k int32, start int) {
 	end := start + len(j.e.keyList[k])
 	if j.boundary >= 0 && start < j.boundary && end > j.boundary+j.sepLen {
-		for _, a := range j.e.keyLits[k] {
-			j.found = append(j.found, joinedHit{a: a, i: j.i})
+		for _, a := range j.e.keyLits.at(int(k)) {
+			j.found = append(j.found, joinedHit{a: int(a), i: j.i})
 		}
 	}
 	j.see(k)
@@ -266,7 +266,8 @@ func (j *joiner) clearSeen() {
 // tryRegexes tries, once per joined text, the regex anchors key k selects; one that matches
 // across the boundary is a hit.
 func (j *joiner) tryRegexes(k int32) {
-	for _, a := range j.e.keyRegex[k] {
+	for _, a32 := range j.e.keyRegex.at(int(k)) {
+		a := int(a32)
 		if j.tried[a] {
 			continue
 		}

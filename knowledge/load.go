@@ -119,13 +119,19 @@ func LoadFS(fsys fs.FS) (*Base, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, yamlAlone := fsys.(yamlOnly); !yamlAlone && generated != nil {
+		// patterns.yaml's regexes too are in the generated list: their anchors take their
+		// required literals from it rather than compiling them now. (A regex's required
+		// literals follow from its text, so an entry is right even for stale YAML.)
+		b.regexes = generatedRegexes(generated)
+	}
 	c, err := b.loadShared(fsys, files)
 	if err != nil {
 		return nil, err
 	}
 	patterns := c.patterns
 	decoded, raws, derrs := b.decodeRules(fsys, files, c.rules)
-	if b.regexes == nil {
+	if c.rules == nil {
 		b.precompileRegexes(decoded)
 	}
 	var errs []error
@@ -206,9 +212,8 @@ func (b *Base) decodeRules(fsys fs.FS, files []string, c *compiledRules) (decode
 	derrs = make([]error, len(files))
 	raws = make([][]byte, len(files))
 	if c != nil {
-		b.regexes = make(map[string]compiledRegex, len(c.Regexes))
-		for _, x := range c.Regexes {
-			b.regexes[x.Expr] = compiledRegex{required: x.Required}
+		if b.regexes == nil {
+			b.regexes = generatedRegexes(c)
 		}
 		return c.Rules, raws, derrs
 	}
@@ -228,6 +233,16 @@ func (b *Base) decodeRules(fsys fs.FS, files []string, c *compiledRules) (decode
 	}
 	wg.Wait()
 	return decoded, raws, derrs
+}
+
+// generatedRegexes returns c's regexes with their required literals, to compile on first
+// use.
+func generatedRegexes(c *compiledRules) map[string]compiledRegex {
+	m := make(map[string]compiledRegex, len(c.Regexes))
+	for _, x := range c.Regexes {
+		m[x.Expr] = compiledRegex{required: x.Required}
+	}
+	return m
 }
 
 // checkRefines checks that a rule refines a known rule of its own family that is not itself
