@@ -31,17 +31,30 @@ func PrescanBytes(data []byte) *Prescan {
 }
 
 // DiagnosePrescanned diagnoses data, the log p scanned: from p's lines when p was made as
-// this engine scans, else by scanning data again.
-func (e *Engine) DiagnosePrescanned(p *Prescan, data []byte) (*Result, error) {
-	if !e.scansLike(p) {
-		return e.Diagnose(FromBytes(data))
+// this engine scans, else by scanning data again. It calls release, when not nil, once it
+// no longer reads data (a scan copies the lines it keeps), so a caller can unmap a file
+// while the lines are analyzed.
+func (e *Engine) DiagnosePrescanned(p *Prescan, data []byte, release func()) (*Result, error) {
+	var (
+		raw        []rawLine
+		stats      ScanStats
+		err        error
+		prescanned = e.scansLike(p)
+	)
+	if prescanned {
+		raw, stats, err = p.raw, p.stats, p.err
+	} else {
+		raw, stats, err = scanLines(FromBytes(data), e.scan)
 	}
-	if p.err != nil {
-		return nil, p.err
+	if release != nil {
+		release()
 	}
-	res, err := e.diagnoseScanned(p.raw, p.stats, nil)
+	if err != nil {
+		return nil, err
+	}
+	res, err := e.diagnoseScanned(raw, stats, nil)
 	if err == nil {
-		e.log.Debug("diagnosed", "verdict", res.Verdict, "lines", res.Scanned.Lines, "kept", res.Scanned.Kept, "candidates", len(res.Diagnoses), "prescanned", true)
+		e.log.Debug("diagnosed", "verdict", res.Verdict, "lines", res.Scanned.Lines, "kept", res.Scanned.Kept, "candidates", len(res.Diagnoses), "prescanned", prescanned)
 	}
 	return res, err
 }

@@ -33,9 +33,13 @@ func bigLog(size int) []byte {
 // answer e gives scanning data itself.
 func answersAlike(t *testing.T, e *Engine, p *Prescan, data []byte) *Result {
 	t.Helper()
-	got, err := e.DiagnosePrescanned(p, data)
+	released := 0
+	got, err := e.DiagnosePrescanned(p, data, func() { released++ })
 	if err != nil {
 		t.Fatal(err)
+	}
+	if released != 1 {
+		t.Fatalf("release called %d times, want once", released)
 	}
 	want, err := e.Diagnose(FromBytes(data))
 	if err != nil {
@@ -104,7 +108,7 @@ func TestPrescanIsRedoneByAnEngineThatScansOtherwise(t *testing.T) {
 func TestPrescanReportsTheScanError(t *testing.T) {
 	e := testEngine(t)
 	data := append([]byte("\x00\x01binary"), bigLog(5<<20)...)
-	_, err := e.DiagnosePrescanned(PrescanBytes(data), data)
+	_, err := e.DiagnosePrescanned(PrescanBytes(data), data, nil)
 	_, want := e.Diagnose(FromBytes(data))
 	if err == nil || want == nil || !errors.Is(err, errBinary) || err.Error() != want.Error() {
 		t.Fatalf("prescanned error %v, engine's %v", err, want)
