@@ -44,6 +44,7 @@ FUZZ_TARGETS = \
 	./diagnose:FuzzDiagnose:20000 \
 	./diagnose:FuzzNormalize:150000 \
 	./diagnose:FuzzRunZip:150000 \
+	./diagnose:FuzzReadAutomata:300000 \
 	./diagnose/workflow:FuzzParse:50000 \
 	./diagnose/learn:FuzzNormalize:6000 \
 	./diagnose/patch:FuzzYAMLEdits:50000 \

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"sync"
 	"unsafe"
 
@@ -42,7 +43,7 @@ type prebuilt struct {
 // embeddedAutomata reads the embedded file once; nil when it is missing or unreadable
 // (then every engine builds its own).
 var embeddedAutomata = sync.OnceValue(func() *prebuilt {
-	p, err := readAutomata(automataBlob)
+	p, err := readAutomata(automataBlob, false)
 	if err != nil {
 		return nil
 	}
@@ -63,6 +64,9 @@ func prebuiltKeys(keys []string) *keyMatcher {
 	p := embeddedAutomata()
 	if p == nil || p.keysHash != keysHash(keys) {
 		return nil
+	}
+	if slices.ContainsFunc(p.keys.byPrefix.items, func(k int32) bool { return int(k) >= len(keys) }) {
+		return nil // cannot be with equal hashes; a key id must index the list all the same
 	}
 	km := *p.keys
 	km.keys = keys
@@ -104,17 +108,22 @@ func CompileAutomata(kb *knowledge.Base) ([]byte, error) {
 	}
 	trig := scanTriggers(kb)
 	pats, after, tm := minimalTriggers(trig)
-	km := newKeyMatcher(e.keyList)
+	ts := &triggerSet{patterns: pats, after: after, m: tm}
+	return writeAutomata(triggersHash(trig), keysHash(e.keyList), ts, newKeyMatcher(e.keyList)), nil
+}
+
+// writeAutomata lays out the file readAutomata reads.
+func writeAutomata(trigHash, keysHash uint64, ts *triggerSet, km *keyMatcher) []byte {
 	w := &blobWriter{}
 	w.b = append(w.b, automataMagic...)
-	w.u64(triggersHash(trig))
-	w.u64(keysHash(e.keyList))
-	w.strs(pats)
-	w.i32s(intsToInt32(after))
-	w.matcher(tm)
+	w.u64(trigHash)
+	w.u64(keysHash)
+	w.strs(ts.patterns)
+	w.i32s(intsToInt32(ts.after))
+	w.matcher(ts.m)
 	w.ragged(km.byPrefix)
 	w.matcher(km.ac)
-	return w.b, nil
+	return w.b
 }
 
 func intsToInt32(v []int) []int32 {
@@ -127,7 +136,9 @@ func intsToInt32(v []int) []int32 {
 
 // readAutomata reads what CompileAutomata wrote. The tables are views of blob when it is
 // aligned for them (it is, embedded, on the platforms the release builds), else copies.
-func readAutomata(blob string) (*prebuilt, error) {
+// Every entry of the tables is checked too when checkTables is true, for a file that is
+// not the binary's own: reading them all pages in the whole file.
+func readAutomata(blob string, checkTables bool) (*prebuilt, error) {
 	r := &blobReader{s: blob}
 	if r.take(len(automataMagic)) != automataMagic {
 		return nil, errors.New("automata: not a prebuilt automata file (or an older layout)")
@@ -146,6 +157,9 @@ func readAutomata(blob string) (*prebuilt, error) {
 	}
 	if len(after32) != len(pats) || len(tm.patterns) != len(pats) || len(byPrefix.start) != len(ac.patterns)+1 {
 		return nil, errors.New("automata: the parts do not fit together")
+	}
+	if checkTables && (!validTable(tm) || !validTable(ac)) {
+		return nil, errors.New("automata: a table entry is not a state")
 	}
 	after := make([]int, len(after32))
 	for i, a := range after32 {
@@ -300,7 +314,7 @@ func (r *blobReader) matcher() *matcher {
 	if r.err != nil {
 		return m
 	}
-	if m.stride <= 0 || m.stride > 256 || len(m.next)%m.stride != 0 || len(m.out.start) != len(m.next)/m.stride+1 {
+	if m.stride <= 0 || m.stride > 256 || len(m.next) < m.stride || len(m.next)%m.stride != 0 || len(m.out.start) != len(m.next)/m.stride+1 {
 		r.fail("automaton shape")
 		return m
 	}

@@ -89,7 +89,7 @@ func TestAutomataReadBackAsBuilt(t *testing.T) {
 				t.Fatal("the shifted copy is aligned after all")
 			}
 		}
-		p, err := readAutomata(src)
+		p, err := readAutomata(src, true)
 		if err != nil {
 			t.Fatalf("shift %d: %v", shift, err)
 		}
@@ -124,19 +124,60 @@ func TestAutomataRefuseADamagedFile(t *testing.T) {
 	}
 	cuts := []int{0, 5, len(automataMagic), len(automataMagic) + 8, len(automataMagic) + 17, 4096, len(blob) / 2, len(blob) - 5, len(blob) - 1}
 	for _, n := range cuts {
-		if _, err := readAutomata(blob[:n]); err == nil {
+		if _, err := readAutomata(blob[:n], true); err == nil {
 			t.Fatalf("a file cut to %d bytes read without error", n)
 		}
 	}
-	if _, err := readAutomata(blob + "x"); err == nil {
+	if _, err := readAutomata(blob+"x", true); err == nil {
 		t.Fatal("a file with a byte too many read without error")
 	}
 	// Damage each header field in turn: a count, a stride, a class.
 	for _, at := range []int{len(automataMagic) + 16, len(automataMagic) + 19} {
 		b := []byte(blob)
 		b[at] = 0xff
-		if _, err := readAutomata(string(b)); err == nil {
+		if _, err := readAutomata(string(b), true); err == nil {
 			t.Fatalf("a file with byte %d damaged read without error", at)
 		}
 	}
+}
+
+// tinyAutomata is a small automata file, for the fuzzer to start from.
+func tinyAutomata() string {
+	pats := []string{"E404", "npm error", "rror 4"}
+	ts := &triggerSet{patterns: pats, after: []int{2, 3, 1}, m: newMatcher(pats)}
+	km := newKeyMatcher([]string{"Access token expired", "E404", "Not found", "Access denied"})
+	return string(writeAutomata(1, 2, ts, km))
+}
+
+// FuzzReadAutomata: any bytes read as an automata file are refused or give automata that
+// scan text without panicking (their every table entry is a state).
+func FuzzReadAutomata(f *testing.F) {
+	tiny := tinyAutomata()
+	f.Add(tiny)
+	f.Add(tiny[:len(tiny)/2])
+	f.Add(automataMagic)
+	f.Fuzz(func(t *testing.T, blob string) {
+		p, err := readAutomata(blob, true)
+		if err != nil {
+			return
+		}
+		text := "npm error 404 Not Found - E404 Access token expired rror 4\nAccess denied\n"
+		n := 0
+		p.triggers.m.each(text, func(int32, int) { n++ })
+		var scratch [streams][]acHit
+		if hits := p.triggers.m.all([]byte(text), nil, &scratch); len(hits) != n {
+			t.Fatalf("all found %d hits, each %d", len(hits), n)
+		}
+		p.triggers.m.first([]byte(text), 0)
+		maxKey := int32(-1)
+		for _, k := range p.keys.byPrefix.items {
+			maxKey = max(maxKey, k)
+		}
+		km := *p.keys
+		km.keys = make([]string, maxKey+1)
+		for i := range km.keys {
+			km.keys[i] = "Access"
+		}
+		km.walk(text, 0, len(text), 0, func(int32, int) {}, func(int32, int) {})
+	})
 }
