@@ -188,10 +188,10 @@ func fixBranchKey(repo, branch string) string { return "fixpr-branch:" + repo + 
 // OpenFixPR recorded. The thread is resolved, as always, by the next green run, which the
 // merge brings about.
 func (s *Service) fixPRMerged(ctx context.Context, ev *Event) error {
-	p := ev.Pull
-	if p == nil || ev.Action != "closed" || !p.Merged || !strings.HasPrefix(p.HeadRef, "pubdoc/fix-") {
+	if !fixBranchMerged(ev) {
 		return nil
 	}
+	p := ev.Pull
 	rec, err := s.cfg.Store.LookupPost(ctx, fixBranchKey(ev.Repo, p.HeadRef))
 	if errors.Is(err, ErrNotFound) || err == nil && (!rec.Done || rec.Channel == "") {
 		return nil // not a pull request Pubdoc announced
@@ -207,6 +207,14 @@ func (s *Service) fixPRMerged(ctx context.Context, ev *Event) error {
 		p.HTMLURL, p.Number, slackText(p.BaseRef), by)
 	_, err = s.postOnce(ctx, fmt.Sprintf("fixpr-merged:%s:%s:%s", p.HTMLURL, rec.Channel, rec.TS), Target{Channel: rec.Channel, ThreadTS: rec.TS}, Reply{Text: msg})
 	return err
+}
+
+// fixBranchMerged reports whether ev is the merge of a pull request from a branch named as
+// Pubdoc names its fix branches (fixBranch); the webhook stores no other pull_request
+// delivery.
+func fixBranchMerged(ev *Event) bool {
+	p := ev.Pull
+	return ev.Event == "pull_request" && p != nil && ev.Action == "closed" && p.Merged && strings.HasPrefix(p.HeadRef, fixBranchPrefix)
 }
 
 // fixPRTarget is where the answer goes: the triage thread of the diagnosis, else the
@@ -269,6 +277,9 @@ func runPatchInput(run *Run) patch.Input {
 
 func shortSHA(sha string) string { return sha[:min(7, len(sha))] }
 
+// fixBranchPrefix starts the name of every fix branch Pubdoc pushes.
+const fixBranchPrefix = "pubdoc/fix-"
+
 // fixBranch is the branch of a rule's fix of a commit: one per fingerprint.
 func fixBranch(rule, sha string) string {
 	clean := strings.Map(func(r rune) rune {
@@ -277,7 +288,7 @@ func fixBranch(rule, sha string) string {
 		}
 		return '-'
 	}, rule)
-	return "pubdoc/fix-" + strings.Trim(clean, ".-") + "-" + shortSHA(sha)
+	return fixBranchPrefix + strings.Trim(clean, ".-") + "-" + shortSHA(sha)
 }
 
 // fixPR is the pull request of fix: its branch, base, commit message and body (the

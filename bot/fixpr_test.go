@@ -292,3 +292,27 @@ func TestFixPRFromARunLinkAnswer(t *testing.T) {
 		t.Errorf("prs %v, last post %+v", h.runs.prs, last)
 	}
 }
+
+// The webhook keeps only the merges of fix branches among pull_request deliveries: the
+// rest are acknowledged, never stored.
+func TestWebhookKeepsOnlyFixBranchMerges(t *testing.T) {
+	pr := func(action, branch string, merged bool) *Event {
+		return &Event{Event: "pull_request", Action: action, Repo: "acme/widgets",
+			Pull: &EventPull{Number: 7, HeadRef: branch, BaseRef: "main", Merged: merged}}
+	}
+	for _, c := range []struct {
+		ev   *Event
+		want bool
+	}{
+		{pr("closed", fixBranch("oidc-npm-too-old", "3d1f0c9abc"), true), true},
+		{pr("closed", "pubdoc/fix-x-1234567", false), false}, // closed unmerged
+		{pr("opened", "pubdoc/fix-x-1234567", false), false},
+		{pr("closed", "feature/x", true), false},
+		{pr("closed", "main-pubdoc/fix-x", true), false},
+		{&Event{Event: "pull_request", Action: "closed", Repo: "acme/widgets"}, false}, // no pull request
+	} {
+		if got := wanted(c.ev); got != c.want {
+			t.Errorf("%s %+v: wanted %v, want %v", c.ev.Action, c.ev.Pull, got, c.want)
+		}
+	}
+}

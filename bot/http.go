@@ -130,14 +130,16 @@ func headerValue(r *http.Request, name string) string {
 	return v
 }
 
-// wanted keeps completed workflow runs (failures to diagnose, successes that fix) and
-// completed failed jobs.
+// wanted keeps completed workflow runs (failures to diagnose, successes that fix),
+// completed failed jobs and the merges of fix pull requests' branches.
 func wanted(ev *Event) bool {
 	switch {
 	case ev.Event == "workflow_run" && ev.Run != nil:
 		return ev.Action == "completed" && (failed[ev.Run.Conclusion] || ev.Run.Conclusion == "success")
 	case ev.Event == "workflow_job" && ev.Job != nil:
 		return ev.Action == "completed" && failed[ev.Job.Conclusion]
+	case ev.Event == "pull_request":
+		return fixBranchMerged(ev)
 	}
 	return false
 }

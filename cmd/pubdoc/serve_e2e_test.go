@@ -538,9 +538,15 @@ func runPayload(id int64, conclusion string) []byte {
 
 func (s *server) webhook(t *testing.T, delivery string, body []byte, secret string) (int, time.Duration) {
 	t.Helper()
+	return s.webhookEvent(t, "workflow_run", delivery, body, secret)
+}
+
+// webhookEvent posts a signed delivery of event.
+func (s *server) webhookEvent(t *testing.T, event, delivery string, body []byte, secret string) (int, time.Duration) {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, s.url+"/github/webhook", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-GitHub-Event", "workflow_run")
+	req.Header.Set("X-GitHub-Event", event)
 	req.Header.Set("X-GitHub-Delivery", delivery)
 	m := hmac.New(sha256.New, []byte(secret))
 	m.Write(body)

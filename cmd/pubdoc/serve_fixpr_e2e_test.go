@@ -311,6 +311,26 @@ func TestServeOpenFixPR(t *testing.T) {
 	if wf := gh.files[".github/workflows/release.yml"]; !strings.Contains(wf, "npm@") || !strings.Contains(wf, "node-version: 22") {
 		t.Errorf("the fix commit's workflow:\n%s", wf)
 	}
+	gh.mu.Unlock()
+	defer gh.mu.Lock() // the deferred Unlock above
+
+	// GitHub's pull_request delivery of the merge is said in the thread; another branch's
+	// merge is acknowledged and not.
+	merged := func(branch string) []byte {
+		return []byte(`{"action":"closed","number":40,"pull_request":{"number":40,"state":"closed","merged":true,` +
+			`"html_url":"https://github.com/acme/widgets/pull/40","merged_by":{"login":"octocat"},` +
+			`"head":{"ref":"` + branch + `"},"base":{"ref":"main"}},"repository":{"full_name":"acme/widgets"}}`)
+	}
+	if code, _ := s.webhookEvent(t, "pull_request", "pr-other", merged("feature/x"), testWebhookSecret); code != http.StatusNoContent {
+		t.Errorf("another branch's merge: %d, want 204", code)
+	}
+	if code, _ := s.webhookEvent(t, "pull_request", "pr-merged", merged("pubdoc/fix-oidc-npm-too-old-9f2c4e1"), testWebhookSecret); code != http.StatusAccepted {
+		t.Errorf("the fix branch's merge: %d, want 202", code)
+	}
+	waitFor(t, 20*time.Second, "the merge said in the thread", func() bool {
+		said := postsWith(slack, "was merged into `main` by octocat")
+		return len(said) == 1 && said[0].Params.Get("thread_ts") == parentTS
+	})
 }
 
 // Without contents and pull request write, the button shows the patch and names the
