@@ -16,4 +16,10 @@
 //
 // The knowledge it applies is data (package knowledge); this package holds only the
 // mechanism and the few conditions YAML cannot express (checks.go).
+//
+// The scanner's two automata (the triggers and the anchors' keys) are built from that data
+// by `pubdoc kb compile` into automata_gen.bin, which an engine of the same knowledge base
+// reads in place (automata.go); any other builds its own. A big mapped file can be
+// scanned with them before its engine exists (PrescanBytes), and the engine takes the
+// scan over when it scans alike.
 package diagnose
