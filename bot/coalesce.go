@@ -93,6 +93,13 @@ func (s *Service) tryBatch(ctx context.Context, th Thread, owner string, own *ow
 // and records the batch posted. A retry after a crash anywhere in between completes it
 // without posting twice.
 func (s *Service) postBatch(ctx context.Context, th Thread, b int64, members []Member, own *ownReply) error {
+	if th.ParentTS == "" && s.cfg.Now().Sub(th.ClaimedAt) < batchLease {
+		// The parent is being posted (again, by a job that took over from a slow one): a
+		// reply now would land outside the thread, and the parent's count would not follow.
+		// A parent that cannot be posted at all does not hold its failures past the lease:
+		// they are posted in the channel.
+		return retryAfter(s.flood.PostEvery, fmt.Errorf("thread %d's parent is not posted yet", th.ID))
+	}
 	r := Reply{Text: digestText(members)}
 	if own != nil && len(members) == 1 && members[0].Key == own.member {
 		r = own.reply

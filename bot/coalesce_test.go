@@ -205,3 +205,52 @@ func TestPacerTakesAFreeChannelWithoutWaiting(t *testing.T) {
 		done(false, nil)
 	}
 }
+
+// A batch is not posted while its thread's parent has no message (a job that took the
+// parent over from a slow one is posting it): the reply would land outside the thread and
+// the parent's count would not follow. The flush is snoozed and posts once it has one.
+func TestBatchWaitsForItsParent(t *testing.T) {
+	h := newHarness(t)
+	for id := int64(301); id <= 303; id++ {
+		h.runs.runs[id] = publishRun(t, id, example(t, "old-npm.log"))
+		if err := h.deliver(t, runEvent(id, int(id), "failure")); err != nil {
+			t.Fatalf("run %d: %v", id, err)
+		}
+	}
+	h.store.mu.Lock()
+	th, err := h.store.thread(1)
+	if err != nil {
+		h.store.mu.Unlock()
+		t.Fatal(err)
+	}
+	parent := th.ParentTS
+	th.ParentTS = "" // as while the parent is posted again
+	h.store.mu.Unlock()
+	before, updatesBefore, _ := h.msg.snapshot()
+	h.advance(DefaultReplyEvery)
+	flush := func() error {
+		payload, _ := json.Marshal(flushTask{Thread: 1, Batch: 2})
+		return h.svc.Handle(context.Background(), Task{Kind: TaskFlush, Payload: payload, Attempt: 1, MaxAttempts: 10})
+	}
+	var ra RetryAfterError
+	if err := flush(); !errors.As(err, &ra) {
+		t.Fatalf("flush without a parent = %v, want a snooze", err)
+	}
+	if posts, updates, _ := h.msg.snapshot(); len(posts) != len(before) || len(updates) != len(updatesBefore) {
+		t.Fatalf("posted %d and updated %d without a parent", len(posts)-len(before), len(updates)-len(updatesBefore))
+	}
+	if err := h.store.SetThreadParent(context.Background(), 1, parent, th.ParentDiagnosisID); err != nil {
+		t.Fatal(err)
+	}
+	if err := flush(); err != nil {
+		t.Fatal(err)
+	}
+	posts, updates, _ := h.msg.snapshot()
+	last := posts[len(posts)-1]
+	if len(posts) != len(before)+1 || last.Target.ThreadTS != parent || !strings.Contains(last.Reply.Text, "#303") {
+		t.Fatalf("after the parent: %d new posts, last %+v; want run 303 named in the thread", len(posts)-len(before), last)
+	}
+	if len(updates) != len(updatesBefore)+1 || updates[len(updates)-1].Reply.Thread.Count != 3 {
+		t.Fatalf("updates %+v, want the parent refreshed to 3", updates[len(updatesBefore):])
+	}
+}

@@ -200,7 +200,10 @@ func (s *fakeStore) SetThreadParent(_ context.Context, id int64, ts string, diag
 	if err != nil {
 		return err
 	}
-	t.ParentTS, t.ParentDiagnosisID = ts, diagnosisID
+	if ts != "" {
+		t.ParentTS = ts
+	}
+	t.ParentDiagnosisID = diagnosisID
 	return nil
 }
 

@@ -231,7 +231,9 @@ func TestStormCoalescesUnderSlackLimits(t *testing.T) {
 	const n = 2000
 	const chanA, chanB = "C0STORM", "C0OTHER"
 	ctx := context.Background()
-	logger := slog.New(slog.DiscardHandler)
+	// Warnings and errors are kept, to say what went wrong if the parent's count stalls.
+	logs := &lockedLog{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
 	fake := &rateSlack{last: map[string]time.Time{}, armed: map[string]int{}, heldTil: map[string]time.Time{}}
 	srv := httptest.NewServer(http.HandlerFunc(fake.serve))
@@ -340,7 +342,19 @@ func TestStormCoalescesUnderSlackLimits(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after 150s waiting for the parent's count of 2,000: it last showed %.300q; the thread records %d", lastUpdate(), thread().Count)
+			th := thread()
+			var updates, refused int
+			for _, c := range fake.snapshot() {
+				if c.Channel == chanA && c.Method == "chat.update" {
+					updates++
+					if c.Refused {
+						refused++
+					}
+				}
+			}
+			t.Fatalf("timed out after 150s waiting for the parent's count of 2,000: it last showed %.300q; the thread records %d "+
+				"(parent ts %q, parent diagnosis %d, replies %d taken, %d posted); %d updates of %s, %d refused; last warnings:\n%s",
+				lastUpdate(), th.Count, th.ParentTS, th.ParentDiagnosisID, th.Replies, th.RepliesPosted, updates, chanA, refused, logs.tail(40))
 		}
 	}
 	took := time.Since(start)
@@ -400,4 +414,24 @@ func TestStormCoalescesUnderSlackLimits(t *testing.T) {
 	if replies > int(took/(2*time.Second))+3 {
 		t.Errorf("%d replies in %s, want at most one per 2s window", replies, took)
 	}
+}
+
+// lockedLog keeps what a logger writes, for a failing test to show its end.
+type lockedLog struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// tail is the last n lines written.
+func (l *lockedLog) tail(n int) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines[max(0, len(l.lines)-n):], "\n")
 }

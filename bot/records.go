@@ -26,6 +26,7 @@ type Store interface {
 	LookupPost(ctx context.Context, key string) (Post, error)
 	OpenThread(ctx context.Context, fingerprint, repo, workflow, branch, ruleID, channel string, since, now time.Time) (Thread, bool, error)
 	ReclaimThread(ctx context.Context, id int64, olderThan, now time.Time) (bool, error)
+	// SetThreadParent records a thread's parent; an empty ts keeps a recorded one.
 	SetThreadParent(ctx context.Context, id int64, ts string, diagnosisID int64) error
 	AddToThread(ctx context.Context, id int64, memberKey string, now time.Time) (Thread, bool, error)
 	AddMember(ctx context.Context, id int64, m Member, now time.Time) (Thread, bool, error)

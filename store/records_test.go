@@ -327,6 +327,16 @@ func TestThreads(t *testing.T) {
 		if err := s.SetThreadParent(ctx, th.ID, "1700.5", 77); err != nil {
 			t.Fatal(err)
 		}
+		// A job taking the post over records its diagnosis first: the posted parent stays.
+		if err := s.SetThreadParent(ctx, th.ID, "", 78); err != nil {
+			t.Fatal(err)
+		}
+		if th2, _ := s.Thread(ctx, th.ID); th2.ParentTS != "1700.5" || th2.ParentDiagnosisID != 78 {
+			t.Errorf("after recording another diagnosis before its post: parent %q, diagnosis %d; want 1700.5, 78", th2.ParentTS, th2.ParentDiagnosisID)
+		}
+		if err := s.SetThreadParent(ctx, th.ID, "1700.5", 77); err != nil {
+			t.Fatal(err)
+		}
 		if ok, _ := s.ReclaimThread(ctx, th.ID, t0.Add(time.Hour), t0.Add(time.Hour)); ok {
 			t.Error("reclaimed a thread whose parent is posted")
 		}

@@ -88,9 +88,13 @@ func (s *Store) ReclaimThread(ctx context.Context, id int64, olderThan, now time
 	return n == 1, nil
 }
 
-// SetThreadParent records the thread's parent message and the diagnosis it shows.
+// SetThreadParent records the thread's parent message and the diagnosis it shows. An empty
+// ts records only the diagnosis, before its post: a parent already posted (by a job that
+// was slow, then taken over) keeps its ts, so the thread is never without its parent
+// again.
 func (s *Store) SetThreadParent(ctx context.Context, id int64, ts string, diagnosisID int64) error {
-	n, err := s.db.q().exec(ctx, `UPDATE pubdoc_threads SET parent_ts = $1, parent_diagnosis_id = $2 WHERE id = $3`,
+	n, err := s.db.q().exec(ctx, `UPDATE pubdoc_threads
+		SET parent_ts = CASE WHEN $1 = '' THEN parent_ts ELSE $1 END, parent_diagnosis_id = $2 WHERE id = $3`,
 		ts, diagnosisID, id)
 	if err != nil {
 		return fmt.Errorf("recording thread %d's parent: %w", id, s.scrubbed(err))
