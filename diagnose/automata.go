@@ -65,7 +65,7 @@ func prebuiltKeys(keys []string) *keyMatcher {
 	if p == nil || p.keysHash != keysHash(keys) {
 		return nil
 	}
-	if slices.ContainsFunc(p.keys.byPrefix.items, func(k int32) bool { return int(k) >= len(keys) }) {
+	if slices.ContainsFunc(p.keys.byPrefix.items, func(k int32) bool { return k < 0 || int(k) >= len(keys) }) {
 		return nil // cannot be with equal hashes; a key id must index the list all the same
 	}
 	km := *p.keys
@@ -157,6 +157,9 @@ func readAutomata(blob string, checkTables bool) (*prebuilt, error) {
 	}
 	if len(after32) != len(pats) || len(tm.patterns) != len(pats) || len(byPrefix.start) != len(ac.patterns)+1 {
 		return nil, errors.New("automata: the parts do not fit together")
+	}
+	if slices.ContainsFunc(byPrefix.items, func(k int32) bool { return k < 0 }) {
+		return nil, errors.New("automata: a key id is negative")
 	}
 	if checkTables && (!validTable(tm) || !validTable(ac)) {
 		return nil, errors.New("automata: a table entry is not a state")
