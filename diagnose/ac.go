@@ -289,6 +289,9 @@ func (km *keyMatcher) walk(s string, from, to int, st int32, whole, open func(k 
 		}
 		for _, pid := range m.out.at(int(st) / m.stride) {
 			start := i + 1 - len(m.patterns[pid])
+			if start < 0 {
+				continue // only a damaged automaton reports a prefix longer than what was read
+			}
 			for _, k := range km.byPrefix.at(int(pid)) {
 				key := km.keys[k]
 				switch {
