@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"slices"
 	"sync"
 	"unsafe"
@@ -77,27 +76,38 @@ func prebuiltKeys(keys []string) *keyMatcher {
 // entry's hash): staleness, not an adversary, is what it detects.
 func triggersHash(trig map[string]int) uint64 {
 	var sum uint64
-	h := fnv.New64a()
-	var n [4]byte
+	var n [5]byte // a 0 byte, then the after-context
 	for k, after := range trig {
-		h.Reset()
-		h.Write([]byte(k))
-		binary.LittleEndian.PutUint32(n[:], uint32(after))
-		h.Write([]byte{0})
-		h.Write(n[:])
-		sum += h.Sum64()
+		binary.LittleEndian.PutUint32(n[1:], uint32(after))
+		sum += fnv64a(fnv64a(fnvOffset, k), string(n[:]))
 	}
 	return sum ^ uint64(len(trig))
 }
 
-// keysHash hashes the key list in order (a key's index is its id).
+// keysHash hashes the key list in order (a key's index is its id), each key ended by a 0
+// byte.
 func keysHash(keys []string) uint64 {
-	h := fnv.New64a()
+	h := uint64(fnvOffset)
 	for _, k := range keys {
-		h.Write([]byte(k))
-		h.Write([]byte{0})
+		h = fnv64a(fnv64a(h, k), "\x00")
 	}
-	return h.Sum64()
+	return h
+}
+
+// FNV-1a, 64 bits, over strings as they are: hash/fnv's Write would copy each of the
+// ~1,600 keys to bytes at every start.
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+// fnv64a continues the FNV-1a hash h over s.
+func fnv64a(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= fnvPrime
+	}
+	return h
 }
 
 // CompileAutomata returns automata_gen.bin for kb: its triggers and keys, built.

@@ -206,15 +206,12 @@ func (b *Base) loadShared(fsys fs.FS, files []string) (shared, error) {
 }
 
 // decodeRules returns the rules of files, each with its YAML text and decoding error: from
-// the precompiled form c when it is given (which also gives the regexes' required
-// literals), else decoded from YAML.
+// the precompiled form c when it is given (LoadFS has taken the regexes' required
+// literals from it), else decoded from YAML.
 func (b *Base) decodeRules(fsys fs.FS, files []string, c *compiledRules) (decoded []*Rule, raws [][]byte, derrs []error) {
 	derrs = make([]error, len(files))
 	raws = make([][]byte, len(files))
 	if c != nil {
-		if b.regexes == nil {
-			b.regexes = generatedRegexes(c)
-		}
 		return c.Rules, raws, derrs
 	}
 	// Decoding YAML is most of start-up; do it on every core, then compile in order

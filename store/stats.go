@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pubdoc/pubdoc/bot"
+	"github.com/pubdoc/pubdoc/internal/durations"
 )
 
 // RuleStats is one rule's figures over the last 30 days (the bot's type).
@@ -113,11 +114,11 @@ func (s *Store) Stats(ctx context.Context, now time.Time) (Stats, error) {
 		return fail("resolved threads", err)
 	}
 	st.Resolved30 = len(all)
-	st.MedianTimeToFix = median(all)
+	st.MedianTimeToFix = durations.Median(all)
 	for id, ds := range perRule {
 		r := rule(id)
 		r.Resolved = len(ds)
-		r.MedianTimeToFix = median(ds)
+		r.MedianTimeToFix = durations.Median(ds)
 	}
 
 	for _, r := range byRule {
@@ -145,18 +146,4 @@ func eachRow(ctx context.Context, q querier, query string, args []any, fn func(r
 		}
 	}
 	return rs.Err()
-}
-
-// median of ds (the mean of the middle two when even); 0 for none.
-func median(ds []time.Duration) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	mid := len(s) / 2
-	if len(s)%2 == 1 {
-		return s[mid]
-	}
-	return (s[mid-1] + s[mid]) / 2
 }

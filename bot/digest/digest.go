@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"slices"
 	"time"
+
+	"github.com/pubdoc/pubdoc/internal/durations"
 )
 
 // Limits of what one digest lists; the rest is counted ("and 4 more").
@@ -284,22 +286,7 @@ func incidents(fails []Failure, now time.Time) (n, fixed int, median time.Durati
 		})
 	}
 	slices.SortStableFunc(red, func(a, b Red) int { return a.Since.Compare(b.Since) })
-	return len(order), len(toFix), Median(toFix), red
-}
-
-// Median is the middle of ds, the mean of the middle two when their number is even;
-// 0 for none. It does not modify ds.
-func Median(ds []time.Duration) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	m := len(s) / 2
-	if len(s)%2 == 1 {
-		return s[m]
-	}
-	return s[m-1] + (s[m]-s[m-1])/2
+	return len(order), len(toFix), durations.Median(toFix), red
 }
 
 func wrongRules(fb []RuleFeedback) []RuleFeedback {

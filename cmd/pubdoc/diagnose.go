@@ -169,15 +169,12 @@ func diagnoseMapped(engine func() (*diagnose.Engine, error), name string, file *
 	// Once the scan has copied the lines it keeps, the file is unmapped on another core
 	// while they are analyzed: tearing down 100 MB of mapping takes ~5 ms.
 	unmapped := make(chan struct{})
-	var unmapOnce sync.Once
-	release := func() {
-		unmapOnce.Do(func() {
-			go func() {
-				defer close(unmapped)
-				_ = unmap()
-			}()
-		})
-	}
+	release := sync.OnceFunc(func() {
+		go func() {
+			defer close(unmapped)
+			_ = unmap()
+		}()
+	})
 	defer func() {
 		release()
 		<-unmapped
